@@ -1,0 +1,39 @@
+/**
+ * @file cli.h
+ * @brief Command line of oxvac (contract section 2) and the commands.
+ *
+ * Owns: splitting argv into oxvac's own arguments and PETSc's options, and
+ * the entry points of each command. Usage errors exit 2.
+ */
+#ifndef OXVAC_CLI_H
+#define OXVAC_CLI_H
+
+#include <stddef.h>
+
+typedef struct {
+  const char  *command; /**< "run", "check", ... */
+  const char  *config;  /**< CONFIG */
+  const char  *out;     /**< -o OUT.h5, or NULL for output.file */
+  const char  *restart; /**< --restart CKPT.h5, or NULL */
+  int          quiet;
+  int          nset;
+  const char **sets;    /**< --set PATH=VALUE, in order */
+  int          petsc_argc;
+  char       **petsc_argv; /**< argv[0] and every argument oxvac does not own */
+  char        *command_line;
+} OxCli;
+
+/**
+ * @brief Parse argv. Prints a usage message and returns 2 on a usage error,
+ *        returns -1 when the request was served (help, version) and 0 to go on.
+ */
+int OxCliParse(int argc, char **argv, OxCli *cli);
+void OxCliFree(OxCli *cli);
+void OxCliUsage(const char *command);
+
+/** @brief `oxvac run`: returns the exit status (0, 1 run failed, 2 input error). */
+int OxCommandRun(OxCli *cli);
+/** @brief `oxvac check`: validate and print the resolved config; 0 or 2. */
+int OxCommandCheck(OxCli *cli);
+
+#endif

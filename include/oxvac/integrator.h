@@ -1,0 +1,44 @@
+/**
+ * @file integrator.h
+ * @brief Time integration of the operator along the protocol with CVODE.
+ *
+ * Owns: CVODE (BDF, SPGMR) on an NVECTOR_PETSC wrapper of the DMDA vector,
+ * the preconditioner (a PETSc KSP with KSPPREONLY and a PC from the options,
+ * applied to I - gamma J), the released-oxygen quadrature, and stopping
+ * exactly at every protocol segment end. The caller drives it segment by
+ * segment and records observables in between.
+ */
+#ifndef OXVAC_INTEGRATOR_H
+#define OXVAC_INTEGRATOR_H
+
+#include "oxvac/operator.h"
+#include "oxvac/protocol.h"
+
+typedef struct OxIntegrator_private *OxIntegrator;
+
+/** Work counters summed over all segments. */
+typedef struct {
+  long nsteps, nrhs, nlinit, npsetup, npsolve, nerrfail, nnlfail;
+} OxIntegratorStats;
+
+/**
+ * @brief Create the integrator with state c (taken, not copied: the
+ *        integrator advances c in place) at time t0.
+ * @param[in] released_mol oxygen released before t0 (0 for a fresh run)
+ */
+PetscErrorCode OxIntegratorCreate(const OxConfig *cfg, OxOperator *op, const OxProtocol *prot, Vec c, double t0_s,
+                                  double released_mol, OxIntegrator *integ);
+PetscErrorCode OxIntegratorDestroy(OxIntegrator *integ);
+
+/**
+ * @brief Integrate through segment g (from its start to its end time).
+ * @param[out] ok PETSC_FALSE when CVODE failed; msg then says why
+ */
+PetscErrorCode OxIntegratorAdvanceSegment(OxIntegrator integ, int g, PetscBool *ok, char *msg, size_t msglen);
+
+/** @brief Oxygen released so far (mol), from the quadrature of the exchange flux. */
+double OxIntegratorReleasedMol(OxIntegrator integ);
+
+PetscErrorCode OxIntegratorGetStats(OxIntegrator integ, OxIntegratorStats *st);
+
+#endif

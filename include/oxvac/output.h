@@ -1,0 +1,42 @@
+/**
+ * @file output.h
+ * @brief The HDF5 result file (contract section 4) and its XDMF sidecar.
+ *
+ * Owns: writing to a temporary name and renaming when complete (a crash
+ * never leaves a truncated result), root attributes, /geometry, /timeseries,
+ * /fields (through PETSc's HDF5 viewer), and OUT.xdmf for ParaView.
+ */
+#ifndef OXVAC_OUTPUT_H
+#define OXVAC_OUTPUT_H
+
+#include "oxvac/microstructure.h"
+#include "oxvac/observables.h"
+#include "oxvac/operator.h"
+
+typedef struct OxOutput_private *OxOutput;
+
+/** @brief Open a temporary file beside path (collective); creates the folder if needed. */
+PetscErrorCode OxOutputOpen(MPI_Comm comm, const char *path, OxOutput *out);
+
+/** @brief Root attributes: oxvac_version, config, command. */
+PetscErrorCode OxOutputWriteRoot(OxOutput out, const char *config_text, const char *command);
+
+/** @brief /geometry: labels, secondary (int32 [nz][ny][nx]), exchange area, attrs voxel_m and shape. */
+PetscErrorCode OxOutputWriteGeometry(OxOutput out, DM da, const OxMicrostructure *ms, const OxOperator *op);
+
+/** @brief /fields/cycle_NNNNNN/vacancy_fraction with attrs time_s, cycle, soc. */
+PetscErrorCode OxOutputWriteField(OxOutput out, Vec c, int cycle, double time_s, double soc);
+
+/** @brief /timeseries, one dataset per column. */
+PetscErrorCode OxOutputWriteTimeseries(OxOutput out, const OxTimeseries *ts);
+
+/** @brief Write a 1-D double dataset at path (collective call, rank 0 writes). */
+PetscErrorCode OxOutputWriteArray(OxOutput out, const char *path, PetscInt n, const double *v);
+
+/**
+ * @brief Close. With success, write the XDMF sidecar and rename both files
+ *        into place; otherwise remove the temporary file.
+ */
+PetscErrorCode OxOutputClose(OxOutput *out, PetscBool success);
+
+#endif

@@ -1,0 +1,109 @@
+/* Command-line parsing: oxvac's own arguments, the rest goes to PETSc. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "oxvac/cli.h"
+#include "oxvac/common.h"
+
+static const struct {
+  const char *name, *synopsis, *text;
+} commands[] = {
+  {"run", "oxvac run CONFIG [-o OUT.h5] [--set PATH=VALUE]... [--restart CKPT.h5] [--quiet] [PETSc options]",
+   "Simulate the configured microstructure along its protocol and write an HDF5\n"
+   "result (plus OUT.xdmf for ParaView). -o overrides output.file; --set overrides\n"
+   "one config key (libconfig syntax, repeatable, applied in order); PETSc options\n"
+   "such as -log_view, -pc_type, -ksp_type pass through. Runs under mpiexec -n N."},
+  {"check", "oxvac check CONFIG [--set PATH=VALUE]...", "Validate the config and print it resolved (every key, defaults filled)."},
+  {"compare", "oxvac compare RESULT.h5 MEASURED.csv", "Profile residuals against measurement (not in this version)."},
+  {"fit", "oxvac fit CONFIG MEASURED.csv [--param PATH]...", "Fit scale factors to measurement (not in this version)."},
+  {"sweep", "oxvac sweep SWEEP.cfg [--executor local|slurm] [--jobs N] [--dry-run] [--collect]", "Parameter sweeps (not in this version)."},
+};
+#define NCOMMANDS (int)(sizeof(commands) / sizeof(commands[0]))
+
+void OxCliUsage(const char *command)
+{
+  for (int i = 0; i < NCOMMANDS; i++)
+    if (command && !strcmp(command, commands[i].name)) {
+      printf("usage: %s\n\n%s\n", commands[i].synopsis, commands[i].text);
+      return;
+    }
+  printf("oxvac %s: oxygen-vacancy formation and diffusion in cathode particles\n\nusage:\n", OXVAC_VERSION);
+  for (int i = 0; i < NCOMMANDS; i++) printf("  %s\n", commands[i].synopsis);
+  printf("  oxvac --version | oxvac help [COMMAND]\n");
+}
+
+static char *join_args(int argc, char **argv)
+{
+  size_t len = 1;
+  char  *s;
+  for (int i = 0; i < argc; i++) len += strlen(argv[i]) + 1;
+  s = calloc(len, 1);
+  for (int i = 0; s && i < argc; i++) {
+    if (i) strcat(s, " ");
+    strcat(s, argv[i]);
+  }
+  return s;
+}
+
+static int usage_error(const char *command, const char *what)
+{
+  fprintf(stderr, "oxvac: %s\n", what);
+  for (int i = 0; i < NCOMMANDS; i++)
+    if (command && !strcmp(command, commands[i].name)) fprintf(stderr, "usage: %s\n", commands[i].synopsis);
+  return OX_EXIT_INPUT;
+}
+
+int OxCliParse(int argc, char **argv, OxCli *cli)
+{
+  char msg[512];
+
+  memset(cli, 0, sizeof(*cli));
+  if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+    OxCliUsage(argc > 2 ? argv[2] : NULL);
+    return argc < 2 ? OX_EXIT_INPUT : -1;
+  }
+  if (!strcmp(argv[1], "--version")) {
+    printf("oxvac %s\n", OXVAC_VERSION);
+    return -1;
+  }
+  cli->command      = argv[1];
+  cli->command_line = join_args(argc, argv);
+  cli->sets         = calloc((size_t)argc, sizeof(char *));
+  cli->petsc_argv   = calloc((size_t)argc + 1, sizeof(char *));
+  cli->petsc_argv[cli->petsc_argc++] = argv[0];
+  if (strcmp(cli->command, "run") && strcmp(cli->command, "check")) {
+    int known = 0;
+    for (int i = 0; i < NCOMMANDS; i++) known |= !strcmp(cli->command, commands[i].name);
+    snprintf(msg, sizeof(msg), known ? "command '%s' is not available in this version" : "unknown command '%s'; expected run, check or help", cli->command);
+    return usage_error(known ? cli->command : NULL, msg);
+  }
+  for (int i = 2; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "-o") || !strcmp(a, "--set") || !strcmp(a, "--restart")) {
+      if (i + 1 >= argc) {
+        snprintf(msg, sizeof(msg), "%s needs a value", a);
+        return usage_error(cli->command, msg);
+      }
+      if (!strcmp(a, "-o")) cli->out = argv[++i];
+      else if (!strcmp(a, "--set")) cli->sets[cli->nset++] = argv[++i];
+      else cli->restart = argv[++i];
+    } else if (!strncmp(a, "--set=", 6)) cli->sets[cli->nset++] = a + 6;
+    else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) cli->quiet = 1;
+    else if (a[0] != '-' && !cli->config) cli->config = a;
+    else if (!strncmp(a, "--", 2)) {
+      snprintf(msg, sizeof(msg), "unknown option '%s'", a);
+      return usage_error(cli->command, msg);
+    } else cli->petsc_argv[cli->petsc_argc++] = argv[i]; /* a PETSc option or its value */
+  }
+  if (!cli->config) return usage_error(cli->command, "missing CONFIG");
+  if (!strcmp(cli->command, "check") && (cli->out || cli->restart)) return usage_error(cli->command, "check takes only CONFIG and --set");
+  return 0;
+}
+
+void OxCliFree(OxCli *cli)
+{
+  free(cli->sets);
+  free(cli->petsc_argv);
+  free(cli->command_line);
+  memset(cli, 0, sizeof(*cli));
+}

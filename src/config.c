@@ -1,0 +1,1563 @@
+/**
+ * @file config.c
+ * @brief Reading, overriding, defaulting and validating the run configuration
+ *        (contract section 3), and printing it back.
+ *
+ * The file is walked group by group. Each group first has its member names
+ * checked against a table of valid keys (the same table drives the "did you
+ * mean" suggestion); then every key is read through one of a few typed readers
+ * (number, integer, string, choice, array, table) that fill the default when
+ * the key is absent and write the one error message when it is wrong. Every
+ * reader returns 0 or 2, and the first error ends the walk.
+ */
+#define _XOPEN_SOURCE 700 /* realpath, strdup */
+
+#include "oxvac/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <float.h>
+#include <libconfig.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KEY_MAX 256         /* longest key path shown in a message */
+#define SHAPE_MAX 1048576   /* voxels per axis: far beyond any grid that fits in memory */
+#define SECONDS_PER_MIN 60.0
+#define SECONDS_PER_H 3600.0
+
+#if defined(__GNUC__)
+#define OX_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define OX_PRINTF(f, a)
+#endif
+
+/** Return the status of `call` from the enclosing function when it is not 0. */
+#define TRY(call)                                                                                  \
+  do {                                                                                             \
+    int ox_rc_ = (call);                                                                           \
+    if (ox_rc_) return ox_rc_;                                                                     \
+  } while (0)
+
+/* ------------------------------------------------------------------------ */
+/* Messages                                                                 */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+  const char *file; /* the config path as given, for messages */
+  char *err;
+  size_t errlen;
+} Ctx;
+
+static int VFailAt(const Ctx *ctx, const char *file, unsigned line, const char *key,
+                   const char *fmt, va_list ap)
+{
+  if (ctx->err && ctx->errlen) {
+    int n = snprintf(ctx->err, ctx->errlen, "%s:%u: key '%s': ", file, line, key);
+    if (n >= 0 && (size_t)n < ctx->errlen)
+      vsnprintf(ctx->err + n, ctx->errlen - (size_t)n, fmt, ap);
+  }
+  return 2;
+}
+
+/**
+ * Where a message about setting s points. A setting written by a --set (or
+ * inside one) points at that --set, since the file never held it; otherwise
+ * the nearest line the parser recorded, or line 1.
+ */
+static void Locate(const Ctx *ctx, const config_setting_t *s, char *file, size_t filelen,
+                   unsigned *line)
+{
+  for (const config_setting_t *p = s; p; p = config_setting_parent(p)) {
+    intptr_t set = (intptr_t)config_setting_get_hook(p);
+    if (set > 0) {
+      snprintf(file, filelen, "--set");
+      *line = (unsigned)set;
+      return;
+    }
+  }
+  snprintf(file, filelen, "%s", ctx->file);
+  *line = 1;
+  for (const config_setting_t *p = s; p; p = config_setting_parent(p)) {
+    if (config_setting_source_line(p) == 0) continue;
+    *line = config_setting_source_line(p);
+    /* libconfig names an @include'd file as written, relative to the config's folder. */
+    const char *inc = config_setting_source_file(p);
+    if (inc && strcmp(inc, ctx->file)) {
+      const char *slash = strrchr(ctx->file, '/');
+      int dirlen = (inc[0] != '/' && slash) ? (int)(slash - ctx->file + 1) : 0;
+      snprintf(file, filelen, "%.*s%s", dirlen, ctx->file, inc);
+    }
+    return;
+  }
+}
+
+/** Write "FILE:LINE: key 'KEY': <fmt>" for setting `at` and return 2. */
+OX_PRINTF(4, 5)
+static int Fail(const Ctx *ctx, const config_setting_t *at, const char *key, const char *fmt, ...)
+{
+  char file[OX_PATH_MAX];
+  unsigned line;
+  Locate(ctx, at, file, sizeof file, &line);
+  va_list ap;
+  va_start(ap, fmt);
+  VFailAt(ctx, file, line, key, fmt, ap);
+  va_end(ap);
+  return 2;
+}
+
+/** Write "--set:N: key 'KEY': <fmt>" and return 2. */
+OX_PRINTF(4, 5)
+static int FailSet(const Ctx *ctx, int index, const char *key, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  VFailAt(ctx, "--set", (unsigned)index, key, fmt, ap);
+  va_end(ap);
+  return 2;
+}
+
+static const char *TypeName(const config_setting_t *s)
+{
+  switch (config_setting_type(s)) {
+  case CONFIG_TYPE_INT:
+  case CONFIG_TYPE_INT64: return "an integer";
+  case CONFIG_TYPE_FLOAT: return "a float";
+  case CONFIG_TYPE_STRING: return "a string";
+  case CONFIG_TYPE_BOOL: return "a boolean";
+  case CONFIG_TYPE_GROUP: return "a group";
+  case CONFIG_TYPE_ARRAY: return "an array";
+  case CONFIG_TYPE_LIST: return "a list";
+  default: return "an empty setting";
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Names: lookup, listing and the nearest-name suggestion                   */
+/* ------------------------------------------------------------------------ */
+
+static int IndexOf(const char *const *names, const char *name)
+{
+  for (int i = 0; names[i]; i++)
+    if (!strcmp(names[i], name)) return i;
+  return -1;
+}
+
+/** names joined by ", ", each wrapped in `quote`. */
+static void JoinNames(char *out, size_t outlen, const char *const *names, const char *quote)
+{
+  size_t len = 0;
+  out[0] = '\0';
+  for (int i = 0; names[i] && len < outlen; i++) {
+    int n = snprintf(out + len, outlen - len, "%s%s%s%s", i ? ", " : "", quote, names[i], quote);
+    if (n < 0) break;
+    len += (size_t)n;
+  }
+}
+
+/** Case-insensitive edit distance; INT_MAX for names too long to matter. */
+static int Levenshtein(const char *a, const char *b)
+{
+  enum { N = 64 };
+  size_t la = strlen(a), lb = strlen(b);
+  if (la >= N || lb >= N) return INT_MAX;
+  int row[N], prev[N];
+  for (size_t j = 0; j <= lb; j++) prev[j] = (int)j;
+  for (size_t i = 1; i <= la; i++) {
+    row[0] = (int)i;
+    for (size_t j = 1; j <= lb; j++) {
+      int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+      int best = prev[j - 1] + cost;
+      if (prev[j] + 1 < best) best = prev[j] + 1;
+      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+      row[j] = best;
+    }
+    memcpy(prev, row, sizeof(int) * (lb + 1));
+  }
+  return prev[lb];
+}
+
+/**
+ * The valid name a misspelt `name` most likely meant, or NULL when none is
+ * close: a few edits (more for longer names) or a prefix ("voxel" of "voxel_nm").
+ */
+static const char *Nearest(const char *name, const char *const *valid)
+{
+  size_t len = strlen(name);
+  const char *best = NULL;
+  int bestd = (int)(1 + len / 4) + 1;
+  for (int i = 0; valid[i]; i++) {
+    int d = Levenshtein(name, valid[i]);
+    if (len >= 3 && !strncmp(valid[i], name, len)) d = 1;
+    if (d < bestd && d < (int)len) { /* "w" is one edit from every one-letter name */
+      bestd = d;
+      best = valid[i];
+    }
+  }
+  return best;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Groups: a view of one group of the file with its path                    */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+  const Ctx *ctx;
+  const config_setting_t *set;    /* the group; NULL when absent */
+  const config_setting_t *anchor; /* nearest present setting: where "missing" points */
+  char path[KEY_MAX];             /* "material.formula"; "" for the root */
+} Group;
+
+/** out = "path.name" (or "name" at the root), cut at KEY_MAX: a key only appears in messages. */
+static void Join(char *out, const char *path, const char *name)
+{
+  size_t n = 0;
+  for (const char *p = path; *p && n < KEY_MAX - 1; p++) out[n++] = *p;
+  if (path[0] && n < KEY_MAX - 1) out[n++] = '.';
+  for (const char *p = name; *p && n < KEY_MAX - 1; p++) out[n++] = *p;
+  out[n] = '\0';
+}
+
+static const config_setting_t *Member(const Group *g, const char *name)
+{
+  return g->set ? config_setting_get_member(g->set, name) : NULL;
+}
+
+static int Missing(const Group *g, const char *name, const char *hint)
+{
+  char key[KEY_MAX];
+  Join(key, g->path, name);
+  return Fail(g->ctx, g->anchor, key, "missing; expected %s", hint);
+}
+
+static int NoMemory(const Group *g, const char *key)
+{
+  return Fail(g->ctx, g->anchor, key, "out of memory; expected a smaller configuration");
+}
+
+/** The group `name` of g; sub->set is NULL when absent, an error when not a group. */
+static int SubGroup(const Group *g, const char *name, Group *sub)
+{
+  const config_setting_t *s = Member(g, name);
+  sub->ctx = g->ctx;
+  Join(sub->path, g->path, name);
+  if (s && !config_setting_is_group(s))
+    return Fail(g->ctx, s, sub->path, "expected a group, got %s; write %s = { ... };", TypeName(s),
+                name);
+  sub->set = s;
+  sub->anchor = s ? s : g->anchor;
+  return 0;
+}
+
+/** Element i of the list `name` of g, which must be a group. */
+static int ElemGroup(const Group *g, const char *name, const config_setting_t *list, int i,
+                     Group *el)
+{
+  const config_setting_t *s = config_setting_get_elem(list, (unsigned)i);
+  char base[KEY_MAX], index[24];
+  Join(base, g->path, name);
+  snprintf(index, sizeof index, "[%d]", i);
+  Join(el->path, base, index);
+  el->ctx = g->ctx;
+  el->set = s;
+  el->anchor = s;
+  if (!config_setting_is_group(s))
+    return Fail(g->ctx, s, el->path, "expected a group, got %s; write each element as { ... }",
+                TypeName(s));
+  return 0;
+}
+
+/**
+ * Every member of g must be in `valid`. `variant` names the kind of group
+ * when the valid keys depend on it (a "rest" step), so the message says why.
+ */
+static int CheckKeys(const Group *g, const char *const *valid, const char *variant)
+{
+  if (!g->set) return 0;
+  for (int i = 0; i < config_setting_length(g->set); i++) {
+    const config_setting_t *s = config_setting_get_elem(g->set, (unsigned)i);
+    const char *name = config_setting_name(s);
+    if (IndexOf(valid, name) >= 0) continue;
+    char key[KEY_MAX], where[64] = "";
+    Join(key, g->path, name);
+    if (variant) snprintf(where, sizeof where, " for %s", variant);
+    const char *near = Nearest(name, valid);
+    if (near) {
+      char suggestion[KEY_MAX];
+      Join(suggestion, g->path, near);
+      return Fail(g->ctx, s, key, "unknown key%s; did you mean '%s'?", where, suggestion);
+    }
+    char list[512];
+    JoinNames(list, sizeof list, valid, "");
+    return Fail(g->ctx, s, key, "unknown key%s; expected one of %s", where, list);
+  }
+  return 0;
+}
+
+/** A list of groups that must be present and non-empty (protocol steps, secondaries). */
+static int GroupList(const Group *g, const char *name, const char *empty, const char *hint,
+                     const config_setting_t **list, int *n)
+{
+  const config_setting_t *s = Member(g, name);
+  char key[KEY_MAX];
+  Join(key, g->path, name);
+  if (!s) return Fail(g->ctx, g->anchor, key, "missing: %s; expected %s", empty, hint);
+  int aggregate = config_setting_is_list(s) || config_setting_is_array(s);
+  if (aggregate && config_setting_length(s) == 0)
+    return Fail(g->ctx, s, key, "%s; expected %s", empty, hint);
+  if (!config_setting_is_list(s))
+    return Fail(g->ctx, s, key, "expected a list ( { ... }, ... ), got %s; expected %s",
+                TypeName(s), hint);
+  *list = s;
+  *n = config_setting_length(s);
+  return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Typed readers                                                            */
+/* ------------------------------------------------------------------------ */
+
+/** An allowed interval, and its wording after "a number" / "integers". */
+typedef struct {
+  double lo, hi;
+  int lo_open, hi_open;
+  const char *cond;
+} Range;
+
+static const Range kAny = {-DBL_MAX, DBL_MAX, 0, 0, ""};
+static const Range kPositive = {0, DBL_MAX, 1, 0, " > 0"};
+static const Range kNonNeg = {0, DBL_MAX, 0, 0, " >= 0"};
+static const Range kUnit = {0, 1, 0, 0, " in [0, 1]"};
+static const Range kPorosity = {0, 0.9, 0, 1, " in [0, 0.9)"};
+static const Range kCount0 = {0, INT_MAX, 0, 0, " >= 0"};
+static const Range kCount1 = {1, INT_MAX, 0, 0, " >= 1"};
+static const Range kShape = {1, SHAPE_MAX, 0, 0, " in [1, 1048576]"};
+static const Range kSeed = {-9.2e18, 9.2e18, 0, 0, ""};
+
+static int InRange(const Range *r, double v)
+{
+  if (!isfinite(v)) return 0;
+  if (r->lo_open ? !(v > r->lo) : !(v >= r->lo)) return 0;
+  return r->hi_open ? v < r->hi : v <= r->hi;
+}
+
+/** Convert s to a number in r; `where` says which element ("" or " at index 2"). */
+static int ToNumber(const Ctx *ctx, const config_setting_t *s, const char *key, const char *where,
+                    const Range *r, double *out)
+{
+  double v;
+  switch (config_setting_type(s)) {
+  case CONFIG_TYPE_INT: v = config_setting_get_int(s); break;
+  case CONFIG_TYPE_INT64: v = (double)config_setting_get_int64(s); break;
+  case CONFIG_TYPE_FLOAT: v = config_setting_get_float(s); break;
+  default:
+    return Fail(ctx, s, key, "expected a number%s, got %s; give a number%s", where, TypeName(s),
+                r->cond);
+  }
+  if (!InRange(r, v))
+    return Fail(ctx, s, key, "%g%s is out of range; expected a number%s", v, where, r->cond);
+  *out = v;
+  return 0;
+}
+
+/** Convert s to an integer in r; a float is accepted when it has no fraction. */
+static int ToInt(const Ctx *ctx, const config_setting_t *s, const char *key, const char *where,
+                 const Range *r, long long *out)
+{
+  long long v;
+  double f;
+  switch (config_setting_type(s)) {
+  case CONFIG_TYPE_INT: v = config_setting_get_int(s); break;
+  case CONFIG_TYPE_INT64: v = config_setting_get_int64(s); break;
+  case CONFIG_TYPE_FLOAT:
+    f = config_setting_get_float(s);
+    if (!(f == floor(f) && fabs(f) < 9.2e18))
+      return Fail(ctx, s, key, "expected an integer%s, got %g; give an integer%s", where, f,
+                  r->cond);
+    v = (long long)f;
+    break;
+  default:
+    return Fail(ctx, s, key, "expected an integer%s, got %s; give an integer%s", where,
+                TypeName(s), r->cond);
+  }
+  if (!InRange(r, (double)v))
+    return Fail(ctx, s, key, "%lld%s is out of range; expected an integer%s", v, where, r->cond);
+  *out = v;
+  return 0;
+}
+
+/** Number `name` of g: `def` when absent, or an error naming `hint` when hint is given. */
+static int ReadNumber(const Group *g, const char *name, const Range *r, double def,
+                      const char *hint, double *out)
+{
+  const config_setting_t *s = Member(g, name);
+  char key[KEY_MAX];
+  Join(key, g->path, name);
+  if (!s) {
+    if (hint) return Missing(g, name, hint);
+    *out = def;
+    return 0;
+  }
+  return ToNumber(g->ctx, s, key, "", r, out);
+}
+
+/** Integer `name` of g, as ReadNumber. */
+static int ReadInt(const Group *g, const char *name, const Range *r, long long def,
+                   const char *hint, long long *out)
+{
+  const config_setting_t *s = Member(g, name);
+  char key[KEY_MAX];
+  Join(key, g->path, name);
+  if (!s) {
+    if (hint) return Missing(g, name, hint);
+    *out = def;
+    return 0;
+  }
+  return ToInt(g->ctx, s, key, "", r, out);
+}
+
+/** The string setting s, or an error. */
+static int StringOf(const Ctx *ctx, const config_setting_t *s, const char *key, const char **out)
+{
+  if (config_setting_type(s) != CONFIG_TYPE_STRING)
+    return Fail(ctx, s, key, "expected a string, got %s; give a quoted string such as \"text\"",
+                TypeName(s));
+  *out = config_setting_get_string(s);
+  return 0;
+}
+
+/** String `name` of g into out (size outlen), as ReadNumber; "" only when allow_empty. */
+static int ReadString(const Group *g, const char *name, const char *def, const char *hint,
+                      int allow_empty, char *out, size_t outlen)
+{
+  const config_setting_t *s = Member(g, name);
+  const char *v = def;
+  char key[KEY_MAX];
+  Join(key, g->path, name);
+  if (!s && hint) return Missing(g, name, hint);
+  if (s) TRY(StringOf(g->ctx, s, key, &v));
+  if (!v[0] && !allow_empty)
+    return Fail(g->ctx, s, key, "empty string; expected a non-empty string");
+  if (strlen(v) >= outlen)
+    return Fail(g->ctx, s, key, "%zu characters long; expected at most %zu characters", strlen(v),
+                outlen - 1);
+  memcpy(out, v, strlen(v) + 1);
+  return 0;
+}
+
+/** String `name` of g that must be one of `choices`; *out is its index (def when absent). */
+static int ReadChoice(const Group *g, const char *name, const char *const *choices, int def,
+                      const char *hint, int *out)
+{
+  const config_setting_t *s = Member(g, name);
+  const char *v = NULL;
+  char key[KEY_MAX], list[256];
+  Join(key, g->path, name);
+  if (!s) {
+    if (hint) return Missing(g, name, hint);
+    *out = def;
+    return 0;
+  }
+  TRY(StringOf(g->ctx, s, key, &v));
+  *out = IndexOf(choices, v);
+  if (*out >= 0) return 0;
+  JoinNames(list, sizeof list, choices, "\"");
+  const char *near = Nearest(v, choices);
+  if (near)
+    return Fail(g->ctx, s, key, "unknown value \"%s\"; did you mean \"%s\"? expected one of %s", v,
+                near, list);
+  return Fail(g->ctx, s, key, "unknown value \"%s\"; expected one of %s", v, list);
+}
+
+/**
+ * The array (or list) `name` of g with nmin..nmax elements, not yet
+ * converted; *arr = NULL and *n = -1 when absent. `noun` is "numbers" or
+ * "integers" and r their range, for the message.
+ */
+static int GetArray(const Group *g, const char *name, int nmin, int nmax, const char *noun,
+                    const Range *r, const config_setting_t **arr, int *n)
+{
+  const config_setting_t *s = Member(g, name);
+  char key[KEY_MAX], count[48];
+  *arr = NULL;
+  *n = -1;
+  if (!s) return 0;
+  Join(key, g->path, name);
+  if (nmin == nmax) snprintf(count, sizeof count, "%d", nmin);
+  else if (nmax == INT_MAX) snprintf(count, sizeof count, "any number of");
+  else snprintf(count, sizeof count, "%d to %d", nmin, nmax);
+  if (!config_setting_is_array(s) && !config_setting_is_list(s))
+    return Fail(g->ctx, s, key, "got %s instead of an array; expected an array of %s %s%s",
+                TypeName(s), count, noun, r->cond);
+  int len = config_setting_length(s);
+  if (len < nmin || len > nmax)
+    return Fail(g->ctx, s, key, "has %d elements; expected an array of %s %s%s", len, count, noun,
+                r->cond);
+  *arr = s;
+  *n = len;
+  return 0;
+}
+
+/** Number array `name` of g into vals (room for nmax); *n = -1 when absent. */
+static int ReadNumberArray(const Group *g, const char *name, int nmin, int nmax, const Range *r,
+                           double *vals, int *n)
+{
+  const config_setting_t *arr;
+  char key[KEY_MAX], where[32];
+  Join(key, g->path, name);
+  TRY(GetArray(g, name, nmin, nmax, "numbers", r, &arr, n));
+  for (int i = 0; i < *n; i++) {
+    snprintf(where, sizeof where, " at index %d", i);
+    TRY(ToNumber(g->ctx, config_setting_get_elem(arr, (unsigned)i), key, where, r, &vals[i]));
+  }
+  return 0;
+}
+
+/** Integer array `name` of g into a malloc'd *vals; *vals = NULL, *n = -1 when absent. */
+static int ReadIntArray(const Group *g, const char *name, int nmin, int nmax, const Range *r,
+                        int **vals, int *n)
+{
+  const config_setting_t *arr;
+  char key[KEY_MAX], where[32];
+  Join(key, g->path, name);
+  *vals = NULL;
+  TRY(GetArray(g, name, nmin, nmax, "integers", r, &arr, n));
+  if (!arr) return 0;
+  int *v = malloc(sizeof *v * (size_t)(*n > 0 ? *n : 1));
+  if (!v) return NoMemory(g, key);
+  for (int i = 0; i < *n; i++) {
+    long long x = 0;
+    snprintf(where, sizeof where, " at index %d", i);
+    int rc = ToInt(g->ctx, config_setting_get_elem(arr, (unsigned)i), key, where, r, &x);
+    if (rc) {
+      free(v);
+      return rc;
+    }
+    v[i] = (int)x;
+  }
+  *vals = v;
+  return 0;
+}
+
+static const char kTableHint[] =
+  "soc and value arrays of the same length, e.g. { soc = [0.0, 1.0]; value = [1e-21, 1e-17]; }";
+
+/**
+ * Table `name` of g: { soc = [..]; value = [..]; }, values in vr. *t keeps
+ * its default when the table is absent.
+ */
+static int ReadTable(const Group *g, const char *name, const Range *vr, OxTable *t)
+{
+  static const char *const keys[] = {"soc", "value", NULL};
+  Group tg;
+  OxTable in;
+  int ns, nv;
+  char key[KEY_MAX];
+  TRY(SubGroup(g, name, &tg));
+  if (!tg.set) return 0;
+  TRY(CheckKeys(&tg, keys, NULL));
+  memset(&in, 0, sizeof in);
+  TRY(ReadNumberArray(&tg, "soc", 1, OX_TABLE_MAX, &kUnit, in.soc, &ns));
+  if (ns < 0) return Missing(&tg, "soc", kTableHint);
+  TRY(ReadNumberArray(&tg, "value", 1, OX_TABLE_MAX, vr, in.value, &nv));
+  if (nv < 0) return Missing(&tg, "value", kTableHint);
+  if (nv != ns) {
+    Join(key, tg.path, "value");
+    return Fail(g->ctx, Member(&tg, "value"), key,
+                "has %d values for %d soc knots; expected one value per soc knot", nv, ns);
+  }
+  for (int i = 1; i < ns; i++) {
+    if (in.soc[i] > in.soc[i - 1]) continue;
+    Join(key, tg.path, "soc");
+    return Fail(g->ctx, Member(&tg, "soc"), key,
+                "not strictly increasing at index %d (%g after %g); expected strictly increasing "
+                "values in 0..1",
+                i, in.soc[i], in.soc[i - 1]);
+  }
+  in.n = ns;
+  *t = in;
+  return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The groups of section 3                                                  */
+/* ------------------------------------------------------------------------ */
+
+static const char *const kTopKeys[] = {"grid",     "microstructure", "material", "surface",
+                                       "protocol", "solver",         "output",   "observables",
+                                       NULL};
+static const char *const kMicroTypes[] = {"sphere", "generated", "import", NULL};
+static const char *const kMicroKeys[][7] = {
+  {"type", "radius_nm", "center_nm", NULL},
+  {"type", "seed", "secondaries", "primary_diameter_nm", "primary_cv", "porosity", NULL},
+  {"type", "file", "labels", "secondary", NULL},
+};
+static const char *const kMicroVariant[] = {"a \"sphere\" microstructure",
+                                            "a \"generated\" microstructure",
+                                            "an \"import\" microstructure"};
+static const char *const kAccessModels[] = {"uniform", "depth", "connected", NULL};
+static const char *const kAccessKeys[][3] = {{"model", NULL}, {"model", "length_nm", NULL},
+                                             {"model", NULL}};
+static const char *const kAccessVariant[] = {"the \"uniform\" model", "the \"depth\" model",
+                                             "the \"connected\" model"};
+static const char *const kStepTypes[] = {"cc", "cv", "rest", "hold", NULL};
+static const char *const kStepKeys[][7] = {
+  {"type", "rate_C", "until_soc", "release_scale", "diffusivity_scale", NULL},
+  {"type", "duration_min", "until_soc", "tau_min", "release_scale", "diffusivity_scale", NULL},
+  {"type", "duration_min", "release_scale", "diffusivity_scale", NULL},
+  {"type", "soc", "duration_h", "release_scale", "diffusivity_scale", NULL},
+};
+static const char *const kStepVariant[] = {"a \"cc\" step", "a \"cv\" step", "a \"rest\" step",
+                                           "a \"hold\" step"};
+static const char *const kTimeModes[] = {"resolved", "averaged", NULL};
+static const char *const kAxes[] = {"x", "y", "z", NULL};
+
+static const OxTable kDefaultDiffusivity = {3, {0.0, 0.8, 1.0}, {1e-21, 1e-19, 1e-17}};
+static const OxTable kDefaultExchange = {2, {0.0, 1.0}, {0.0, 1e-3}};
+static const OxTable kDefaultEquilibrium = {2, {0.0, 1.0}, {0.0, 0.15}};
+static const int kDefaultFieldsAt[] = {1, 125, 500};
+
+/** Shape from grid.shape or grid.domain_um; either may be absent only for an import. */
+static int ReadGrid(const Group *root, OxConfig *c)
+{
+  static const char *const keys[] = {"voxel_nm", "shape", "domain_um", NULL};
+  Group g;
+  int *shape = NULL, nshape, ndomain;
+  TRY(SubGroup(root, "grid", &g));
+  TRY(CheckKeys(&g, keys, NULL));
+  TRY(ReadNumber(&g, "voxel_nm", &kPositive, 0, "the voxel edge in nm, e.g. voxel_nm = 20.0;",
+                 &c->voxel_nm));
+  TRY(ReadIntArray(&g, "shape", 3, 3, &kShape, &shape, &nshape));
+  if (shape) {
+    memcpy(c->shape, shape, sizeof c->shape);
+    free(shape);
+    c->has_shape = 1;
+  }
+  TRY(ReadNumberArray(&g, "domain_um", 3, 3, &kPositive, c->domain_um, &ndomain));
+  if (ndomain < 0) {
+    if (!c->has_shape && c->micro_type != OX_MICRO_IMPORT)
+      return Missing(&g, "shape",
+                     "the grid size in voxels, e.g. shape = [96, 96, 96]; or its extent in um, "
+                     "e.g. domain_um = [1.92, 1.92, 1.92];");
+    return 0;
+  }
+  char key[KEY_MAX];
+  Join(key, g.path, "domain_um");
+  if (c->has_shape)
+    return Fail(g.ctx, Member(&g, "domain_um"), key,
+                "given together with grid.shape; expected only one of shape and domain_um");
+  c->has_domain = 1;
+  for (int i = 0; i < 3; i++) {
+    /* The tolerance keeps an exact multiple of voxel_nm from gaining a voxel to rounding. */
+    double n = ceil(c->domain_um[i] * 1000.0 / c->voxel_nm - 1e-9);
+    if (n > SHAPE_MAX)
+      return Fail(g.ctx, Member(&g, "domain_um"), key,
+                  "gives %.0f voxels along %c; expected at most %d voxels per axis", n, 'x' + i,
+                  SHAPE_MAX);
+    c->shape[i] = n < 1 ? 1 : (int)n;
+  }
+  return 0;
+}
+
+static int ReadSphere(const Group *m, OxConfig *c)
+{
+  int n;
+  TRY(ReadNumber(m, "radius_nm", &kPositive, 0, "the sphere radius in nm, e.g. radius_nm = 400.0;",
+                 &c->radius_nm));
+  TRY(ReadNumberArray(m, "center_nm", 3, 3, &kAny, c->center_nm, &n));
+  c->has_center = n == 3;
+  return 0;
+}
+
+static int ReadGenerated(const Group *m, OxConfig *c)
+{
+  static const char *const keys[] = {"center_um", "radius_um", NULL};
+  static const char hint[] =
+    "at least one secondary, e.g. secondaries = ( { center_um = [0.96, 0.96, 0.96]; radius_um = "
+    "0.9; } );";
+  const config_setting_t *list;
+  long long seed = 0;
+  int n;
+  TRY(ReadInt(m, "seed", &kSeed, 1, NULL, &seed));
+  c->seed = (long)seed;
+  TRY(GroupList(m, "secondaries", "no secondary particles", hint, &list, &n));
+  c->secondaries = calloc((size_t)n, sizeof *c->secondaries);
+  if (!c->secondaries) return NoMemory(m, "microstructure.secondaries");
+  c->n_secondaries = n;
+  for (int i = 0; i < n; i++) {
+    Group sg;
+    int ncenter;
+    OxSecondarySpec *sec = &c->secondaries[i];
+    TRY(ElemGroup(m, "secondaries", list, i, &sg));
+    TRY(CheckKeys(&sg, keys, NULL));
+    TRY(ReadNumberArray(&sg, "center_um", 3, 3, &kAny, sec->center_um, &ncenter));
+    if (ncenter < 0)
+      return Missing(&sg, "center_um", "the centre in um, e.g. center_um = [0.96, 0.96, 0.96];");
+    TRY(ReadNumber(&sg, "radius_um", &kPositive, 0, "the radius in um, e.g. radius_um = 0.9;",
+                   &sec->radius_um));
+  }
+  TRY(ReadNumber(m, "primary_diameter_nm", &kPositive, 200.0, NULL, &c->primary_diameter_nm));
+  TRY(ReadNumber(m, "primary_cv", &kNonNeg, 0.25, NULL, &c->primary_cv));
+  return ReadNumber(m, "porosity", &kPorosity, 0.10, NULL, &c->porosity);
+}
+
+/** The folder of `path` as an absolute path when it can be resolved (malloc'd). */
+static char *FolderOf(const char *path)
+{
+  char *dir = strdup(path);
+  if (!dir) return NULL;
+  char *slash = strrchr(dir, '/');
+  if (!slash) strcpy(dir, ".");
+  else if (slash == dir) dir[1] = '\0';
+  else *slash = '\0';
+  char *real = realpath(dir, NULL);
+  if (!real) return dir;
+  free(dir);
+  return real;
+}
+
+/**
+ * An import file relative to the config's folder, made absolute so that the
+ * printed config means the same file wherever it is read back.
+ */
+static int ReadImport(const Group *m, OxConfig *c)
+{
+  char file[OX_PATH_MAX], key[KEY_MAX];
+  TRY(ReadString(m, "file", "", "the labelled voxel image, e.g. file = \"micro.h5\";", 0, file,
+                 sizeof file));
+  TRY(ReadString(m, "labels", "/labels", NULL, 0, c->import_labels, sizeof c->import_labels));
+  TRY(ReadString(m, "secondary", "", NULL, 1, c->import_secondary, sizeof c->import_secondary));
+  Join(key, m->path, "file");
+  if (file[0] == '/') {
+    memcpy(c->import_file, file, strlen(file) + 1);
+    return 0;
+  }
+  char *dir = FolderOf(m->ctx->file);
+  if (!dir) return NoMemory(m, key);
+  int n = snprintf(c->import_file, sizeof c->import_file, "%s/%s", dir, file);
+  free(dir);
+  if (n < 0 || (size_t)n >= sizeof c->import_file)
+    return Fail(m->ctx, Member(m, "file"), key, "path too long once resolved; expected at most %d "
+                "characters", OX_PATH_MAX - 1);
+  return 0;
+}
+
+static int ReadMicrostructure(const Group *root, OxConfig *c)
+{
+  Group m;
+  int type = 0;
+  TRY(SubGroup(root, "microstructure", &m));
+  TRY(ReadChoice(&m, "type", kMicroTypes, -1,
+                 "one of \"sphere\", \"generated\", \"import\", e.g. type = \"sphere\";", &type));
+  c->micro_type = (OxMicroType)type;
+  TRY(CheckKeys(&m, kMicroKeys[type], kMicroVariant[type]));
+  switch (c->micro_type) {
+  case OX_MICRO_SPHERE: return ReadSphere(&m, c);
+  case OX_MICRO_GENERATED: return ReadGenerated(&m, c);
+  case OX_MICRO_IMPORT: return ReadImport(&m, c);
+  }
+  return 0;
+}
+
+static int ReadMaterial(const Group *root, OxConfig *c)
+{
+  static const char *const keys[] = {"diffusivity_cm2_s", "diffusivity_scale", "particle_spread",
+                                     "grain_boundary", "formula", NULL};
+  static const char *const formula_keys[] = {"li", "ni", "mn", "co", NULL};
+  Group g, f;
+  TRY(SubGroup(root, "material", &g));
+  TRY(CheckKeys(&g, keys, NULL));
+  c->diffusivity_cm2_s = kDefaultDiffusivity;
+  TRY(ReadTable(&g, "diffusivity_cm2_s", &kPositive, &c->diffusivity_cm2_s));
+  TRY(ReadNumber(&g, "diffusivity_scale", &kPositive, 1.0, NULL, &c->diffusivity_scale));
+  TRY(ReadNumber(&g, "particle_spread", &kNonNeg, 0.0, NULL, &c->particle_spread));
+  TRY(ReadNumber(&g, "grain_boundary", &kUnit, 0.0, NULL, &c->grain_boundary));
+  TRY(SubGroup(&g, "formula", &f));
+  TRY(CheckKeys(&f, formula_keys, NULL));
+  TRY(ReadNumber(&f, "li", &kNonNeg, 1.18, NULL, &c->formula_li));
+  TRY(ReadNumber(&f, "ni", &kNonNeg, 0.21, NULL, &c->formula_ni));
+  TRY(ReadNumber(&f, "mn", &kNonNeg, 0.53, NULL, &c->formula_mn));
+  return ReadNumber(&f, "co", &kNonNeg, 0.08, NULL, &c->formula_co);
+}
+
+static int ReadSurface(const Group *root, OxConfig *c)
+{
+  static const char *const keys[] = {"exchange_nm_s", "exchange_scale", "equilibrium_fraction",
+                                     "accessibility", NULL};
+  Group g, a;
+  int model = 0;
+  TRY(SubGroup(root, "surface", &g));
+  TRY(CheckKeys(&g, keys, NULL));
+  c->exchange_nm_s = kDefaultExchange;
+  TRY(ReadTable(&g, "exchange_nm_s", &kNonNeg, &c->exchange_nm_s));
+  TRY(ReadNumber(&g, "exchange_scale", &kPositive, 1.0, NULL, &c->exchange_scale));
+  c->equilibrium_fraction = kDefaultEquilibrium;
+  TRY(ReadTable(&g, "equilibrium_fraction", &kUnit, &c->equilibrium_fraction));
+  TRY(SubGroup(&g, "accessibility", &a));
+  TRY(ReadChoice(&a, "model", kAccessModels, OX_ACCESS_UNIFORM, NULL, &model));
+  c->access_model = (OxAccessModel)model;
+  TRY(CheckKeys(&a, kAccessKeys[model], kAccessVariant[model]));
+  return ReadNumber(&a, "length_nm", &kPositive, 100.0, NULL, &c->access_length_nm);
+}
+
+/** One protocol step; the keys allowed depend on its type. */
+static int ReadStep(const Group *sg, OxStep *st)
+{
+  static const char until_hint[] = "the target soc in [0, 1], e.g. until_soc = 1.0;";
+  static const char minutes_hint[] = "the duration in minutes, e.g. duration_min = 10.0;";
+  double minutes = 0, hours = 0, tau_min = 0;
+  int type = 0;
+  char key[KEY_MAX];
+  TRY(ReadChoice(sg, "type", kStepTypes, -1,
+                 "one of \"cc\", \"cv\", \"rest\", \"hold\", e.g. type = \"rest\";", &type));
+  TRY(CheckKeys(sg, kStepKeys[type], kStepVariant[type]));
+  memset(st, 0, sizeof *st);
+  st->type = (OxStepType)type;
+  st->line = (int)config_setting_source_line(sg->set);
+  switch (st->type) {
+  case OX_STEP_CC:
+    TRY(ReadNumber(sg, "rate_C", &kAny, 0, "the C-rate, + charge, - discharge, e.g. rate_C = 1.0;",
+                   &st->rate_C));
+    if (st->rate_C == 0) {
+      Join(key, sg->path, "rate_C");
+      return Fail(sg->ctx, Member(sg, "rate_C"), key,
+                  "is 0; expected a non-zero C-rate, + charge, - discharge");
+    }
+    TRY(ReadNumber(sg, "until_soc", &kUnit, 0, until_hint, &st->until_soc));
+    break;
+  case OX_STEP_CV:
+    TRY(ReadNumber(sg, "duration_min", &kNonNeg, 0, minutes_hint, &minutes));
+    TRY(ReadNumber(sg, "until_soc", &kUnit, 0, until_hint, &st->until_soc));
+    TRY(ReadNumber(sg, "tau_min", &kPositive, 10.0, NULL, &tau_min));
+    st->duration_s = minutes * SECONDS_PER_MIN;
+    st->tau_s = tau_min * SECONDS_PER_MIN;
+    break;
+  case OX_STEP_REST:
+    TRY(ReadNumber(sg, "duration_min", &kNonNeg, 0, minutes_hint, &minutes));
+    st->duration_s = minutes * SECONDS_PER_MIN;
+    break;
+  case OX_STEP_HOLD:
+    TRY(ReadNumber(sg, "soc", &kUnit, 0, "the soc held, in [0, 1], e.g. soc = 1.0;", &st->soc));
+    TRY(ReadNumber(sg, "duration_h", &kNonNeg, 0, "the duration in hours, e.g. duration_h = 100.0;",
+                   &hours));
+    st->duration_s = hours * SECONDS_PER_H;
+    break;
+  }
+  TRY(ReadNumber(sg, "release_scale", &kPositive, 1.0, NULL, &st->release_scale));
+  return ReadNumber(sg, "diffusivity_scale", &kPositive, 1.0, NULL, &st->diffusivity_scale);
+}
+
+/** A formation or cycling block: { repeat = N; steps = ( ... ); }. */
+static int ReadBlock(const Group *bg, const Range *repeat_range, OxBlock *b)
+{
+  static const char *const keys[] = {"repeat", "steps", NULL};
+  static const char hint[] =
+    "at least one step, e.g. steps = ( { type = \"rest\"; duration_min = 10.0; } );";
+  const config_setting_t *list;
+  long long repeat = 0;
+  int n;
+  char key[KEY_MAX];
+  TRY(CheckKeys(bg, keys, NULL));
+  TRY(ReadInt(bg, "repeat", repeat_range, 1, NULL, &repeat));
+  b->repeat = (int)repeat;
+  TRY(GroupList(bg, "steps", "empty protocol", hint, &list, &n));
+  Join(key, bg->path, "steps");
+  b->steps = calloc((size_t)n, sizeof *b->steps);
+  if (!b->steps) return NoMemory(bg, key);
+  b->nsteps = n;
+  for (int i = 0; i < n; i++) {
+    Group sg;
+    TRY(ElemGroup(bg, "steps", list, i, &sg));
+    TRY(ReadStep(&sg, &b->steps[i]));
+  }
+  return 0;
+}
+
+static int ReadProtocol(const Group *root, OxConfig *c)
+{
+  static const char *const keys[] = {"initial_soc", "formation", "cycling", NULL};
+  Group g, formation, cycling;
+  TRY(SubGroup(root, "protocol", &g));
+  TRY(CheckKeys(&g, keys, NULL));
+  TRY(ReadNumber(&g, "initial_soc", &kUnit, 0.0, NULL, &c->initial_soc));
+  TRY(SubGroup(&g, "formation", &formation));
+  /* repeat = 0 switches a given formation off, handy for sweeps. */
+  if (formation.set) TRY(ReadBlock(&formation, &kCount0, &c->formation));
+  TRY(SubGroup(&g, "cycling", &cycling));
+  if (!cycling.set)
+    return Fail(g.ctx, g.anchor, cycling.path,
+                "missing: empty protocol; expected at least one step, e.g. cycling = { repeat = "
+                "500; steps = ( { type = \"cc\"; rate_C = 1.0; until_soc = 1.0; } ); };");
+  return ReadBlock(&cycling, &kCount1, &c->cycling);
+}
+
+static int ReadSolver(const Group *root, OxConfig *c)
+{
+  static const char *const keys[] = {"rtol", "atol", "time_mode", NULL};
+  Group g;
+  int mode = 0;
+  TRY(SubGroup(root, "solver", &g));
+  TRY(CheckKeys(&g, keys, NULL));
+  TRY(ReadNumber(&g, "rtol", &kPositive, 1e-6, NULL, &c->rtol));
+  TRY(ReadNumber(&g, "atol", &kPositive, 1e-12, NULL, &c->atol));
+  TRY(ReadChoice(&g, "time_mode", kTimeModes, OX_TIME_RESOLVED, NULL, &mode));
+  c->time_mode = (OxTimeMode)mode;
+  return 0;
+}
+
+static int CompareInt(const void *a, const void *b)
+{
+  int x = *(const int *)a, y = *(const int *)b;
+  return (x > y) - (x < y);
+}
+
+static int ReadOutput(const Group *root, OxConfig *c)
+{
+  static const char *const keys[] = {"file", "fields_at_cycles", "checkpoint_every_cycles", NULL};
+  Group g;
+  long long every = 0;
+  int n;
+  TRY(SubGroup(root, "output", &g));
+  TRY(CheckKeys(&g, keys, NULL));
+  TRY(ReadString(&g, "file", "results/run.h5", NULL, 0, c->out_file, sizeof c->out_file));
+  TRY(ReadIntArray(&g, "fields_at_cycles", 0, INT_MAX, &kCount0, &c->fields_at_cycles, &n));
+  if (!c->fields_at_cycles) {
+    n = (int)(sizeof kDefaultFieldsAt / sizeof kDefaultFieldsAt[0]);
+    c->fields_at_cycles = malloc(sizeof kDefaultFieldsAt);
+    if (!c->fields_at_cycles) return NoMemory(&g, "output.fields_at_cycles");
+    memcpy(c->fields_at_cycles, kDefaultFieldsAt, sizeof kDefaultFieldsAt);
+  }
+  qsort(c->fields_at_cycles, (size_t)n, sizeof(int), CompareInt);
+  c->n_fields_at = 0;
+  for (int i = 0; i < n; i++)
+    if (i == 0 || c->fields_at_cycles[i] != c->fields_at_cycles[i - 1])
+      c->fields_at_cycles[c->n_fields_at++] = c->fields_at_cycles[i];
+  TRY(ReadInt(&g, "checkpoint_every_cycles", &kCount0, 10, NULL, &every));
+  c->checkpoint_every_cycles = (int)every;
+  return 0;
+}
+
+static int ReadObservables(const Group *root, OxConfig *c)
+{
+  static const char *const keys[] = {"mn_share", "lamella", "profile_bin_nm", NULL};
+  static const char *const lamella_keys[] = {"thickness_nm", "axis", NULL};
+  Group g, l;
+  int axis = 0;
+  TRY(SubGroup(root, "observables", &g));
+  TRY(CheckKeys(&g, keys, NULL));
+  TRY(ReadNumber(&g, "mn_share", &kUnit, 1.0, NULL, &c->mn_share));
+  TRY(SubGroup(&g, "lamella", &l));
+  TRY(CheckKeys(&l, lamella_keys, NULL));
+  TRY(ReadNumber(&l, "thickness_nm", &kPositive, 80.0, NULL, &c->lamella_thickness_nm));
+  TRY(ReadChoice(&l, "axis", kAxes, 2, NULL, &axis));
+  c->lamella_axis = (char)('x' + axis);
+  return ReadNumber(&g, "profile_bin_nm", &kPositive, 10.0, NULL, &c->profile_bin_nm);
+}
+
+static int ReadAll(const Ctx *ctx, const config_t *lc, OxConfig *c)
+{
+  Group root = {ctx, config_root_setting(lc), config_root_setting(lc), ""};
+  TRY(CheckKeys(&root, kTopKeys, NULL));
+  /* The microstructure first: whether the grid may omit its shape depends on it. */
+  TRY(ReadMicrostructure(&root, c));
+  TRY(ReadGrid(&root, c));
+  if (c->micro_type == OX_MICRO_SPHERE && !c->has_center)
+    for (int i = 0; i < 3; i++) c->center_nm[i] = 0.5 * c->shape[i] * c->voxel_nm;
+  TRY(ReadMaterial(&root, c));
+  TRY(ReadSurface(&root, c));
+  TRY(ReadProtocol(&root, c));
+  TRY(ReadSolver(&root, c));
+  TRY(ReadOutput(&root, c));
+  return ReadObservables(&root, c);
+}
+
+/* ------------------------------------------------------------------------ */
+/* --set overrides                                                          */
+/* ------------------------------------------------------------------------ */
+
+/** Copy src (recursively) as a new child `name` (NULL inside arrays and lists) of parent. */
+static config_setting_t *CopySetting(config_setting_t *parent, const char *name,
+                                     const config_setting_t *src)
+{
+  int type = config_setting_type(src);
+  config_setting_t *dst = config_setting_add(parent, name, type);
+  if (!dst) return NULL;
+  switch (type) {
+  case CONFIG_TYPE_INT: config_setting_set_int(dst, config_setting_get_int(src)); break;
+  case CONFIG_TYPE_INT64: config_setting_set_int64(dst, config_setting_get_int64(src)); break;
+  case CONFIG_TYPE_FLOAT: config_setting_set_float(dst, config_setting_get_float(src)); break;
+  case CONFIG_TYPE_BOOL: config_setting_set_bool(dst, config_setting_get_bool(src)); break;
+  case CONFIG_TYPE_STRING: config_setting_set_string(dst, config_setting_get_string(src)); break;
+  default:
+    for (int i = 0; i < config_setting_length(src); i++) {
+      const config_setting_t *e = config_setting_get_elem(src, (unsigned)i);
+      const char *child = config_setting_is_group(src) ? config_setting_name(e) : NULL;
+      if (!CopySetting(dst, child, e)) return NULL;
+    }
+  }
+  return dst;
+}
+
+static char *Trim(char *s)
+{
+  while (isspace((unsigned char)*s)) s++;
+  size_t n = strlen(s);
+  while (n > 0 && isspace((unsigned char)s[n - 1])) s[--n] = '\0';
+  return s;
+}
+
+/** A libconfig setting name: [A-Za-z*][-A-Za-z0-9_*]*. */
+static int IsName(const char *s)
+{
+  if (!(isalpha((unsigned char)*s) || *s == '*')) return 0;
+  for (s++; *s; s++)
+    if (!(isalnum((unsigned char)*s) || *s == '-' || *s == '_' || *s == '*')) return 0;
+  return 1;
+}
+
+/** "[N]" -> N, or -1. */
+static int IndexComponent(const char *s)
+{
+  char *end;
+  if (s[0] != '[' || !isdigit((unsigned char)s[1])) return -1;
+  long v = strtol(s + 1, &end, 10);
+  return (end[0] == ']' && end[1] == '\0' && v <= INT_MAX) ? (int)v : -1;
+}
+
+/**
+ * Walk path (modified in place) from the root, creating missing groups, and
+ * return the group that is to hold the last component *leaf. A component
+ * "[N]" steps into element N of an existing list or array.
+ */
+static int SetParent(const Ctx *ctx, int index, config_t *lc, char *path, const char *key,
+                     config_setting_t **parent, const char **leaf)
+{
+  config_setting_t *cur = config_root_setting(lc);
+  char *comp = path, *dot;
+  for (; (dot = strchr(comp, '.')) != NULL; comp = dot + 1) {
+    *dot = '\0';
+    int elem = IndexComponent(comp);
+    config_setting_t *next;
+    if (elem >= 0) {
+      if (!config_setting_is_list(cur) && !config_setting_is_array(cur))
+        return FailSet(ctx, index, key, "'%s' indexes %s; expected a list or array before it",
+                       comp, TypeName(cur));
+      next = config_setting_get_elem(cur, (unsigned)elem);
+      if (!next)
+        return FailSet(ctx, index, key, "index %d is past the end (%d elements); expected an "
+                       "existing element", elem, config_setting_length(cur));
+    } else {
+      if (!IsName(comp) || !config_setting_is_group(cur))
+        return FailSet(ctx, index, key, "cannot step into '%s'; expected a path of group names "
+                       "and list indices such as protocol.cycling.steps.[0].rate_C", comp);
+      next = config_setting_get_member(cur, comp);
+      if (!next) {
+        next = config_setting_add(cur, comp, CONFIG_TYPE_GROUP);
+        if (!next)
+          return FailSet(ctx, index, key, "cannot create '%s'; expected a valid name", comp);
+        config_setting_set_hook(next, (void *)(intptr_t)index);
+      }
+    }
+    cur = next;
+  }
+  if (IndexComponent(comp) >= 0)
+    return FailSet(ctx, index, key, "cannot replace a whole element %s; expected a path ending in "
+                   "a key name, e.g. protocol.cycling.steps.[0].rate_C=2.0", comp);
+  if (!IsName(comp))
+    return FailSet(ctx, index, key, "'%s' is not a key name; expected a path such as "
+                   "material.diffusivity_scale", comp);
+  if (!config_setting_is_group(cur))
+    return FailSet(ctx, index, key, "cannot set '%s' inside %s; expected a path through groups, "
+                   "e.g. material.diffusivity_scale", comp, TypeName(cur));
+  *parent = cur;
+  *leaf = comp;
+  return 0;
+}
+
+/** Parse VALUE of "PATH=VALUE" (libconfig syntax) into the scratch config *value. */
+static int ParseSetValue(const Ctx *ctx, int index, const char *key, const char *text,
+                         config_t *scratch, const config_setting_t **value)
+{
+  static const char expected[] =
+    "expected a libconfig value: a number, a quoted string such as \"run.h5\", an array such as "
+    "[1, 5, 10], or a group { ... }";
+  size_t len = strlen(text);
+  if (len == 0) return FailSet(ctx, index, key, "empty value; %s", expected);
+  char *doc = malloc(len + 32);
+  if (!doc) return FailSet(ctx, index, key, "out of memory; expected a shorter value");
+  /* A trailing ';' is what one writes in a file: accept it. */
+  snprintf(doc, len + 32, "oxvac_set_value = %s%s", text, text[len - 1] == ';' ? "" : ";");
+  int ok = config_read_string(scratch, doc);
+  free(doc);
+  if (!ok)
+    return FailSet(ctx, index, key, "cannot parse the value %s (%s); %s", text,
+                   config_error_text(scratch), expected);
+  if (config_setting_length(config_root_setting(scratch)) != 1)
+    return FailSet(ctx, index, key, "the value %s holds more than one setting; %s", text, expected);
+  *value = config_setting_get_elem(config_root_setting(scratch), 0);
+  return 0;
+}
+
+/** Apply the index-th (1-based) "--set PATH=VALUE" to lc, replacing what PATH held. */
+static int ApplySet(const Ctx *ctx, int index, const char *spec, config_t *lc)
+{
+  char *copy = strdup(spec ? spec : "");
+  char key[KEY_MAX];
+  config_t scratch;
+  config_setting_t *parent = NULL;
+  const config_setting_t *value = NULL;
+  const char *leaf = NULL;
+  if (!copy) return FailSet(ctx, index, "--set", "out of memory; expected a shorter override");
+  char *eq = strchr(copy, '=');
+  if (eq) *eq = '\0';
+  char *path = Trim(copy);
+  /* The key is quoted in the message: keep it non-empty and free of quotes. */
+  snprintf(key, sizeof key, "%s", path[0] ? path : "(empty)");
+  for (char *q = key; *q; q++)
+    if (*q == '\'') *q = '?';
+  if (!eq) {
+    free(copy);
+    return FailSet(ctx, index, key, "no '=' in the override; expected PATH=VALUE, e.g. "
+                   "material.diffusivity_scale=3.0");
+  }
+  config_init(&scratch);
+  int rc = ParseSetValue(ctx, index, key, Trim(eq + 1), &scratch, &value);
+  if (!rc) rc = SetParent(ctx, index, lc, path, key, &parent, &leaf);
+  if (!rc) {
+    config_setting_remove(parent, leaf);
+    config_setting_t *dst = CopySetting(parent, leaf, value);
+    if (dst) config_setting_set_hook(dst, (void *)(intptr_t)index);
+    else rc = FailSet(ctx, index, key, "cannot store the value; expected a valid name and value");
+  }
+  config_destroy(&scratch);
+  free(copy);
+  return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Load and free                                                            */
+/* ------------------------------------------------------------------------ */
+
+static int ReadFile(const Ctx *ctx, config_t *lc, const char *path)
+{
+  FILE *fp = fopen(path, "r");
+  if (!fp) {
+    if (ctx->err && ctx->errlen)
+      snprintf(ctx->err, ctx->errlen, "%s:1: cannot open the config file (%s); expected a "
+               "readable libconfig file", path, strerror(errno));
+    return 2;
+  }
+  fclose(fp);
+  /* @include paths are relative to the config's folder, like an import file. */
+  char *dir = FolderOf(path);
+  if (dir) config_set_include_dir(lc, dir);
+  int ok = config_read_file(lc, path);
+  free(dir);
+  if (ok) return 0;
+  if (config_error_type(lc) == CONFIG_ERR_FILE_IO) {
+    if (ctx->err && ctx->errlen)
+      snprintf(ctx->err, ctx->errlen, "%s:1: cannot read the config file; expected a readable "
+               "libconfig file", path);
+    return 2;
+  }
+  if (ctx->err && ctx->errlen) {
+    const char *text = config_error_text(lc) ? config_error_text(lc) : "unreadable";
+    /* libconfig arrays may not mix integers and floats: say how to fix the common case. */
+    const char *hint = strstr(text, "mismatched element type")
+                         ? " (write every element of a number array as a float, e.g. "
+                           "[0.0, 0.8, 1.0])"
+                         : "";
+    snprintf(ctx->err, ctx->errlen, "%s:%d: syntax error: %s%s; expected valid libconfig syntax",
+             config_error_file(lc) ? config_error_file(lc) : path, config_error_line(lc), text,
+             hint);
+  }
+  return 2;
+}
+
+int OxConfigLoad(const char *path, int nset, const char *const *sets, OxConfig *cfg, char *err,
+                 size_t errlen)
+{
+  Ctx ctx = {path, err, errlen};
+  config_t lc;
+  memset(cfg, 0, sizeof *cfg);
+  if (err && errlen) err[0] = '\0';
+  snprintf(cfg->source, sizeof cfg->source, "%s", path);
+  config_init(&lc);
+  int rc = ReadFile(&ctx, &lc, path);
+  for (int i = 0; !rc && i < nset; i++) rc = ApplySet(&ctx, i + 1, sets[i], &lc);
+  if (!rc) rc = ReadAll(&ctx, &lc, cfg);
+  config_destroy(&lc);
+  return rc;
+}
+
+void OxConfigFree(OxConfig *cfg)
+{
+  if (!cfg) return;
+  free(cfg->secondaries);
+  free(cfg->formation.steps);
+  free(cfg->cycling.steps);
+  free(cfg->fields_at_cycles);
+  cfg->secondaries = NULL;
+  cfg->n_secondaries = 0;
+  cfg->formation.steps = cfg->cycling.steps = NULL;
+  cfg->formation.nsteps = cfg->cycling.nsteps = 0;
+  cfg->fields_at_cycles = NULL;
+  cfg->n_fields_at = 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Printing the resolved config                                             */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+  char *s;
+  size_t len, cap;
+  int nomem;
+} Buf;
+
+OX_PRINTF(2, 3)
+static void Put(Buf *b, const char *fmt, ...)
+{
+  va_list ap;
+  if (b->nomem) return;
+  va_start(ap, fmt);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0) {
+    b->nomem = 1;
+    return;
+  }
+  if (b->len + (size_t)n + 1 > b->cap) {
+    size_t cap = 2 * b->cap + (size_t)n + 1024;
+    char *s = realloc(b->s, cap);
+    if (!s) {
+      b->nomem = 1;
+      return;
+    }
+    b->s = s;
+    b->cap = cap;
+  }
+  va_start(ap, fmt);
+  vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+  va_end(ap);
+  b->len += (size_t)n;
+}
+
+/**
+ * The shortest of %.15g..%.17g that reads back to exactly v, always with a
+ * '.' or an exponent: libconfig would read "1" as an integer, and its arrays
+ * may not mix integers and floats.
+ */
+static void PutDouble(Buf *b, double v)
+{
+  char s[40];
+  for (int prec = 15; prec <= 17; prec++) {
+    snprintf(s, sizeof s, "%.*g", prec, v);
+    if (strtod(s, NULL) == v) break;
+  }
+  Put(b, "%s%s", s, strpbrk(s, ".eE") ? "" : ".0");
+}
+
+/**
+ * The value in the file's unit (factor seconds each) that converts back to
+ * exactly `seconds`, so that printing and re-reading is an identity: plain
+ * division is not guaranteed to land on such a value, so search a few ulps.
+ */
+static double FromSeconds(double seconds, double factor)
+{
+  double x = seconds / factor, up = x, down = x;
+  for (int i = 0; i < 4 && x * factor != seconds; i++) {
+    up = nextafter(up, DBL_MAX);
+    down = nextafter(down, -DBL_MAX);
+    if (up * factor == seconds) return up;
+    if (down * factor == seconds) return down;
+  }
+  return x;
+}
+
+/* ind >= 0: "<ind spaces>name = v;\n"; ind < 0: " name = v;" inside a one-line group. */
+static void Key(Buf *b, int ind, const char *name)
+{
+  if (ind < 0) Put(b, " %s = ", name);
+  else Put(b, "%*s%s = ", ind, "", name);
+}
+
+static void End(Buf *b, int ind) { Put(b, ind < 0 ? ";" : ";\n"); }
+
+static void PutNum(Buf *b, int ind, const char *name, double v)
+{
+  Key(b, ind, name);
+  PutDouble(b, v);
+  End(b, ind);
+}
+
+static void PutInt(Buf *b, int ind, const char *name, long long v)
+{
+  Key(b, ind, name);
+  Put(b, "%lld%s", v, (v > INT_MAX || v < INT_MIN) ? "L" : ""); /* libconfig needs L for 64 bit */
+  End(b, ind);
+}
+
+static void PutStr(Buf *b, int ind, const char *name, const char *v)
+{
+  Key(b, ind, name);
+  Put(b, "\"");
+  for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+    if (*p == '"' || *p == '\\') Put(b, "\\%c", *p);
+    else if (*p < 0x20) Put(b, "\\x%02x", *p);
+    else Put(b, "%c", *p);
+  }
+  Put(b, "\"");
+  End(b, ind);
+}
+
+static void PutNums(Buf *b, int ind, const char *name, const double *v, int n)
+{
+  Key(b, ind, name);
+  Put(b, "[");
+  for (int i = 0; i < n; i++) {
+    Put(b, i ? ", " : "");
+    PutDouble(b, v[i]);
+  }
+  Put(b, "]");
+  End(b, ind);
+}
+
+static void PutInts(Buf *b, int ind, const char *name, const int *v, int n)
+{
+  Key(b, ind, name);
+  Put(b, "[");
+  for (int i = 0; i < n; i++) Put(b, "%s%d", i ? ", " : "", v[i]);
+  Put(b, "]");
+  End(b, ind);
+}
+
+static void Open(Buf *b, int ind, const char *name) { Put(b, "%*s%s = {\n", ind, "", name); }
+static void Close(Buf *b, int ind) { Put(b, "%*s};\n", ind, ""); }
+
+static void PutTable(Buf *b, int ind, const char *name, const OxTable *t)
+{
+  Put(b, "%*s%s = {", ind, "", name);
+  PutNums(b, -1, "soc", t->soc, t->n);
+  PutNums(b, -1, "value", t->value, t->n);
+  Put(b, " };\n");
+}
+
+static void PutStep(Buf *b, const OxStep *st)
+{
+  Put(b, "{");
+  PutStr(b, -1, "type", kStepTypes[st->type]);
+  switch (st->type) {
+  case OX_STEP_CC:
+    PutNum(b, -1, "rate_C", st->rate_C);
+    PutNum(b, -1, "until_soc", st->until_soc);
+    break;
+  case OX_STEP_CV:
+    PutNum(b, -1, "duration_min", FromSeconds(st->duration_s, SECONDS_PER_MIN));
+    PutNum(b, -1, "until_soc", st->until_soc);
+    PutNum(b, -1, "tau_min", FromSeconds(st->tau_s, SECONDS_PER_MIN));
+    break;
+  case OX_STEP_REST:
+    PutNum(b, -1, "duration_min", FromSeconds(st->duration_s, SECONDS_PER_MIN));
+    break;
+  case OX_STEP_HOLD:
+    PutNum(b, -1, "soc", st->soc);
+    PutNum(b, -1, "duration_h", FromSeconds(st->duration_s, SECONDS_PER_H));
+    break;
+  }
+  PutNum(b, -1, "release_scale", st->release_scale);
+  PutNum(b, -1, "diffusivity_scale", st->diffusivity_scale);
+  Put(b, " }");
+}
+
+static void PutBlock(Buf *b, const char *name, const OxBlock *blk)
+{
+  Open(b, 2, name);
+  PutInt(b, 4, "repeat", blk->repeat);
+  Put(b, "    steps = (\n");
+  for (int i = 0; i < blk->nsteps; i++) {
+    Put(b, "      ");
+    PutStep(b, &blk->steps[i]);
+    Put(b, i + 1 < blk->nsteps ? ",\n" : "\n");
+  }
+  Put(b, "    );\n");
+  Close(b, 2);
+}
+
+static void PutGrid(Buf *b, const OxConfig *c)
+{
+  Open(b, 0, "grid");
+  PutNum(b, 2, "voxel_nm", c->voxel_nm);
+  if (c->has_domain) {
+    PutNums(b, 2, "domain_um", c->domain_um, 3);
+    Put(b, "  # shape follows from domain_um: [%d, %d, %d]\n", c->shape[0], c->shape[1],
+        c->shape[2]);
+  } else if (c->has_shape) {
+    PutInts(b, 2, "shape", c->shape, 3);
+  } else {
+    Put(b, "  # shape: from the imported file\n");
+  }
+  Close(b, 0);
+}
+
+static void PutMicrostructure(Buf *b, const OxConfig *c)
+{
+  Open(b, 0, "microstructure");
+  PutStr(b, 2, "type", kMicroTypes[c->micro_type]);
+  switch (c->micro_type) {
+  case OX_MICRO_SPHERE:
+    PutNum(b, 2, "radius_nm", c->radius_nm);
+    if (c->has_center) PutNums(b, 2, "center_nm", c->center_nm, 3);
+    else Put(b, "  # center_nm: the grid centre\n");
+    break;
+  case OX_MICRO_GENERATED:
+    PutInt(b, 2, "seed", c->seed);
+    Put(b, "  secondaries = (\n");
+    for (int i = 0; i < c->n_secondaries; i++) {
+      Put(b, "    {");
+      PutNums(b, -1, "center_um", c->secondaries[i].center_um, 3);
+      PutNum(b, -1, "radius_um", c->secondaries[i].radius_um);
+      Put(b, i + 1 < c->n_secondaries ? " },\n" : " }\n");
+    }
+    Put(b, "  );\n");
+    PutNum(b, 2, "primary_diameter_nm", c->primary_diameter_nm);
+    PutNum(b, 2, "primary_cv", c->primary_cv);
+    PutNum(b, 2, "porosity", c->porosity);
+    break;
+  case OX_MICRO_IMPORT:
+    PutStr(b, 2, "file", c->import_file);
+    PutStr(b, 2, "labels", c->import_labels);
+    PutStr(b, 2, "secondary", c->import_secondary);
+    break;
+  }
+  Close(b, 0);
+}
+
+static void PutPhysics(Buf *b, const OxConfig *c)
+{
+  Open(b, 0, "material");
+  PutTable(b, 2, "diffusivity_cm2_s", &c->diffusivity_cm2_s);
+  PutNum(b, 2, "diffusivity_scale", c->diffusivity_scale);
+  PutNum(b, 2, "particle_spread", c->particle_spread);
+  PutNum(b, 2, "grain_boundary", c->grain_boundary);
+  Put(b, "  formula = {");
+  PutNum(b, -1, "li", c->formula_li);
+  PutNum(b, -1, "ni", c->formula_ni);
+  PutNum(b, -1, "mn", c->formula_mn);
+  PutNum(b, -1, "co", c->formula_co);
+  Put(b, " };\n");
+  Close(b, 0);
+
+  Open(b, 0, "surface");
+  PutTable(b, 2, "exchange_nm_s", &c->exchange_nm_s);
+  PutNum(b, 2, "exchange_scale", c->exchange_scale);
+  PutTable(b, 2, "equilibrium_fraction", &c->equilibrium_fraction);
+  Put(b, "  accessibility = {");
+  PutStr(b, -1, "model", kAccessModels[c->access_model]);
+  if (c->access_model == OX_ACCESS_DEPTH) PutNum(b, -1, "length_nm", c->access_length_nm);
+  Put(b, " };\n");
+  Close(b, 0);
+}
+
+static void PutRun(Buf *b, const OxConfig *c)
+{
+  const char axis[2] = {c->lamella_axis, '\0'};
+  Open(b, 0, "protocol");
+  PutNum(b, 2, "initial_soc", c->initial_soc);
+  if (c->formation.nsteps > 0) PutBlock(b, "formation", &c->formation);
+  else Put(b, "  # formation: none\n");
+  PutBlock(b, "cycling", &c->cycling);
+  Close(b, 0);
+
+  Open(b, 0, "solver");
+  PutNum(b, 2, "rtol", c->rtol);
+  PutNum(b, 2, "atol", c->atol);
+  PutStr(b, 2, "time_mode", kTimeModes[c->time_mode]);
+  Close(b, 0);
+
+  Open(b, 0, "output");
+  PutStr(b, 2, "file", c->out_file);
+  PutInts(b, 2, "fields_at_cycles", c->fields_at_cycles, c->n_fields_at);
+  PutInt(b, 2, "checkpoint_every_cycles", c->checkpoint_every_cycles);
+  Close(b, 0);
+
+  Open(b, 0, "observables");
+  PutNum(b, 2, "mn_share", c->mn_share);
+  Put(b, "  lamella = {");
+  PutNum(b, -1, "thickness_nm", c->lamella_thickness_nm);
+  PutStr(b, -1, "axis", axis);
+  Put(b, " };\n");
+  PutNum(b, 2, "profile_bin_nm", c->profile_bin_nm);
+  Close(b, 0);
+}
+
+char *OxConfigToString(const OxConfig *cfg)
+{
+  Buf b = {NULL, 0, 0, 0};
+  Put(&b, "# oxvac resolved configuration: every key, defaults filled\n");
+  PutGrid(&b, cfg);
+  PutMicrostructure(&b, cfg);
+  PutPhysics(&b, cfg);
+  PutRun(&b, cfg);
+  if (b.nomem) {
+    free(b.s);
+    return NULL;
+  }
+  return b.s;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Tables                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * The segment [soc[i], soc[i+1]) holding s and the fraction *f along it; -1
+ * when s is outside the knots and the end value *held applies.
+ */
+static int Segment(const OxTable *t, double s, double *f, double *held)
+{
+  if (t->n <= 0) {
+    *held = 0.0;
+    return -1;
+  }
+  if (!(s > t->soc[0])) {
+    *held = t->value[0];
+    return -1;
+  }
+  if (s >= t->soc[t->n - 1]) {
+    *held = t->value[t->n - 1];
+    return -1;
+  }
+  int lo = 0, hi = t->n - 1; /* soc[lo] < s < soc[hi] */
+  while (hi - lo > 1) {
+    int mid = (lo + hi) / 2;
+    if (t->soc[mid] <= s) lo = mid;
+    else hi = mid;
+  }
+  *f = (s - t->soc[lo]) / (t->soc[lo + 1] - t->soc[lo]);
+  return lo;
+}
+
+double OxTableEvalLinear(const OxTable *t, double soc)
+{
+  double f, held;
+  int i = Segment(t, soc, &f, &held);
+  if (i < 0) return held;
+  return t->value[i] + f * (t->value[i + 1] - t->value[i]);
+}
+
+double OxTableEvalLog(const OxTable *t, double soc)
+{
+  double f, held;
+  int i = Segment(t, soc, &f, &held);
+  if (i < 0) return held;
+  double a = t->value[i], b = t->value[i + 1];
+  /* A zero (or negative) end has no logarithm: that segment is linear. */
+  if (!(a > 0 && b > 0)) return a + f * (b - a);
+  return a * pow(b / a, f);
+}

@@ -1,0 +1,325 @@
+/* CVODE BDF + SPGMR with a PETSc preconditioner, segment by segment. */
+#include <cvodes/cvodes.h>
+#include <nvector/nvector_petsc.h>
+#include <nvector/nvector_serial.h>
+#include <sunlinsol/sunlinsol_spgmr.h>
+#include <sunnonlinsol/sunnonlinsol_newton.h>
+#include <math.h>
+#include <petscksp.h>
+#include "oxvac/integrator.h"
+
+struct OxIntegrator_private {
+  SUNContext        sunctx;
+  void             *cvode;
+  N_Vector          y, yq;
+  SUNLinearSolver   ls;
+  SUNNonlinearSolver nls;      /* conserving wrapper around Newton */
+  SUNNonlinearSolver newton;   /* the wrapped Newton solver */
+  SUNNonlinSolSysFn  sysfn;    /* CVODE's nonlinear residual G(ycor) */
+  N_Vector           res;      /* scratch for G */
+  KSP               ksp;
+  OxOperator       *op;
+  const OxProtocol *prot;
+  int               seg;        /* segment whose parameters the callbacks use */
+  int               started;    /* CVodeInit done */
+  double            t_s;        /* time of the state */
+  OxParams          last;       /* parameters at the end of the last segment integrated */
+  OxIntegratorStats st;
+  MPI_Comm          comm;
+};
+
+/* CVODE retries on a positive return; a PETSc error is not recoverable, so -1. */
+#define OX_CB(call) \
+  do { \
+    if ((call) != 0) return -1; \
+  } while (0)
+
+static int rhs(sunrealtype t, N_Vector y, N_Vector ydot, void *ctx)
+{
+  OxIntegrator it = (OxIntegrator)ctx;
+  OxParams     prm;
+  OxProtocolParams(it->prot, it->seg, t, &prm);
+  OX_CB(OxOperatorApply(it->op, &prm, N_VGetVector_Petsc(y), N_VGetVector_Petsc(ydot), PETSC_TRUE));
+  return 0;
+}
+
+static int jtimes(N_Vector v, N_Vector jv, sunrealtype t, N_Vector y, N_Vector fy, void *ctx, N_Vector tmp)
+{
+  OxIntegrator it = (OxIntegrator)ctx;
+  OxParams     prm;
+  (void)y, (void)fy, (void)tmp;
+  OxProtocolParams(it->prot, it->seg, t, &prm);
+  OX_CB(OxOperatorApply(it->op, &prm, N_VGetVector_Petsc(v), N_VGetVector_Petsc(jv), PETSC_FALSE));
+  return 0;
+}
+
+/* Released oxygen rate, mol/s: the quadrature CVODE integrates alongside c. */
+static int rhs_released(sunrealtype t, N_Vector y, N_Vector yqdot, void *ctx)
+{
+  OxIntegrator it = (OxIntegrator)ctx;
+  OxParams     prm;
+  PetscReal    rate;
+  OxProtocolParams(it->prot, it->seg, t, &prm);
+  OX_CB(OxOperatorExchangeRate(it->op, &prm, N_VGetVector_Petsc(y), &rate));
+  NV_Ith_S(yqdot, 0) = rate * it->op->site_mol_m3;
+  return 0;
+}
+
+static int psetup(sunrealtype t, N_Vector y, N_Vector fy, sunbooleantype jok, sunbooleantype *jcur, sunrealtype gamma, void *ctx)
+{
+  OxIntegrator it = (OxIntegrator)ctx;
+  OxParams     prm;
+  (void)y, (void)fy, (void)jok;
+  OxProtocolParams(it->prot, it->seg, t, &prm);
+  OX_CB(OxOperatorAssemblePrec(it->op, &prm, gamma));
+  OX_CB(KSPSetOperators(it->ksp, it->op->P, it->op->P));
+  *jcur = SUNTRUE;
+  return 0;
+}
+
+static int psolve(sunrealtype t, N_Vector y, N_Vector fy, N_Vector r, N_Vector z, sunrealtype gamma, sunrealtype delta, int lr, void *ctx)
+{
+  OxIntegrator it = (OxIntegrator)ctx;
+  (void)t, (void)y, (void)fy, (void)gamma, (void)delta, (void)lr;
+  OX_CB(KSPSolve(it->ksp, N_VGetVector_Petsc(r), N_VGetVector_Petsc(z)));
+  return 0;
+}
+
+/*
+ * Conservation to round-off. The solid's vacancy inventory I = w.c (w = 1 on
+ * solid voxels) and the released-oxygen quadrature Q obey the same BDF
+ * recursion only if every step's Newton residual G has w.G = 0; an inexact
+ * Newton/Krylov solve leaves w.G of the order of the nonlinear tolerance, and
+ * I - Q drifts by that much each step. The problem is affine in c, so after
+ * Newton has converged one exact correction along u = w removes it:
+ *   ycor += alpha u,  alpha = -w.G / (w.M u),  M = I - gamma J,
+ *   w.M u = nsolid + gamma * sum_f G_f / V    (interior fluxes cancel).
+ * The correction is far below the error tolerance, so accuracy is unchanged.
+ */
+static OxIntegrator nls_owner(SUNNonlinearSolver S) { return (OxIntegrator)S->content; }
+
+static SUNNonlinearSolver_Type nls_gettype(SUNNonlinearSolver S) { return SUNNonlinSolGetType(nls_owner(S)->newton); }
+static int nls_initialize(SUNNonlinearSolver S) { return SUNNonlinSolInitialize(nls_owner(S)->newton); }
+static int nls_setup(SUNNonlinearSolver S, N_Vector y, void *mem) { return SUNNonlinSolSetup(nls_owner(S)->newton, y, mem); }
+static int nls_setlsetupfn(SUNNonlinearSolver S, SUNNonlinSolLSetupFn f) { return SUNNonlinSolSetLSetupFn(nls_owner(S)->newton, f); }
+static int nls_setlsolvefn(SUNNonlinearSolver S, SUNNonlinSolLSolveFn f) { return SUNNonlinSolSetLSolveFn(nls_owner(S)->newton, f); }
+static int nls_setctestfn(SUNNonlinearSolver S, SUNNonlinSolConvTestFn f, void *d) { return SUNNonlinSolSetConvTestFn(nls_owner(S)->newton, f, d); }
+static int nls_setmaxiters(SUNNonlinearSolver S, int n) { return SUNNonlinSolSetMaxIters(nls_owner(S)->newton, n); }
+static int nls_getnumiters(SUNNonlinearSolver S, long *n) { return SUNNonlinSolGetNumIters(nls_owner(S)->newton, n); }
+static int nls_getcuriter(SUNNonlinearSolver S, int *n) { return SUNNonlinSolGetCurIter(nls_owner(S)->newton, n); }
+static int nls_getnumconvfails(SUNNonlinearSolver S, long *n) { return SUNNonlinSolGetNumConvFails(nls_owner(S)->newton, n); }
+static int nls_free(SUNNonlinearSolver S)
+{
+  S->content = NULL;
+  SUNNonlinSolFreeEmpty(S);
+  return 0;
+}
+static int nls_setsysfn(SUNNonlinearSolver S, SUNNonlinSolSysFn f)
+{
+  nls_owner(S)->sysfn = f;
+  return SUNNonlinSolSetSysFn(nls_owner(S)->newton, f);
+}
+
+static int nls_solve(SUNNonlinearSolver S, N_Vector y0, N_Vector ycor, N_Vector w, sunrealtype tol, sunbooleantype lsetup, void *mem)
+{
+  OxIntegrator it = nls_owner(S);
+  OxParams     prm;
+  sunrealtype  tcur, gamma, rl1;
+  N_Vector     ypred, yn, fn, zn1;
+  void        *udata;
+  PetscScalar  wG;
+  PetscReal    cond = 0.0, inv_v = 1.0 / (it->op->h_m * it->op->h_m * it->op->h_m);
+  int          flag = SUNNonlinSolSolve(it->newton, y0, ycor, w, tol, lsetup, mem);
+
+  if (flag != SUN_NLS_SUCCESS) return flag;
+  if (it->sysfn(ycor, it->res, mem)) return -1;
+  if (VecDot(N_VGetVector_Petsc(it->res), it->op->solid, &wG)) return -1;
+  if (CVodeGetNonlinearSystemData(it->cvode, &tcur, &ypred, &yn, &fn, &gamma, &rl1, &zn1, &udata) < 0) return -1;
+  OxProtocolParams(it->prot, it->seg, tcur, &prm);
+  if (OxOperatorExchangeConductance(it->op, &prm, &cond)) return -1;
+  if (VecAXPY(N_VGetVector_Petsc(ycor), -PetscRealPart(wG) / ((PetscReal)it->op->nsolid + gamma * cond * inv_v), it->op->solid)) return -1;
+  return SUN_NLS_SUCCESS;
+}
+
+static SUNNonlinearSolver conserving_newton(OxIntegrator it)
+{
+  SUNNonlinearSolver S = SUNNonlinSolNewEmpty(it->sunctx);
+  if (!S) return NULL;
+  S->content              = it;
+  S->ops->gettype         = nls_gettype;
+  S->ops->initialize      = nls_initialize;
+  S->ops->setup           = nls_setup;
+  S->ops->solve           = nls_solve;
+  S->ops->free            = nls_free;
+  S->ops->setsysfn        = nls_setsysfn;
+  S->ops->setlsetupfn     = nls_setlsetupfn;
+  S->ops->setlsolvefn     = nls_setlsolvefn;
+  S->ops->setctestfn      = nls_setctestfn;
+  S->ops->setmaxiters     = nls_setmaxiters;
+  S->ops->getnumiters     = nls_getnumiters;
+  S->ops->getcuriter      = nls_getcuriter;
+  S->ops->getnumconvfails = nls_getnumconvfails;
+  return S;
+}
+
+/* Check a SUNDIALS return flag right after the call, naming the call. */
+#define OX_SUN(call) \
+  do { \
+    int flag_ = (call); \
+    PetscCheck(flag_ >= 0, comm, PETSC_ERR_LIB, "SUNDIALS call %s failed with flag %d", #call, flag_); \
+  } while (0)
+
+static PetscErrorCode create_preconditioner(OxIntegrator it)
+{
+  PC        pc;
+  PetscBool set;
+
+  PetscFunctionBeginUser;
+  PetscCall(KSPCreate(it->comm, &it->ksp));
+  PetscCall(KSPSetType(it->ksp, KSPPREONLY));
+  PetscCall(KSPGetPC(it->ksp, &pc));
+  /* Default: algebraic multigrid (hypre BoomerAMG), whose iteration count
+   * stays flat as the grid is refined; any PC can be chosen with -pc_type.
+   * (PETSc's GAMG stalls on the many decoupled identity rows of electrolyte.) */
+  PetscCall(PetscOptionsHasName(NULL, NULL, "-pc_type", &set));
+  if (!set) PetscCall(PCSetType(pc, PCHYPRE));
+  PetscCall(KSPSetFromOptions(it->ksp));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxIntegratorCreate(const OxConfig *cfg, OxOperator *op, const OxProtocol *prot, Vec c, double t0_s, double released_mol,
+                                  OxIntegrator *out)
+{
+  OxIntegrator it;
+  MPI_Comm     comm = PetscObjectComm((PetscObject)op->da);
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscNew(&it));
+  it->comm = comm;
+  it->op   = op;
+  it->prot = prot;
+  it->t_s  = t0_s;
+  it->seg  = -1;
+  OX_SUN(SUNContext_Create((void *)&it->comm, &it->sunctx));
+  it->y  = N_VMake_Petsc(c, it->sunctx);
+  it->yq = N_VNew_Serial(1, it->sunctx);
+  PetscCheck(it->y && it->yq, comm, PETSC_ERR_MEM, "could not create SUNDIALS vectors");
+  NV_Ith_S(it->yq, 0) = released_mol;
+  it->cvode = CVodeCreate(CV_BDF, it->sunctx);
+  PetscCheck(it->cvode, comm, PETSC_ERR_MEM, "CVodeCreate failed");
+  OX_SUN(CVodeInit(it->cvode, rhs, t0_s, it->y));
+  OX_SUN(CVodeSStolerances(it->cvode, cfg->rtol, cfg->atol));
+  OX_SUN(CVodeSetUserData(it->cvode, it));
+  OX_SUN(CVodeSetMaxNumSteps(it->cvode, 1000000));
+  it->ls = SUNLinSol_SPGMR(it->y, SUN_PREC_LEFT, 0, it->sunctx);
+  PetscCheck(it->ls, comm, PETSC_ERR_MEM, "SUNLinSol_SPGMR failed");
+  it->newton = SUNNonlinSol_Newton(it->y, it->sunctx);
+  it->nls    = conserving_newton(it);
+  it->res    = N_VClone(it->y);
+  PetscCheck(it->newton && it->nls && it->res, comm, PETSC_ERR_MEM, "could not create the nonlinear solver");
+  OX_SUN(CVodeSetNonlinearSolver(it->cvode, it->nls));
+  OX_SUN(CVodeSetLinearSolver(it->cvode, it->ls, NULL));
+  OX_SUN(CVodeSetPreconditioner(it->cvode, psetup, psolve));
+  OX_SUN(CVodeSetJacTimes(it->cvode, NULL, jtimes));
+  OX_SUN(CVodeQuadInit(it->cvode, rhs_released, it->yq));
+  /* The quadrature must take part in every Nordsieck-history operation of
+   * the state (CVODES skips some, e.g. on an order increase, when the
+   * quadrature is left out of error control), else I - Q drifts. Tolerances
+   * so loose that it never limits the step keep the state in charge. */
+  OX_SUN(CVodeSetQuadErrCon(it->cvode, SUNTRUE));
+  OX_SUN(CVodeQuadSStolerances(it->cvode, 1.0e6, 1.0e6 * (released_mol > 0 ? released_mol : 1.0)));
+  PetscCall(create_preconditioner(it));
+  *out = it;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxIntegratorDestroy(OxIntegrator *pit)
+{
+  OxIntegrator it = *pit;
+
+  PetscFunctionBeginUser;
+  if (!it) PetscFunctionReturn(0);
+  CVodeFree(&it->cvode);
+  SUNLinSolFree(it->ls);
+  SUNNonlinSolFree(it->nls);
+  SUNNonlinSolFree(it->newton);
+  N_VDestroy(it->res);
+  N_VDestroy(it->y);
+  N_VDestroy(it->yq);
+  SUNContext_Free(&it->sunctx);
+  PetscCall(KSPDestroy(&it->ksp));
+  PetscCall(PetscFree(*pit));
+  PetscFunctionReturn(0);
+}
+
+static int params_jump(const OxParams *a, const OxParams *b)
+{
+  const double tol = 1e-13;
+  return fabs(a->D_m2_s - b->D_m2_s) > tol * fabs(a->D_m2_s) || fabs(a->k_m_s - b->k_m_s) > tol * fabs(a->k_m_s) ||
+         fabs(a->c_eq - b->c_eq) > tol * fabs(a->c_eq);
+}
+
+static void add_stats(OxIntegrator it)
+{
+  long v;
+  if (CVodeGetNumSteps(it->cvode, &v) >= 0) it->st.nsteps += v;
+  if (CVodeGetNumRhsEvals(it->cvode, &v) >= 0) it->st.nrhs += v;
+  if (CVodeGetNumLinIters(it->cvode, &v) >= 0) it->st.nlinit += v;
+  if (CVodeGetNumPrecEvals(it->cvode, &v) >= 0) it->st.npsetup += v;
+  if (CVodeGetNumPrecSolves(it->cvode, &v) >= 0) it->st.npsolve += v;
+  if (CVodeGetNumErrTestFails(it->cvode, &v) >= 0) it->st.nerrfail += v;
+  if (CVodeGetNumNonlinSolvConvFails(it->cvode, &v) >= 0) it->st.nnlfail += v;
+}
+
+PetscErrorCode OxIntegratorAdvanceSegment(OxIntegrator it, int g, PetscBool *ok, char *msg, size_t msglen)
+{
+  const OxSegment *s = &it->prot->seg[g];
+  OxParams         start;
+  MPI_Comm         comm = it->comm;
+  sunrealtype      tret = s->t0_s;
+
+  PetscFunctionBeginUser;
+  *ok = PETSC_TRUE;
+  it->seg = g;
+  if (!(s->t1_s > s->t0_s)) PetscFunctionReturn(0); /* instantaneous step: nothing to integrate */
+  /* Restart the BDF history only where the forcing jumps (a hold, a change
+   * of release or diffusivity scale); across a mere kink in s(t) the error
+   * control handles the lost smoothness on its own. */
+  OxProtocolParams(it->prot, g, s->t0_s, &start);
+  if (!it->started || params_jump(&start, &it->last)) {
+    if (it->started) add_stats(it);
+    OX_SUN(CVodeReInit(it->cvode, s->t0_s, it->y));
+    OX_SUN(CVodeQuadReInit(it->cvode, it->yq));
+    it->started = 1;
+  }
+  OX_SUN(CVodeSetStopTime(it->cvode, s->t1_s));
+  while (tret < s->t1_s) {
+    int flag = CVode(it->cvode, s->t1_s, it->y, &tret, CV_NORMAL);
+    if (flag < 0) {
+      char *name = CVodeGetReturnFlagName(flag);
+      PetscCall(PetscSNPrintf(msg, msglen, "CVODE failed (%s) at t = %.6g s", name ? name : "?", (double)tret));
+      free(name);
+      *ok = PETSC_FALSE;
+      PetscFunctionReturn(0);
+    }
+  }
+  OX_SUN(CVodeGetQuad(it->cvode, &tret, it->yq));
+  it->t_s = s->t1_s;
+  OxProtocolParams(it->prot, g, s->t1_s, &it->last);
+  PetscFunctionReturn(0);
+}
+
+double OxIntegratorReleasedMol(OxIntegrator it) { return NV_Ith_S(it->yq, 0); }
+
+PetscErrorCode OxIntegratorGetStats(OxIntegrator it, OxIntegratorStats *st)
+{
+  PetscFunctionBeginUser;
+  *st = it->st;
+  if (it->started) {
+    OxIntegratorStats saved = it->st;
+    add_stats(it);
+    *st    = it->st;
+    it->st = saved;
+  }
+  PetscFunctionReturn(0);
+}

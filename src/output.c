@@ -1,0 +1,343 @@
+/* HDF5 result file and XDMF sidecar. */
+#include <errno.h>
+#include <stddef.h>
+#include <hdf5.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <petscviewerhdf5.h>
+#include "oxvac/common.h"
+#include "oxvac/output.h"
+
+struct OxOutput_private {
+  MPI_Comm    comm;
+  PetscMPIInt rank;
+  PetscViewer viewer;
+  hid_t       fid;
+  char        path[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN];
+  PetscInt    shape[3];
+  double      voxel_m;
+  int         nfields, capfields;
+  int        *field_cycle;
+  double     *field_time;
+};
+
+#define OX_H5(call) \
+  do { \
+    if ((call) < 0) SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "HDF5 call failed: %s", #call); \
+  } while (0)
+
+/* mkdir -p for the folder of path (rank 0 only; the caller synchronises). */
+static int make_parent_dirs(const char *path)
+{
+  char buf[PETSC_MAX_PATH_LEN];
+  if (strlen(path) >= sizeof(buf)) return -1;
+  strcpy(buf, path);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = '\0';
+    if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
+    *p = '/';
+  }
+  return 0;
+}
+
+PetscErrorCode OxOutputOpen(MPI_Comm comm, const char *path, OxOutput *pout)
+{
+  OxOutput out;
+  int      ok = 1;
+  long     pid = (long)getpid();
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscNew(&out));
+  out->comm = comm;
+  PetscCallMPI(MPI_Comm_rank(comm, &out->rank));
+  PetscCallMPI(MPI_Bcast(&pid, 1, MPI_LONG, 0, comm));
+  PetscCall(PetscStrncpy(out->path, path, sizeof(out->path)));
+  PetscCall(PetscSNPrintf(out->tmp, sizeof(out->tmp), "%s.partial-%ld", path, pid));
+  if (!out->rank) ok = make_parent_dirs(path) == 0;
+  PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, comm));
+  PetscCheck(ok, comm, PETSC_ERR_FILE_OPEN, "cannot create the folder of %s", path);
+  PetscCall(PetscViewerHDF5Open(comm, out->tmp, FILE_MODE_WRITE, &out->viewer));
+  PetscCall(PetscViewerHDF5GetFileId(out->viewer, &out->fid));
+  *pout = out;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ensure_group(OxOutput out, const char *path)
+{
+  hid_t lcpl, g;
+
+  PetscFunctionBeginUser;
+  if (H5Lexists(out->fid, path, H5P_DEFAULT) > 0) PetscFunctionReturn(0);
+  lcpl = H5Pcreate(H5P_LINK_CREATE);
+  OX_H5(H5Pset_create_intermediate_group(lcpl, 1));
+  g = H5Gcreate2(out->fid, path, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+  OX_H5(g);
+  OX_H5(H5Gclose(g));
+  OX_H5(H5Pclose(lcpl));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode write_attr(hid_t obj, const char *name, hid_t type, int n, const void *v)
+{
+  hsize_t dims = (hsize_t)n;
+  hid_t   sp   = n == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dims, NULL), a;
+
+  PetscFunctionBeginUser;
+  a = H5Acreate2(obj, name, type, sp, H5P_DEFAULT, H5P_DEFAULT);
+  OX_H5(a);
+  OX_H5(H5Awrite(a, type, v));
+  OX_H5(H5Aclose(a));
+  OX_H5(H5Sclose(sp));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode write_attr_string(hid_t obj, const char *name, const char *s)
+{
+  hid_t t = H5Tcopy(H5T_C_S1);
+
+  PetscFunctionBeginUser;
+  OX_H5(H5Tset_size(t, strlen(s) + 1));
+  PetscCall(write_attr(obj, name, t, 1, s));
+  OX_H5(H5Tclose(t));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxOutputWriteRoot(OxOutput out, const char *config_text, const char *command)
+{
+  hid_t root;
+
+  PetscFunctionBeginUser;
+  root = H5Gopen2(out->fid, "/", H5P_DEFAULT);
+  OX_H5(root);
+  PetscCall(write_attr_string(root, "oxvac_version", OXVAC_VERSION));
+  PetscCall(write_attr_string(root, "config", config_text));
+  PetscCall(write_attr_string(root, "command", command));
+  OX_H5(H5Gclose(root));
+  PetscFunctionReturn(0);
+}
+
+/* A collective 1-D dataset written by rank 0 alone (all ranks hold the same data). */
+static PetscErrorCode write_1d(OxOutput out, const char *path, hid_t type, PetscInt n, const void *v)
+{
+  hsize_t dims = (hsize_t)n;
+  hid_t   sp   = H5Screate_simple(1, &dims, NULL), ds;
+
+  PetscFunctionBeginUser;
+  ds = H5Dcreate2(out->fid, path, type, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  OX_H5(ds);
+  if (!out->rank && n > 0) OX_H5(H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v));
+  OX_H5(H5Dclose(ds));
+  OX_H5(H5Sclose(sp));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxOutputWriteArray(OxOutput out, const char *path, PetscInt n, const double *v)
+{
+  char parent[PETSC_MAX_PATH_LEN], *slash;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrncpy(parent, path, sizeof(parent)));
+  slash = strrchr(parent, '/');
+  if (slash && slash != parent) {
+    *slash = '\0';
+    PetscCall(ensure_group(out, parent));
+  }
+  PetscCall(write_1d(out, path, H5T_NATIVE_DOUBLE, n, v));
+  PetscFunctionReturn(0);
+}
+
+/* Owned block of a DMDA vector of integers as an int32 [nz][ny][nx] dataset. */
+static PetscErrorCode write_int_field(OxOutput out, DM da, Vec v, const char *path)
+{
+  PetscInt           xs, ys, zs, xm, ym, zm, n;
+  hsize_t            dims[3] = {(hsize_t)out->shape[2], (hsize_t)out->shape[1], (hsize_t)out->shape[0]}, start[3], count[3];
+  hid_t              fsp, msp, ds;
+  int               *buf;
+  const PetscScalar *a;
+
+  PetscFunctionBeginUser;
+  PetscCall(DMDAGetCorners(da, &xs, &ys, &zs, &xm, &ym, &zm));
+  n = xm * ym * zm;
+  PetscCall(PetscMalloc1(n, &buf));
+  PetscCall(VecGetArrayRead(v, &a));
+  for (PetscInt i = 0; i < n; i++) buf[i] = (int)PetscRealPart(a[i]);
+  PetscCall(VecRestoreArrayRead(v, &a));
+  start[0] = (hsize_t)zs, start[1] = (hsize_t)ys, start[2] = (hsize_t)xs;
+  count[0] = (hsize_t)zm, count[1] = (hsize_t)ym, count[2] = (hsize_t)xm;
+  fsp = H5Screate_simple(3, dims, NULL);
+  ds  = H5Dcreate2(out->fid, path, H5T_NATIVE_INT32, fsp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  OX_H5(ds);
+  msp = H5Screate_simple(3, count, NULL);
+  OX_H5(H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL));
+  if (n > 0) OX_H5(H5Dwrite(ds, H5T_NATIVE_INT32, msp, fsp, H5P_DEFAULT, buf));
+  OX_H5(H5Sclose(msp));
+  OX_H5(H5Sclose(fsp));
+  OX_H5(H5Dclose(ds));
+  PetscCall(PetscFree(buf));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxOutputWriteGeometry(OxOutput out, DM da, const OxMicrostructure *ms, const OxOperator *op)
+{
+  hid_t g;
+  int   shape[3];
+
+  PetscFunctionBeginUser;
+  out->shape[0] = ms->nx, out->shape[1] = ms->ny, out->shape[2] = ms->nz;
+  out->voxel_m  = ms->voxel_m;
+  PetscCall(ensure_group(out, "/geometry"));
+  PetscCall(write_int_field(out, da, ms->labels, "/geometry/labels"));
+  PetscCall(write_int_field(out, da, ms->secondary, "/geometry/secondary"));
+  PetscCall(PetscViewerHDF5PushGroup(out->viewer, "/geometry"));
+  PetscCall(VecView(op->exchange_area, out->viewer));
+  PetscCall(PetscViewerHDF5PopGroup(out->viewer));
+  g = H5Gopen2(out->fid, "/geometry", H5P_DEFAULT);
+  OX_H5(g);
+  for (int d = 0; d < 3; d++) shape[d] = (int)out->shape[d];
+  PetscCall(write_attr(g, "voxel_m", H5T_NATIVE_DOUBLE, 1, &ms->voxel_m));
+  PetscCall(write_attr(g, "shape", H5T_NATIVE_INT, 3, shape));
+  PetscCall(write_attr(g, "exchange_area_total_m2", H5T_NATIVE_DOUBLE, 1, &op->area_m2));
+  OX_H5(H5Gclose(g));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxOutputWriteField(OxOutput out, Vec c, int cycle, double time_s, double soc)
+{
+  char        group[64], dset[96];
+  const char *name;
+  PetscInt    cyc = cycle;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(group, sizeof(group), "/fields/cycle_%06d", cycle));
+  PetscCall(PetscObjectGetName((PetscObject)c, &name));
+  PetscCall(PetscObjectSetName((PetscObject)c, "vacancy_fraction"));
+  PetscCall(PetscViewerHDF5PushGroup(out->viewer, group));
+  PetscCall(VecView(c, out->viewer));
+  PetscCall(PetscViewerHDF5PopGroup(out->viewer));
+  PetscCall(PetscSNPrintf(dset, sizeof(dset), "%s/vacancy_fraction", group));
+  PetscCall(PetscViewerHDF5WriteAttribute(out->viewer, dset, "time_s", PETSC_DOUBLE, &time_s));
+  PetscCall(PetscViewerHDF5WriteAttribute(out->viewer, dset, "cycle", PETSC_INT, &cyc));
+  PetscCall(PetscViewerHDF5WriteAttribute(out->viewer, dset, "soc", PETSC_DOUBLE, &soc));
+  if (out->nfields == out->capfields) {
+    out->capfields = out->capfields ? 2 * out->capfields : 16;
+    PetscCall(PetscRealloc(sizeof(int) * out->capfields, &out->field_cycle));
+    PetscCall(PetscRealloc(sizeof(double) * out->capfields, &out->field_time));
+  }
+  out->field_cycle[out->nfields]  = cycle;
+  out->field_time[out->nfields++] = time_s;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxOutputWriteTimeseries(OxOutput out, const OxTimeseries *ts)
+{
+  double *col;
+  int    *icol;
+  struct {
+    const char *name;
+    size_t      off;
+  } cols[] = {
+    {"time_s", offsetof(OxSample, time_s)},
+    {"soc", offsetof(OxSample, soc)},
+    {"vacancy_mean", offsetof(OxSample, vacancy_mean)},
+    {"oxygen_loss_pct", offsetof(OxSample, oxygen_loss_pct)},
+    {"released_mol", offsetof(OxSample, released_mol)},
+    {"inventory_mol", offsetof(OxSample, inventory_mol)},
+  };
+
+  PetscFunctionBeginUser;
+  PetscCall(ensure_group(out, "/timeseries"));
+  PetscCall(PetscMalloc1(ts->n + 1, &col));
+  PetscCall(PetscMalloc1(ts->n + 1, &icol));
+  for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
+    char path[128];
+    for (int i = 0; i < ts->n; i++) col[i] = *(const double *)((const char *)&ts->row[i] + cols[c].off);
+    PetscCall(PetscSNPrintf(path, sizeof(path), "/timeseries/%s", cols[c].name));
+    PetscCall(write_1d(out, path, H5T_NATIVE_DOUBLE, ts->n, col));
+  }
+  for (int i = 0; i < ts->n; i++) icol[i] = ts->row[i].cycle;
+  PetscCall(write_1d(out, "/timeseries/cycle", H5T_NATIVE_INT, ts->n, icol));
+  PetscCall(PetscFree(col));
+  PetscCall(PetscFree(icol));
+  PetscFunctionReturn(0);
+}
+
+/* The XDMF sidecar: a temporal collection, one uniform grid per stored cycle,
+ * cell-centred attributes on a 3DCoRectMesh (ParaView reads it directly). */
+static PetscErrorCode write_xdmf(OxOutput out, const char *xpath)
+{
+  FILE       *f;
+  char        h5name[PETSC_MAX_PATH_LEN], *base;
+  const char *geo[] = {"labels", "secondary"};
+  PetscInt    nx = out->shape[0], ny = out->shape[1], nz = out->shape[2];
+  int         nsteps = out->nfields ? out->nfields : 1;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrncpy(h5name, out->path, sizeof(h5name)));
+  base = basename(h5name);
+  f    = fopen(xpath, "w");
+  PetscCheck(f, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "cannot write %s", xpath);
+  fprintf(f, "<?xml version=\"1.0\" ?>\n<Xdmf Version=\"3.0\">\n <Domain>\n");
+  fprintf(f, "  <Grid Name=\"oxvac\" GridType=\"Collection\" CollectionType=\"Temporal\">\n");
+  for (int s = 0; s < nsteps; s++) {
+    fprintf(f, "   <Grid Name=\"%s\" GridType=\"Uniform\">\n", out->nfields ? "cycle" : "geometry");
+    if (out->nfields) fprintf(f, "    <Time Value=\"%.17g\"/>\n", (double)out->field_cycle[s]);
+    fprintf(f, "    <Topology TopologyType=\"3DCoRectMesh\" Dimensions=\"%d %d %d\"/>\n", (int)nz + 1, (int)ny + 1, (int)nx + 1);
+    fprintf(f, "    <Geometry GeometryType=\"ORIGIN_DXDYDZ\">\n");
+    fprintf(f, "     <DataItem Dimensions=\"3\" Format=\"XML\">0 0 0</DataItem>\n");
+    fprintf(f, "     <DataItem Dimensions=\"3\" Format=\"XML\">%.17g %.17g %.17g</DataItem>\n", out->voxel_m, out->voxel_m, out->voxel_m);
+    fprintf(f, "    </Geometry>\n");
+    for (int g = 0; g < 2; g++)
+      fprintf(f,
+              "    <Attribute Name=\"%s\" AttributeType=\"Scalar\" Center=\"Cell\">\n     <DataItem Dimensions=\"%d %d %d\" NumberType=\"Int\" "
+              "Precision=\"4\" Format=\"HDF\">%s:/geometry/%s</DataItem>\n    </Attribute>\n",
+              geo[g], (int)nz, (int)ny, (int)nx, base, geo[g]);
+    fprintf(f,
+            "    <Attribute Name=\"exchange_area_m2\" AttributeType=\"Scalar\" Center=\"Cell\">\n     <DataItem Dimensions=\"%d %d %d\" "
+            "NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">%s:/geometry/exchange_area_m2</DataItem>\n    </Attribute>\n",
+            (int)nz, (int)ny, (int)nx, base);
+    if (out->nfields)
+      fprintf(f,
+              "    <Attribute Name=\"vacancy_fraction\" AttributeType=\"Scalar\" Center=\"Cell\">\n     <DataItem Dimensions=\"%d %d %d\" "
+              "NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">%s:/fields/cycle_%06d/vacancy_fraction</DataItem>\n    </Attribute>\n",
+              (int)nz, (int)ny, (int)nx, base, out->field_cycle[s]);
+    fprintf(f, "   </Grid>\n");
+  }
+  fprintf(f, "  </Grid>\n </Domain>\n</Xdmf>\n");
+  PetscCheck(fclose(f) == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "cannot write %s", xpath);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxOutputClose(OxOutput *pout, PetscBool success)
+{
+  OxOutput out = *pout;
+  int      ok  = 1;
+
+  PetscFunctionBeginUser;
+  if (!out) PetscFunctionReturn(0);
+  PetscCall(PetscViewerDestroy(&out->viewer));
+  PetscCallMPI(MPI_Barrier(out->comm));
+  if (!out->rank) {
+    if (success) {
+      char xdmf[PETSC_MAX_PATH_LEN], xtmp[PETSC_MAX_PATH_LEN + 16];
+      size_t len = strlen(out->path);
+      PetscCall(PetscStrncpy(xdmf, out->path, sizeof(xdmf)));
+      if (len > 3 && !strcmp(xdmf + len - 3, ".h5")) xdmf[len - 3] = '\0';
+      PetscCall(PetscStrlcat(xdmf, ".xdmf", sizeof(xdmf)));
+      PetscCall(PetscSNPrintf(xtmp, sizeof(xtmp), "%s.partial", xdmf));
+      PetscCall(write_xdmf(out, xtmp));
+      ok = rename(out->tmp, out->path) == 0 && rename(xtmp, xdmf) == 0;
+    } else {
+      remove(out->tmp);
+    }
+  }
+  PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, out->comm));
+  PetscCheck(ok, out->comm, PETSC_ERR_FILE_WRITE, "cannot rename the result into place: %s", out->path);
+  PetscCall(PetscFree(out->field_cycle));
+  PetscCall(PetscFree(out->field_time));
+  PetscCall(PetscFree(*pout));
+  PetscFunctionReturn(0);
+}

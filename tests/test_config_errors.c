@@ -1,0 +1,122 @@
+/**
+ * @file test_config_errors.c
+ * @brief Every bad config is refused with status 2 and one message of the
+ *        contract's form `FILE:LINE: key 'a.b': what is wrong; what is expected`
+ *        that says what its first line promises.
+ *
+ * Usage: test_config_errors BAD_DIR. Each BAD_DIR/NAME.cfg starts with the line
+ * `# expect: <text the message must contain>`. A file that libconfig cannot
+ * parse has no key to name: its message is `FILE:LINE: syntax error: ...; ...`.
+ * Prints nothing and exits 0 on success; prints each failure and exits 1.
+ */
+#define _XOPEN_SOURCE 700 /* dirent */
+
+#include "oxvac/config.h"
+
+#include <dirent.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MIN_CASES 6 /* an empty or wrong folder must not pass */
+
+static int CompareNames(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/** The text after "# expect: " on the first line of path, into out. */
+static int ReadExpect(const char *path, char *out, size_t len)
+{
+  static const char prefix[] = "# expect: ";
+  char line[1024];
+  FILE *fp = fopen(path, "r");
+  if (!fp) return 1;
+  int ok = fgets(line, sizeof line, fp) && !strncmp(line, prefix, strlen(prefix));
+  fclose(fp);
+  if (!ok) return 1;
+  line[strcspn(line, "\r\n")] = '\0';
+  snprintf(out, len, "%s", line + strlen(prefix));
+  return out[0] == '\0';
+}
+
+/** 0 when the bad config at path is refused as its first line says. */
+static int CheckOne(const char *path, const regex_t *form)
+{
+  char expect[1024], err[OX_ERR_MAX];
+  OxConfig cfg;
+  if (ReadExpect(path, expect, sizeof expect)) {
+    fprintf(stderr, "%s: first line is not '# expect: <text>'\n", path);
+    return 1;
+  }
+  memset(err, 0, sizeof err);
+  int rc = OxConfigLoad(path, 0, NULL, &cfg, err, sizeof err);
+  OxConfigFree(&cfg); /* must be safe after a failure */
+  int bad = 0;
+  if (rc != 2) {
+    fprintf(stderr, "%s: status %d, expected 2 (message: '%s')\n", path, rc, err);
+    bad = 1;
+  }
+  if (strncmp(err, path, strlen(path)) || regexec(form, err, 0, NULL, 0)) {
+    fprintf(stderr, "%s: message '%s' is not of the form '%s:LINE: key 'a.b': ...; ...'\n", path,
+            err, path);
+    bad = 1;
+  }
+  if (strchr(err, '\n')) {
+    fprintf(stderr, "%s: message spans several lines: '%s'\n", path, err);
+    bad = 1;
+  }
+  if (!strstr(err, expect)) {
+    fprintf(stderr, "%s: message '%s' does not contain '%s'\n", path, err, expect);
+    bad = 1;
+  }
+  return bad;
+}
+
+int main(int argc, char **argv)
+{
+  if (argc != 2) {
+    fprintf(stderr, "usage: %s BAD_DIR\n", argv[0]);
+    return 1;
+  }
+  regex_t form;
+  static const char pattern[] = "^[^:]+:[0-9]+: (key '[^']+'|syntax error): .+; .+";
+  if (regcomp(&form, pattern, REG_EXTENDED | REG_NOSUB)) {
+    fprintf(stderr, "regcomp failed\n");
+    return 1;
+  }
+  DIR *dir = opendir(argv[1]);
+  if (!dir) {
+    fprintf(stderr, "%s: cannot open the folder\n", argv[1]);
+    regfree(&form);
+    return 1;
+  }
+  char **names = NULL;
+  size_t n = 0;
+  for (struct dirent *e; (e = readdir(dir)) != NULL;) {
+    size_t len = strlen(e->d_name);
+    if (len < 5 || strcmp(e->d_name + len - 4, ".cfg")) continue;
+    char **grown = realloc(names, sizeof *names * (n + 1));
+    if (!grown || !(grown[n] = malloc(strlen(argv[1]) + len + 2))) {
+      fprintf(stderr, "out of memory\n");
+      return 1;
+    }
+    names = grown;
+    sprintf(names[n++], "%s/%s", argv[1], e->d_name);
+  }
+  closedir(dir);
+  if (n) qsort(names, n, sizeof *names, CompareNames);
+  int failures = 0;
+  for (size_t i = 0; i < n; i++) {
+    failures += CheckOne(names[i], &form);
+    free(names[i]);
+  }
+  free(names);
+  regfree(&form);
+  if (n < MIN_CASES) {
+    fprintf(stderr, "%s: only %zu bad configs, expected at least %d\n", argv[1], n, MIN_CASES);
+    failures++;
+  }
+  return failures ? 1 : 0;
+}
