@@ -135,6 +135,9 @@ static PetscReal face_normal_component(const PetscScalar *gr[3], PetscInt a, Pet
   return PetscAbsReal(v[d]) / PetscSqrtReal(nrm);
 }
 
+/* -log_view events: the matrix-free apply (RHS and J v) and the preconditioner assembly. */
+static PetscLogEvent OX_EVENT_APPLY, OX_EVENT_ASSEMBLE;
+
 static inline PetscReal harmonic(PetscReal a, PetscReal b) { return (a + b > 0.0) ? 2.0 * a * b / (a + b) : 0.0; }
 
 PetscErrorCode OxOperatorCreate(const OxConfig *cfg, DM da, const OxMicrostructure *ms, OxOperator *op)
@@ -149,6 +152,12 @@ PetscErrorCode OxOperatorCreate(const OxConfig *cfg, DM da, const OxMicrostructu
 
   PetscFunctionBeginUser;
   PetscCall(PetscMemzero(op, sizeof(*op)));
+  if (!OX_EVENT_APPLY) {
+    PetscClassId cls;
+    PetscCall(PetscClassIdRegister("oxvac operator", &cls));
+    PetscCall(PetscLogEventRegister("OxOperatorApply", cls, &OX_EVENT_APPLY));
+    PetscCall(PetscLogEventRegister("OxPrecAssemble", cls, &OX_EVENT_ASSEMBLE));
+  }
   op->da          = da;
   op->h_m         = h = ms->voxel_m;
   op->site_mol_m3 = OxOxygenSitesMolPerM3();
@@ -252,6 +261,8 @@ PetscErrorCode OxOperatorDestroy(OxOperator *op)
   PetscCall(VecDestroy(&op->exchange_area));
   PetscCall(VecDestroy(&op->cloc));
   PetscCall(MatDestroy(&op->P));
+  PetscCall(MatDestroy(&op->L));
+  PetscCall(VecDestroy(&op->shift));
   PetscFunctionReturn(0);
 }
 
@@ -273,6 +284,7 @@ PetscErrorCode OxOperatorApply(OxOperator *op, const OxParams *prm, Vec x, Vec y
   const PetscReal    ceq = with_source ? prm->c_eq : 0.0;
 
   PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(OX_EVENT_APPLY, 0, 0, 0, 0));
   PetscCall(DMGlobalToLocalBegin(op->da, x, INSERT_VALUES, op->cloc));
   PetscCall(DMGlobalToLocalEnd(op->da, x, INSERT_VALUES, op->cloc));
   PetscCall(VecGetArrayRead(op->cloc, &c));
@@ -300,6 +312,7 @@ PetscErrorCode OxOperatorApply(OxOperator *op, const OxParams *prm, Vec x, Vec y
   }
   PetscCall(VecRestoreArrayWrite(y, &f));
   PetscCall(PetscLogFlops(19.0 * op->xm * op->ym * op->zm + 6.0 * op->nface));
+  PetscCall(PetscLogEventEnd(OX_EVENT_APPLY, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 
@@ -326,46 +339,63 @@ PetscErrorCode OxOperatorExchangeConductance(OxOperator *op, const OxParams *prm
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode OxOperatorAssemblePrec(OxOperator *op, const OxParams *prm, PetscReal gamma)
+/* The bulk operator per unit diffusivity, L (off-diagonal w, diagonal -sum w),
+ * assembled once: each preconditioner update is then a copy, a scale and a
+ * diagonal shift instead of a fresh assembly. */
+static PetscErrorCode assemble_bulk(OxOperator *op)
 {
-  PetscReal *sdiag;
-  PetscInt   n[3];
-  const PetscReal D = prm->D_m2_s, inv_v = 1.0 / (op->h_m * op->h_m * op->h_m);
-  const PetscInt  sy = op->gxm, sz = op->gxm * op->gym;
+  PetscInt       n[3];
+  const PetscInt sy = op->gxm, sz = op->gxm * op->gym;
 
   PetscFunctionBeginUser;
-  if (!op->P) {
-    PetscCall(DMCreateMatrix(op->da, &op->P));
-    PetscCall(MatSetOption(op->P, MAT_NEW_NONZERO_ALLOCATION_ERR, PETSC_TRUE));
-  }
+  PetscCall(DMCreateMatrix(op->da, &op->L));
+  PetscCall(MatSetOption(op->L, MAT_NEW_NONZERO_ALLOCATION_ERR, PETSC_TRUE));
   PetscCall(DMDAGetInfo(op->da, NULL, &n[0], &n[1], &n[2], NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
-  PetscCall(PetscCalloc1(op->xm * op->ym * op->zm, &sdiag));
-  for (PetscInt m = 0; m < op->nface; m++) sdiag[op->face[m].cell] += face_conductance(&op->face[m], prm) * inv_v;
   for (PetscInt k = op->zs; k < op->zs + op->zm; k++)
     for (PetscInt j = op->ys; j < op->ys + op->ym; j++)
       for (PetscInt i = op->xs; i < op->xs + op->xm; i++) {
-        PetscInt    g = ((k - op->gzs) * op->gym + (j - op->gys)) * op->gxm + (i - op->gxs);
-        PetscInt    o = ((k - op->zs) * op->ym + (j - op->ys)) * op->xm + (i - op->xs);
+        PetscInt    g     = ((k - op->gzs) * op->gym + (j - op->gys)) * op->gxm + (i - op->gxs);
         PetscReal   wn[6] = {op->w[0][g - 1], op->w[0][g], op->w[1][g - sy], op->w[1][g], op->w[2][g - sz], op->w[2][g]};
         MatStencil  row = {.k = k, .j = j, .i = i}, col[7];
-        PetscScalar v[7];
+        PetscScalar v[7], diag = 0.0;
         PetscInt    nc = 0;
-        PetscReal   diag = sdiag[o];
         for (int d = 0; d < 3; d++)
           for (int s = 0; s < 2; s++) {
             PetscInt q[3] = {i, j, k};
             q[d] += s ? 1 : -1;
-            if (q[d] < 0 || q[d] >= n[d]) continue;
+            if (q[d] < 0 || q[d] >= n[d]) continue; /* mirror plane */
             col[nc] = (MatStencil){.k = q[2], .j = q[1], .i = q[0]};
-            v[nc++] = -gamma * D * wn[2 * d + s];
-            diag += D * wn[2 * d + s];
+            v[nc++] = wn[2 * d + s];
+            diag -= wn[2 * d + s];
           }
         col[nc] = row;
-        v[nc++] = 1.0 + gamma * diag;
-        PetscCall(MatSetValuesStencil(op->P, 1, &row, nc, col, v, INSERT_VALUES));
+        v[nc++] = diag;
+        PetscCall(MatSetValuesStencil(op->L, 1, &row, nc, col, v, INSERT_VALUES));
       }
-  PetscCall(PetscFree(sdiag));
-  PetscCall(MatAssemblyBegin(op->P, MAT_FINAL_ASSEMBLY));
-  PetscCall(MatAssemblyEnd(op->P, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyBegin(op->L, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(op->L, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatSetOption(op->L, MAT_SYMMETRIC, PETSC_TRUE));
+  PetscCall(MatDuplicate(op->L, MAT_COPY_VALUES, &op->P));
+  PetscCall(MatCreateVecs(op->L, &op->shift, NULL));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxOperatorAssemblePrec(OxOperator *op, const OxParams *prm, PetscReal gamma)
+{
+  PetscScalar    *sh;
+  const PetscReal inv_v = 1.0 / (op->h_m * op->h_m * op->h_m);
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(OX_EVENT_ASSEMBLE, 0, 0, 0, 0));
+  if (!op->L) PetscCall(assemble_bulk(op));
+  /* P = I - gamma J = I - gamma D L + gamma diag(sum_f G_f / V) */
+  PetscCall(MatCopy(op->L, op->P, SAME_NONZERO_PATTERN));
+  PetscCall(MatScale(op->P, -gamma * prm->D_m2_s));
+  PetscCall(VecSet(op->shift, 1.0));
+  PetscCall(VecGetArray(op->shift, &sh));
+  for (PetscInt m = 0; m < op->nface; m++) sh[op->face[m].cell] += gamma * face_conductance(&op->face[m], prm) * inv_v;
+  PetscCall(VecRestoreArray(op->shift, &sh));
+  PetscCall(MatDiagonalSet(op->P, op->shift, ADD_VALUES));
+  PetscCall(PetscLogEventEnd(OX_EVENT_ASSEMBLE, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }

@@ -44,7 +44,9 @@ typedef struct {
   PetscInt nsolid;   /**< solid voxels in the whole domain */
   double area_m2;    /**< total corrected exchange area (accessibility 1) */
   double site_mol_m3;/**< oxygen-site density */
-  Mat P;             /**< preconditioner matrix I - gamma J (assembled on demand) */
+  Mat L;             /**< bulk operator per unit D (assembled once, on first use) */
+  Mat P;             /**< preconditioner matrix I - gamma J */
+  Vec shift;         /**< scratch: diagonal added to -gamma D L */
 } OxOperator;
 
 /** @brief Build coefficients from the microstructure. */
