@@ -334,6 +334,8 @@ static const Range kPositive = {0, DBL_MAX, 1, 0, " > 0"};
 static const Range kNonNeg = {0, DBL_MAX, 0, 0, " >= 0"};
 static const Range kUnit = {0, 1, 0, 0, " in [0, 1]"};
 static const Range kPorosity = {0, 0.9, 0, 1, " in [0, 0.9)"};
+/* The Laguerre generator reproduces size spreads up to about this (measured). */
+static const Range kPrimaryCv = {0, 0.35, 0, 0, " in [0, 0.35] (wider size distributions are not reproduced by the generator)"};
 static const Range kCount0 = {0, INT_MAX, 0, 0, " >= 0"};
 static const Range kCount1 = {1, INT_MAX, 0, 0, " >= 1"};
 static const Range kShape = {1, SHAPE_MAX, 0, 0, " in [1, 1048576]"};
@@ -702,7 +704,7 @@ static int ReadGenerated(const Group *m, OxConfig *c)
                    &sec->radius_um));
   }
   TRY(ReadNumber(m, "primary_diameter_nm", &kPositive, 200.0, NULL, &c->primary_diameter_nm));
-  TRY(ReadNumber(m, "primary_cv", &kNonNeg, 0.25, NULL, &c->primary_cv));
+  TRY(ReadNumber(m, "primary_cv", &kPrimaryCv, 0.25, NULL, &c->primary_cv));
   return ReadNumber(m, "porosity", &kPorosity, 0.10, NULL, &c->porosity);
 }
 

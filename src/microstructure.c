@@ -72,6 +72,13 @@ PetscErrorCode OxMicrostructureCreate(const OxConfig *cfg, DM da, OxMicrostructu
   PetscCall(PetscObjectSetName((PetscObject)ms->secondary, "secondary"));
   switch (cfg->micro_type) {
   case OX_MICRO_SPHERE: PetscCall(fill_sphere(cfg, da, ms)); break;
+  case OX_MICRO_GENERATED: {
+    static PetscLogEvent ev;
+    if (!ev) PetscCall(PetscLogEventRegister("OxGenerate", DM_CLASSID, &ev));
+    PetscCall(PetscLogEventBegin(ev, 0, 0, 0, 0));
+    PetscCall(OxGenerateAgglomerates(cfg, da, ms));
+    PetscCall(PetscLogEventEnd(ev, 0, 0, 0, 0));
+  } break;
   default: SETERRQ(PetscObjectComm((PetscObject)da), PETSC_ERR_SUP, "microstructure type not available in this version");
   }
   PetscCall(PetscMalloc1(ms->nparticles + 1, &ms->multiplier));

@@ -39,6 +39,12 @@ PetscErrorCode OxMicrostructureCreate(const OxConfig *cfg, DM da, OxMicrostructu
 PetscErrorCode OxMicrostructureDestroy(OxMicrostructure *ms);
 
 /**
+ * @brief Secondary particles as agglomerates of whole primaries (type "generated"),
+ *        see src/generate.c for the construction.
+ */
+PetscErrorCode OxGenerateAgglomerates(const OxConfig *cfg, DM da, OxMicrostructure *ms);
+
+/**
  * @brief Log-normal multiplier (median 1, log-standard deviation spread) of
  *        particle id, reproducible from seed alone.
  */

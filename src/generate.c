@@ -1,0 +1,332 @@
+/*
+ * Generated microstructure: secondary particles as agglomerates of whole
+ * primary particles (contract section 3, microstructure.type = "generated").
+ *
+ * 1. Seeds: diameters D_i drawn log-normal (mean, cv as asked, enlarged by
+ *    (1 - porosity)^(-1/3) because the gaps are carved out of the cells),
+ *    placed by random sequential addition of spheres of radius f D_i / 2
+ *    (packing fraction 0.3) in each secondary's sphere plus a margin shell.
+ *    Seeds inside a secondary's sphere are its primaries; seeds in the shell
+ *    make electrolyte cells that close the agglomerate, so its surface is the
+ *    bumpy outline of whole cells, never cut by the sphere.
+ * 2. Cells: the Laguerre (power) tessellation with weights (f D_i/2)^2, so cell
+ *    sizes follow the drawn diameters. Each rank labels only its own voxels
+ *    from the seed list every rank builds identically: the labels do not
+ *    depend on the number of ranks.
+ * 3. Gaps: a voxel of a primary closer than t to a face shared with another
+ *    primary becomes electrolyte (still marked with its secondary); t is
+ *    found by bisection so that gaps make up `porosity` of the secondaries.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include "oxvac/microstructure.h"
+#include "oxvac/units.h"
+
+#define OX_PACKING 0.40
+#define OX_MARGIN 2.0     /* shell of electrolyte seeds, in mean diameters */
+
+typedef struct {
+  double x[3], r; /* position (m) and Laguerre radius (m) */
+  int    sec;     /* secondary id (1..), 0 for an electrolyte seed */
+  int    label;   /* primary label (1..), 0 for an electrolyte seed */
+} Seed;
+
+typedef struct {
+  int     n, cap;
+  Seed   *s;
+  double  lo[3], bin;
+  int     nb[3];
+  int    *head, *next; /* linked lists of seeds per bin */
+} SeedSet;
+
+/* xoshiro256** seeded by splitmix64: small, fast, and the same everywhere. */
+typedef struct {
+  uint64_t s[4];
+} Rng;
+
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static uint64_t rng_next(Rng *g)
+{
+  uint64_t r = rotl(g->s[1] * 5, 7) * 9, t = g->s[1] << 17;
+  g->s[2] ^= g->s[0], g->s[3] ^= g->s[1], g->s[1] ^= g->s[2], g->s[0] ^= g->s[3], g->s[2] ^= t, g->s[3] = rotl(g->s[3], 45);
+  return r;
+}
+static double rng_unit(Rng *g) { return ((double)(rng_next(g) >> 11) + 0.5) / 9007199254740992.0; }
+static double rng_normal(Rng *g) { return sqrt(-2.0 * log(rng_unit(g))) * cos(2.0 * M_PI * rng_unit(g)); }
+static void rng_seed(Rng *g, uint64_t seed)
+{
+  for (int i = 0; i < 4; i++) {
+    uint64_t z = (seed += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    g->s[i] = z ^ (z >> 31);
+  }
+}
+
+static int bin_of(const SeedSet *S, const double x[3], int d)
+{
+  int b = (int)floor((x[d] - S->lo[d]) / S->bin);
+  return b < 0 ? 0 : (b >= S->nb[d] ? S->nb[d] - 1 : b);
+}
+
+/* Does a sphere at x of radius r overlap any placed seed sphere? */
+static int overlaps(const SeedSet *S, const double x[3], double r, double rmax)
+{
+  int lo[3], hi[3], reach = (int)ceil((r + rmax) / S->bin);
+  for (int d = 0; d < 3; d++) {
+    int b = bin_of(S, x, d);
+    lo[d] = b - reach < 0 ? 0 : b - reach;
+    hi[d] = b + reach >= S->nb[d] ? S->nb[d] - 1 : b + reach;
+  }
+  for (int k = lo[2]; k <= hi[2]; k++)
+    for (int j = lo[1]; j <= hi[1]; j++)
+      for (int i = lo[0]; i <= hi[0]; i++)
+        for (int q = S->head[(k * S->nb[1] + j) * S->nb[0] + i]; q >= 0; q = S->next[q]) {
+          const Seed *s  = &S->s[q];
+          double      dx = s->x[0] - x[0], dy = s->x[1] - x[1], dz = s->x[2] - x[2], rr = s->r + r;
+          if (dx * dx + dy * dy + dz * dz < rr * rr) return 1;
+        }
+  return 0;
+}
+
+static PetscErrorCode add_seed(SeedSet *S, const Seed *s)
+{
+  int b;
+
+  PetscFunctionBeginUser;
+  if (S->n == S->cap) {
+    S->cap = S->cap ? 2 * S->cap : 1024;
+    PetscCall(PetscRealloc(sizeof(Seed) * S->cap, &S->s));
+    PetscCall(PetscRealloc(sizeof(int) * S->cap, &S->next));
+  }
+  S->s[S->n] = *s;
+  b          = (bin_of(S, s->x, 2) * S->nb[1] + bin_of(S, s->x, 1)) * S->nb[0] + bin_of(S, s->x, 0);
+  S->next[S->n] = S->head[b];
+  S->head[b]    = S->n++;
+  PetscFunctionReturn(0);
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x < y) - (x > y);
+}
+
+/* Place seeds in every secondary's sphere plus margin by random sequential
+ * addition, largest first (the order is fixed, so is the result). */
+static PetscErrorCode place_seeds(const OxConfig *cfg, double dmean_m, double cv, SeedSet *S)
+{
+  Rng    g;
+  double sig2 = log(1.0 + cv * cv), f = cbrt(OX_PACKING);
+  double mean_d3 = dmean_m * dmean_m * dmean_m * exp(3.0 * sig2); /* E[D^3] for log-normal with mean dmean */
+  double margin  = OX_MARGIN * dmean_m, lo[3] = {1e300, 1e300, 1e300}, hi[3] = {-1e300, -1e300, -1e300};
+  int    nlabel  = 0;
+
+  PetscFunctionBeginUser;
+  rng_seed(&g, (uint64_t)cfg->seed);
+  for (int s = 0; s < cfg->n_secondaries; s++)
+    for (int d = 0; d < 3; d++) {
+      double c = cfg->secondaries[s].center_um[d] * OX_UM_TO_M, R = cfg->secondaries[s].radius_um * OX_UM_TO_M + margin;
+      lo[d] = PetscMin(lo[d], c - R), hi[d] = PetscMax(hi[d], c + R);
+    }
+  S->bin = f * dmean_m * exp(2.0 * sqrt(sig2)); /* about the largest seed diameter */
+  for (int d = 0; d < 3; d++) {
+    S->lo[d] = lo[d];
+    S->nb[d] = (int)ceil((hi[d] - lo[d]) / S->bin) + 1;
+  }
+  PetscCall(PetscMalloc1(S->nb[0] * S->nb[1] * S->nb[2], &S->head));
+  for (int i = 0; i < S->nb[0] * S->nb[1] * S->nb[2]; i++) S->head[i] = -1;
+  for (int s = 0; s < cfg->n_secondaries; s++) {
+    const OxSecondarySpec *sp = &cfg->secondaries[s];
+    double c[3], R = sp->radius_um * OX_UM_TO_M, Rm = R + margin, vol = 4.0 / 3.0 * M_PI * Rm * Rm * Rm, *D, rmax;
+    int    n = (int)ceil(vol / (M_PI / 6.0 * mean_d3));
+    for (int d = 0; d < 3; d++) c[d] = sp->center_um[d] * OX_UM_TO_M;
+    PetscCall(PetscMalloc1(n, &D));
+    for (int i = 0; i < n; i++) D[i] = dmean_m * exp(sqrt(sig2) * rng_normal(&g) - 0.5 * sig2);
+    qsort(D, (size_t)n, sizeof(double), cmp_desc);
+    rmax = 0.5 * f * D[0];
+    for (int i = 0; i < n; i++) {
+      Seed s = {.r = 0.5 * f * D[i]};
+      for (int attempt = 0; attempt < 2000; attempt++) {
+        double r2 = 0.0;
+        for (int d = 0; d < 3; d++) {
+          s.x[d] = c[d] + (2.0 * rng_unit(&g) - 1.0) * Rm;
+          r2 += (s.x[d] - c[d]) * (s.x[d] - c[d]);
+        }
+        if (r2 > Rm * Rm || overlaps(S, s.x, s.r, rmax)) continue;
+        s.sec = 0;
+        for (int t = 0; t < cfg->n_secondaries && !s.sec; t++) {
+          double q2 = 0.0, Rt = cfg->secondaries[t].radius_um * OX_UM_TO_M;
+          for (int d = 0; d < 3; d++) q2 += PetscSqr(s.x[d] - cfg->secondaries[t].center_um[d] * OX_UM_TO_M);
+          if (q2 <= Rt * Rt) s.sec = t + 1;
+        }
+        s.label = s.sec ? ++nlabel : 0;
+        PetscCall(add_seed(S, &s));
+        break;
+      }
+    }
+    PetscCall(PetscFree(D));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Owner seed of voxel centre x in the power tessellation, and the distance
+ * from x to the nearest face of its cell shared with another primary's cell. */
+static void locate(const SeedSet *S, const double x[3], int *owner, double *face_dist)
+{
+  int    lo[3], hi[3], best = -1, cand[512], nc = 0;
+  double pbest = 1e300;
+
+  for (int d = 0; d < 3; d++) {
+    int b = (int)floor((x[d] - S->lo[d]) / S->bin);
+    lo[d] = b - 1 < 0 ? 0 : b - 1;
+    hi[d] = b + 1 >= S->nb[d] ? S->nb[d] - 1 : b + 1;
+    if (b + 1 < 0 || b - 1 >= S->nb[d]) {
+      *owner = -1, *face_dist = 1e300;
+      return;
+    }
+  }
+  for (int k = lo[2]; k <= hi[2]; k++)
+    for (int j = lo[1]; j <= hi[1]; j++)
+      for (int i = lo[0]; i <= hi[0]; i++)
+        for (int q = S->head[(k * S->nb[1] + j) * S->nb[0] + i]; q >= 0; q = S->next[q]) {
+          const Seed *s = &S->s[q];
+          double      p = PetscSqr(s->x[0] - x[0]) + PetscSqr(s->x[1] - x[1]) + PetscSqr(s->x[2] - x[2]) - s->r * s->r;
+          if (nc < 512) cand[nc++] = q;
+          if (p < pbest) pbest = p, best = q;
+        }
+  *owner     = best;
+  *face_dist = 1e300;
+  if (best < 0 || !S->s[best].label) return;
+  for (int m = 0; m < nc; m++) {
+    const Seed *a = &S->s[best], *b = &S->s[cand[m]];
+    double      p, dab;
+    if (cand[m] == best || !b->label) continue;
+    p   = PetscSqr(b->x[0] - x[0]) + PetscSqr(b->x[1] - x[1]) + PetscSqr(b->x[2] - x[2]) - b->r * b->r;
+    dab = sqrt(PetscSqr(a->x[0] - b->x[0]) + PetscSqr(a->x[1] - b->x[1]) + PetscSqr(a->x[2] - b->x[2]));
+    *face_dist = PetscMin(*face_dist, (p - pbest) / (2.0 * dab));
+  }
+}
+
+static void free_seeds(SeedSet *S)
+{
+  PetscFree(S->s);
+  PetscFree(S->next);
+  PetscFree(S->head);
+  S->n = S->cap = 0;
+}
+
+/* Mean and coefficient of variation of the equivalent diameters of the
+ * primary cells, from points sampled uniformly in each secondary's sphere
+ * enlarged to hold its whole cells (100 points per cell on average). */
+static void sample_cell_stats(const OxConfig *cfg, const SeedSet *S, double dmean_m, double *mean, double *cv)
+{
+  int    nlab = 0;
+  double s1 = 0.0, s2 = 0.0, n = 0.0;
+  for (int q = 0; q < S->n; q++) nlab = PetscMax(nlab, S->s[q].label);
+  double *vol = calloc((size_t)nlab + 1, sizeof(double));
+  Rng     g;
+  rng_seed(&g, 0x5eed5eedULL ^ (uint64_t)cfg->seed);
+  for (int t = 0; t < cfg->n_secondaries; t++) {
+    double c[3], R = cfg->secondaries[t].radius_um * OX_UM_TO_M + 1.5 * dmean_m, V = 4.0 / 3.0 * M_PI * R * R * R;
+    long   m = 0;
+    for (int d = 0; d < 3; d++) c[d] = cfg->secondaries[t].center_um[d] * OX_UM_TO_M;
+    long npts = (long)(100.0 * V / (M_PI / 6.0 * dmean_m * dmean_m * dmean_m));
+    while (m < npts) {
+      double x[3], r2 = 0.0, fd;
+      int    own;
+      for (int d = 0; d < 3; d++) {
+        x[d] = c[d] + (2.0 * rng_unit(&g) - 1.0) * R;
+        r2 += PetscSqr(x[d] - c[d]);
+      }
+      if (r2 > R * R) continue;
+      m++;
+      locate(S, x, &own, &fd);
+      if (own >= 0 && S->s[own].sec == t + 1) vol[S->s[own].label] += V / (double)npts;
+    }
+  }
+  for (int l = 1; l <= nlab; l++)
+    if (vol[l] > 0) {
+      double d = cbrt(6.0 * vol[l] / M_PI);
+      s1 += d, s2 += d * d, n += 1.0;
+    }
+  *mean = n > 0 ? s1 / n : 0.0;
+  *cv   = n > 1 ? sqrt(PetscMax(s2 / n - *mean * *mean, 0.0)) / *mean : 0.0;
+  free(vol);
+}
+
+PetscErrorCode OxGenerateAgglomerates(const OxConfig *cfg, DM da, OxMicrostructure *ms)
+{
+  SeedSet          S = {0};
+  PetscInt         xs, ys, zs, xm, ym, zm, n, nlab = 0;
+  int             *own;
+  double          *fd, h = ms->voxel_m, phi = cfg->porosity;
+  double           dmean = cfg->primary_diameter_nm * OX_NM_TO_M / cbrt(1.0 - phi), t_lo = 0.0, t_hi;
+  PetscScalar   ***lab, ***sec;
+  MPI_Comm         comm = PetscObjectComm((PetscObject)da);
+
+  PetscFunctionBeginUser;
+  /* Cells do not follow the drawn sizes exactly (the free space between the
+   * seed spheres is shared out more evenly), so calibrate: draw, measure the
+   * cells by sampling, correct the drawn mean and spread, a few times. */
+  {
+    double d_draw = dmean, cv_draw = cfg->primary_cv, m, cv;
+    for (int it = 0; it < 4; it++) {
+      PetscCall(place_seeds(cfg, d_draw, cv_draw, &S));
+      if (it == 3) break;
+      sample_cell_stats(cfg, &S, d_draw, &m, &cv);
+      PetscCall(PetscInfo(NULL, "generator calibration %d: drew mean %g cv %g, %d seeds; cells mean %g cv %g\n", it, d_draw, cv_draw, S.n, m, cv));
+      free_seeds(&S);
+      if (m > 0) d_draw *= dmean / m;
+      if (cv > 0 && cfg->primary_cv > 0) cv_draw = PetscMin(cv_draw * cfg->primary_cv / cv, 1.5);
+    }
+  }
+  for (int q = 0; q < S.n; q++) nlab = PetscMax(nlab, S.s[q].label);
+  PetscCall(DMDAGetCorners(da, &xs, &ys, &zs, &xm, &ym, &zm));
+  n = xm * ym * zm;
+  PetscCall(PetscMalloc2(n, &own, n, &fd));
+  {
+    PetscInt o = 0;
+    for (PetscInt k = zs; k < zs + zm; k++)
+      for (PetscInt j = ys; j < ys + ym; j++)
+        for (PetscInt i = xs; i < xs + xm; i++, o++) {
+          double x[3] = {(i + 0.5) * h, (j + 0.5) * h, (k + 0.5) * h};
+          locate(&S, x, &own[o], &fd[o]);
+        }
+  }
+  /* Gap width by bisection on the global gap fraction of the secondaries. */
+  t_hi = dmean;
+  for (int it = 0; it < 50 && phi > 0.0; it++) {
+    double t = 0.5 * (t_lo + t_hi), cnt[2] = {0, 0}, tot[2];
+    for (PetscInt o = 0; o < n; o++)
+      if (own[o] >= 0 && S.s[own[o]].label) {
+        cnt[0] += 1.0;
+        cnt[1] += fd[o] < t;
+      }
+    PetscCallMPI(MPI_Allreduce(cnt, tot, 2, MPI_DOUBLE, MPI_SUM, comm));
+    if (tot[0] == 0.0) break;
+    if (tot[1] / tot[0] < phi) t_lo = t;
+    else t_hi = t;
+  }
+  PetscCall(DMDAVecGetArray(da, ms->labels, &lab));
+  PetscCall(DMDAVecGetArray(da, ms->secondary, &sec));
+  {
+    PetscInt o = 0;
+    double   t = phi > 0.0 ? 0.5 * (t_lo + t_hi) : -1.0;
+    for (PetscInt k = zs; k < zs + zm; k++)
+      for (PetscInt j = ys; j < ys + ym; j++)
+        for (PetscInt i = xs; i < xs + xm; i++, o++) {
+          const Seed *s = own[o] >= 0 ? &S.s[own[o]] : NULL;
+          lab[k][j][i]  = (s && s->label && fd[o] >= t) ? s->label : 0;
+          sec[k][j][i]  = s ? s->sec : 0;
+        }
+  }
+  PetscCall(DMDAVecRestoreArray(da, ms->labels, &lab));
+  PetscCall(DMDAVecRestoreArray(da, ms->secondary, &sec));
+  ms->nparticles   = nlab;
+  ms->nsecondaries = cfg->n_secondaries;
+  PetscCall(PetscFree2(own, fd));
+  free_seeds(&S);
+  PetscFunctionReturn(0);
+}
