@@ -58,9 +58,14 @@ int OxCliParse(int argc, char **argv, OxCli *cli)
   char msg[512];
 
   memset(cli, 0, sizeof(*cli));
-  if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+  if (argc < 2) {
+    fprintf(stderr, "oxvac: missing command\n");
+    OxCliUsage(NULL);
+    return OX_EXIT_INPUT;
+  }
+  if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     OxCliUsage(argc > 2 ? argv[2] : NULL);
-    return argc < 2 ? OX_EXIT_INPUT : -1;
+    return -1;
   }
   if (!strcmp(argv[1], "--version")) {
     printf("oxvac %s\n", OXVAC_VERSION);

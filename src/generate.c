@@ -326,6 +326,15 @@ PetscErrorCode OxGenerateAgglomerates(const OxConfig *cfg, DM da, OxMicrostructu
   PetscCall(DMDAVecRestoreArray(da, ms->secondary, &sec));
   ms->nparticles   = nlab;
   ms->nsecondaries = cfg->n_secondaries;
+  PetscCall(PetscMalloc1(nlab + 1, &ms->particle_secondary));
+  PetscCall(PetscMalloc1(cfg->n_secondaries + 1, &ms->envelope));
+  ms->particle_secondary[0] = 0;
+  for (int q = 0; q < S.n; q++)
+    if (S.s[q].label) ms->particle_secondary[S.s[q].label] = S.s[q].sec;
+  for (int t = 0; t < cfg->n_secondaries; t++) {
+    for (int d = 0; d < 3; d++) ms->envelope[t + 1][d] = cfg->secondaries[t].center_um[d] * OX_UM_TO_M;
+    ms->envelope[t + 1][3] = cfg->secondaries[t].radius_um * OX_UM_TO_M;
+  }
   PetscCall(PetscFree2(own, fd));
   free_seeds(&S);
   PetscFunctionReturn(0);

@@ -57,6 +57,11 @@ static PetscErrorCode fill_sphere(const OxConfig *cfg, DM da, OxMicrostructure *
   PetscCall(DMDAVecRestoreArray(da, ms->secondary, &sec));
   ms->nparticles   = 1;
   ms->nsecondaries = 1;
+  PetscCall(PetscMalloc1(2, &ms->envelope));
+  PetscCall(PetscMalloc1(2, &ms->particle_secondary));
+  for (int d = 0; d < 3; d++) ms->envelope[1][d] = c_m[d];
+  ms->envelope[1][3]       = r_m;
+  ms->particle_secondary[1] = 1;
   PetscFunctionReturn(0);
 }
 
@@ -87,11 +92,30 @@ PetscErrorCode OxMicrostructureCreate(const OxConfig *cfg, DM da, OxMicrostructu
   PetscFunctionReturn(0);
 }
 
+double OxMicrostructureDepth(const OxMicrostructure *ms, int sec, const double x_m[3])
+{
+  double r2 = 0.0, d;
+  if (sec <= 0 || sec > ms->nsecondaries) return 0.0;
+  for (int k = 0; k < 3; k++) r2 += (x_m[k] - ms->envelope[sec][k]) * (x_m[k] - ms->envelope[sec][k]);
+  d = ms->envelope[sec][3] - sqrt(r2);
+  return d > 0.0 ? d : 0.0;
+}
+
+double OxMicrostructureAccessibility(const OxConfig *cfg, const OxMicrostructure *ms, int sec, const double x_m[3])
+{
+  switch (cfg->access_model) {
+  case OX_ACCESS_DEPTH: return exp(-OxMicrostructureDepth(ms, sec, x_m) / (cfg->access_length_nm * OX_NM_TO_M));
+  default: return 1.0;
+  }
+}
+
 PetscErrorCode OxMicrostructureDestroy(OxMicrostructure *ms)
 {
   PetscFunctionBeginUser;
   PetscCall(VecDestroy(&ms->labels));
   PetscCall(VecDestroy(&ms->secondary));
   PetscCall(PetscFree(ms->multiplier));
+  PetscCall(PetscFree(ms->particle_secondary));
+  PetscCall(PetscFree(ms->envelope));
   PetscFunctionReturn(0);
 }

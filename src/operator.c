@@ -144,7 +144,7 @@ PetscErrorCode OxOperatorCreate(const OxConfig *cfg, DM da, const OxMicrostructu
 {
   Vec                labloc, sloc, gradloc[3];
   const PetscScalar *lab, *gr[3];
-  PetscScalar       *solid, *area;
+  PetscScalar       *solid, *area, *access;
   Box                b;
   PetscInt           nloc, cap, nsolid_loc = 0;
   double             h, inv_h2, area_loc = 0.0;
@@ -204,6 +204,9 @@ PetscErrorCode OxOperatorCreate(const OxConfig *cfg, DM da, const OxMicrostructu
   PetscCall(PetscObjectSetName((PetscObject)op->exchange_area, "exchange_area_m2"));
   PetscCall(VecGetArray(op->solid, &solid));
   PetscCall(VecGetArray(op->exchange_area, &area));
+  PetscCall(VecDuplicate(op->solid, &op->accessibility));
+  PetscCall(PetscObjectSetName((PetscObject)op->accessibility, "accessibility"));
+  PetscCall(VecGetArray(op->accessibility, &access));
   {
     PetscInt o = 0;
     for (PetscInt k = op->zs; k < op->zs + op->zm; k++)
@@ -212,6 +215,7 @@ PetscErrorCode OxOperatorCreate(const OxConfig *cfg, DM da, const OxMicrostructu
           PetscInt a = box_index(&b, i, j, k), la = (PetscInt)PetscRealPart(lab[a]);
           solid[o]   = la > 0 ? 1.0 : 0.0;
           area[o]    = 0.0;
+          access[o]  = 0.0;
           if (la <= 0) continue;
           nsolid_loc++;
           for (int d = 0; d < 3; d++)
@@ -231,13 +235,19 @@ PetscErrorCode OxOperatorCreate(const OxConfig *cfg, DM da, const OxMicrostructu
               }
               {
                 PetscReal A = h * h * face_normal_component(gr, a, c, d);
-                op->face[op->nface++] = (OxSurfaceFace){o, A, 2.0 * ms->multiplier[la] * h};
+                double    xf[3] = {(i + 0.5) * h, (j + 0.5) * h, (k + 0.5) * h};
+                xf[d] += 0.5 * s * h;
+                PetscReal acc = OxMicrostructureAccessibility(cfg, ms, ms->particle_secondary[la], xf);
+                op->face[op->nface++] = (OxSurfaceFace){o, acc * A, 2.0 * ms->multiplier[la] * h};
                 area[o] += A;
+                access[o] += acc * A;
                 area_loc += A;
               }
             }
         }
   }
+  for (PetscInt o = 0; o < op->xm * op->ym * op->zm; o++) access[o] = area[o] > 0.0 ? access[o] / area[o] : 0.0;
+  PetscCall(VecRestoreArray(op->accessibility, &access));
   PetscCall(VecRestoreArray(op->exchange_area, &area));
   PetscCall(VecRestoreArray(op->solid, &solid));
   for (int d = 0; d < 3; d++) {
@@ -259,6 +269,7 @@ PetscErrorCode OxOperatorDestroy(OxOperator *op)
   PetscCall(PetscFree(op->face));
   PetscCall(VecDestroy(&op->solid));
   PetscCall(VecDestroy(&op->exchange_area));
+  PetscCall(VecDestroy(&op->accessibility));
   PetscCall(VecDestroy(&op->cloc));
   PetscCall(MatDestroy(&op->P));
   PetscCall(MatDestroy(&op->L));

@@ -120,18 +120,48 @@ PetscErrorCode OxOutputWriteRoot(OxOutput out, const char *config_text, const ch
   PetscFunctionReturn(0);
 }
 
-/* A collective 1-D dataset written by rank 0 alone (all ranks hold the same data). */
-static PetscErrorCode write_1d(OxOutput out, const char *path, hid_t type, PetscInt n, const void *v)
+/* A collective 1-D or 2-D dataset written by rank 0 alone (all ranks hold the same data). */
+static PetscErrorCode write_2d(OxOutput out, const char *path, hid_t type, PetscInt n, PetscInt m, const void *v)
 {
-  hsize_t dims = (hsize_t)n;
-  hid_t   sp   = H5Screate_simple(1, &dims, NULL), ds;
+  hsize_t dims[2] = {(hsize_t)n, (hsize_t)m};
+  hid_t   sp      = H5Screate_simple(m > 0 ? 2 : 1, dims, NULL), ds;
 
   PetscFunctionBeginUser;
   ds = H5Dcreate2(out->fid, path, type, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   OX_H5(ds);
-  if (!out->rank && n > 0) OX_H5(H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v));
+  if (!out->rank && n > 0 && m != 0) OX_H5(H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v));
   OX_H5(H5Dclose(ds));
   OX_H5(H5Sclose(sp));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode write_1d(OxOutput out, const char *path, hid_t type, PetscInt n, const void *v)
+{
+  PetscFunctionBeginUser;
+  PetscCall(write_2d(out, path, type, n, -1, v));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxOutputWriteParticles(OxOutput out, const OxParticleTable *pt)
+{
+  PetscFunctionBeginUser;
+  PetscCall(ensure_group(out, "/particles"));
+  PetscCall(write_1d(out, "/particles/id", H5T_NATIVE_INT, pt->n, pt->id));
+  PetscCall(write_1d(out, "/particles/secondary", H5T_NATIVE_INT, pt->n, pt->secondary));
+  PetscCall(write_1d(out, "/particles/volume_m3", H5T_NATIVE_DOUBLE, pt->n, pt->volume_m3));
+  PetscCall(write_1d(out, "/particles/area_m2", H5T_NATIVE_DOUBLE, pt->n, pt->area_m2));
+  PetscCall(write_2d(out, "/particles/centroid_m", H5T_NATIVE_DOUBLE, pt->n, 3, pt->centroid_m));
+  PetscCall(write_1d(out, "/particles/depth_m", H5T_NATIVE_DOUBLE, pt->n, pt->depth_m));
+  PetscCall(write_1d(out, "/particles/radius_m", H5T_NATIVE_DOUBLE, pt->n, pt->radius_m));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxOutputWriteParticleSeries(OxOutput out, int nout, const int *cycle, PetscInt np, const double *mean)
+{
+  PetscFunctionBeginUser;
+  PetscCall(ensure_group(out, "/particles_series"));
+  PetscCall(write_1d(out, "/particles_series/cycle", H5T_NATIVE_INT, nout, cycle));
+  PetscCall(write_2d(out, "/particles_series/vacancy_mean", H5T_NATIVE_DOUBLE, nout, np, mean));
   PetscFunctionReturn(0);
 }
 
@@ -194,6 +224,7 @@ PetscErrorCode OxOutputWriteGeometry(OxOutput out, DM da, const OxMicrostructure
   PetscCall(write_int_field(out, da, ms->secondary, "/geometry/secondary"));
   PetscCall(PetscViewerHDF5PushGroup(out->viewer, "/geometry"));
   PetscCall(VecView(op->exchange_area, out->viewer));
+  PetscCall(VecView(op->accessibility, out->viewer));
   PetscCall(PetscViewerHDF5PopGroup(out->viewer));
   g = H5Gopen2(out->fid, "/geometry", H5P_DEFAULT);
   OX_H5(g);
@@ -271,7 +302,7 @@ static PetscErrorCode write_xdmf(OxOutput out, const char *xpath)
 {
   FILE       *f;
   char        h5name[PETSC_MAX_PATH_LEN], *base;
-  const char *geo[] = {"labels", "secondary"};
+  const char *geo[] = {"labels", "secondary"}, *geof[] = {"exchange_area_m2", "accessibility"};
   PetscInt    nx = out->shape[0], ny = out->shape[1], nz = out->shape[2];
   int         nsteps = out->nfields ? out->nfields : 1;
 
@@ -295,10 +326,11 @@ static PetscErrorCode write_xdmf(OxOutput out, const char *xpath)
               "    <Attribute Name=\"%s\" AttributeType=\"Scalar\" Center=\"Cell\">\n     <DataItem Dimensions=\"%d %d %d\" NumberType=\"Int\" "
               "Precision=\"4\" Format=\"HDF\">%s:/geometry/%s</DataItem>\n    </Attribute>\n",
               geo[g], (int)nz, (int)ny, (int)nx, base, geo[g]);
-    fprintf(f,
-            "    <Attribute Name=\"exchange_area_m2\" AttributeType=\"Scalar\" Center=\"Cell\">\n     <DataItem Dimensions=\"%d %d %d\" "
-            "NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">%s:/geometry/exchange_area_m2</DataItem>\n    </Attribute>\n",
-            (int)nz, (int)ny, (int)nx, base);
+    for (int g = 0; g < 2; g++)
+      fprintf(f,
+              "    <Attribute Name=\"%s\" AttributeType=\"Scalar\" Center=\"Cell\">\n     <DataItem Dimensions=\"%d %d %d\" "
+              "NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">%s:/geometry/%s</DataItem>\n    </Attribute>\n",
+              geof[g], (int)nz, (int)ny, (int)nx, base, geof[g]);
     if (out->nfields)
       fprintf(f,
               "    <Attribute Name=\"vacancy_fraction\" AttributeType=\"Scalar\" Center=\"Cell\">\n     <DataItem Dimensions=\"%d %d %d\" "

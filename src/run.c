@@ -23,6 +23,10 @@ static int load_inputs(const OxCli *cli, int rank, OxConfig *cfg, OxProtocol *pr
 {
   char err[OX_ERR_MAX];
   int  status = OxConfigLoad(cli->config, cli->nset, cli->sets, cfg, err, sizeof(err));
+  if (status == 0 && cfg->micro_type == OX_MICRO_IMPORT) {
+    snprintf(err, sizeof(err), "%s:1: key 'microstructure.type': \"import\" is not available in this version; expected \"sphere\" or \"generated\"", cli->config);
+    status = OX_EXIT_INPUT;
+  }
   if (status == 0) status = OxProtocolCreate(cfg, prot, err, sizeof(err));
   if (status != 0 && rank == 0) fprintf(stderr, "%s\n", err);
   return status ? OX_EXIT_INPUT : 0;
@@ -55,7 +59,7 @@ int OxCommandCheck(OxCli *cli)
 typedef struct {
   int    enabled, tty, last_pct;
   double wall0, last_wall, t_end;
-  int    ncycles;
+  int    ncycles, nformation;
 } Progress;
 
 static double wall_s(void)
@@ -75,7 +79,7 @@ static void progress_report(Progress *p, const OxSegment *s, int final)
   p->last_wall = now;
   p->last_pct  = pct;
   fprintf(stderr, "%s%s %d/%d  t = %.4g h  wall %.1f s  left ~%.0f s  (%d%%)%s", p->tty ? "\r" : "",
-          s->cycle ? "cycle" : "formation", s->cycle ? s->cycle : s->formation_cycle, s->cycle ? p->ncycles : 0, s->t1_s / 3600.0,
+          s->cycle ? "cycle" : "formation", s->cycle ? s->cycle : s->formation_cycle, s->cycle ? p->ncycles : p->nformation, s->t1_s / 3600.0,
           now - p->wall0, eta, pct, p->tty && !final ? "   " : "\n");
   fflush(stderr);
 }
@@ -116,6 +120,9 @@ static PetscErrorCode simulate(const OxCli *cli, const OxConfig *cfg, const OxPr
   OxOutput         out;
   OxTimeseries     ts = {0};
   OxSample         smp;
+  OxParticleTable  pt;
+  int              nout = 0, *out_cycle;
+  double          *pmean;
   Vec              c;
   PetscInt         shape[3];
   PetscMPIInt      rank;
@@ -146,9 +153,16 @@ static PetscErrorCode simulate(const OxCli *cli, const OxConfig *cfg, const OxPr
   PetscCall(OxOutputWriteRoot(out, cfg_text, cli->command_line));
   free(cfg_text);
   PetscCall(OxOutputWriteGeometry(out, da, &ms, &op));
+  PetscCall(OxParticleTableCreate(&op, &ms, &pt));
+  PetscCall(OxOutputWriteParticles(out, &pt));
+  PetscCall(PetscMalloc2(cfg->n_fields_at + 1, &out_cycle, (cfg->n_fields_at + 1) * (ms.nparticles ? ms.nparticles : 1), &pmean));
   PetscCall(OxObservablesSample(&op, c, 0.0, 0, prot->initial_soc, 0.0, &smp));
   PetscCall(OxTimeseriesAppend(&ts, &smp));
-  if (wants_field(cfg, 0)) PetscCall(OxOutputWriteField(out, c, 0, 0.0, prot->initial_soc));
+  if (wants_field(cfg, 0)) {
+    PetscCall(OxOutputWriteField(out, c, 0, 0.0, prot->initial_soc));
+    PetscCall(OxParticleMeans(&ms, c, pmean + nout * ms.nparticles));
+    out_cycle[nout++] = 0;
+  }
   PetscCall(PetscLogStagePop());
 
   prog.enabled = !cli->quiet && rank == 0;
@@ -156,6 +170,7 @@ static PetscErrorCode simulate(const OxCli *cli, const OxConfig *cfg, const OxPr
   prog.wall0   = prog.last_wall = wall_s();
   prog.t_end   = OxProtocolEndTime(prot);
   prog.ncycles = OxProtocolNumCycles(prot);
+  prog.nformation = cfg->formation.repeat;
   prog.last_pct = -1;
   PetscCall(PetscLogStagePush(stage_int));
   *status = OX_EXIT_OK;
@@ -172,17 +187,26 @@ static PetscErrorCode simulate(const OxCli *cli, const OxConfig *cfg, const OxPr
     }
     PetscCall(OxObservablesSample(&op, c, s->t1_s, s->cycle, s->s1, OxIntegratorReleasedMol(integ), &smp));
     PetscCall(OxTimeseriesAppend(&ts, &smp));
-    if (s->last_of_cycle && s->cycle > 0 && wants_field(cfg, s->cycle)) PetscCall(OxOutputWriteField(out, c, s->cycle, s->t1_s, s->s1));
+    if (s->last_of_cycle && s->cycle > 0 && wants_field(cfg, s->cycle)) {
+      PetscCall(OxOutputWriteField(out, c, s->cycle, s->t1_s, s->s1));
+      PetscCall(OxParticleMeans(&ms, c, pmean + nout * ms.nparticles));
+      out_cycle[nout++] = s->cycle;
+    }
     progress_report(&prog, s, g == prot->nseg - 1);
   }
   PetscCall(PetscLogStagePop());
-  if (*status == OX_EXIT_OK) PetscCall(OxOutputWriteTimeseries(out, &ts));
+  if (*status == OX_EXIT_OK) {
+    PetscCall(OxOutputWriteTimeseries(out, &ts));
+    PetscCall(OxOutputWriteParticleSeries(out, nout, out_cycle, ms.nparticles, pmean));
+  }
   PetscCall(OxOutputClose(&out, *status == OX_EXIT_OK ? PETSC_TRUE : PETSC_FALSE));
   if (*status == OX_EXIT_OK) {
     PetscCall(print_summary(comm, &op, &ms, integ, &ts, wall_s() - wall0));
     PetscCall(PetscPrintf(comm, "oxvac: wrote %s\n", path));
   }
   OxTimeseriesFree(&ts);
+  OxParticleTableFree(&pt);
+  PetscCall(PetscFree2(out_cycle, pmean));
   PetscCall(OxIntegratorDestroy(&integ));
   PetscCall(VecDestroy(&c));
   PetscCall(OxOperatorDestroy(&op));

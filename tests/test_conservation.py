@@ -126,7 +126,9 @@ def expected_rows():
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--oxvac", required=True, help="path to the oxvac executable")
-    ap.add_argument("--mpiexec", default="", help='launcher prefix, e.g. "mpiexec -n 2"')
+    ap.add_argument("--mpiexec", default="",
+                    help='launcher prefix, e.g. "mpiexec -n 2" (";" also separates words, '
+                         'as in a CMake list)')
     ap.add_argument("--keep", help="write the config and result here and keep them")
     ap.add_argument("--timeout", type=float, default=600.0, help="seconds per run")
     args = ap.parse_args()
@@ -153,7 +155,8 @@ def run_checks(args, workdir):
     out = os.path.join(workdir, "conservation.h5")
     with open(cfg, "w") as f:
         f.write(config_text())
-    cmd = shlex.split(args.mpiexec or "") + [args.oxvac, "run", cfg, "-o", out, "--quiet"]
+    launcher = shlex.split((args.mpiexec or "").replace(";", " "))
+    cmd = launcher + [args.oxvac, "run", cfg, "-o", out, "--quiet"]
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
         if p.returncode != 0:

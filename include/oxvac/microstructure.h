@@ -21,6 +21,8 @@ typedef struct {
   Vec labels;            /**< DMDA global vector, label per voxel (exact integers) */
   Vec secondary;         /**< DMDA global vector, secondary id per voxel */
   double *multiplier;    /**< [nparticles+1] diffusivity multiplier m_p (index 0 unused) */
+  int *particle_secondary; /**< [nparticles+1] secondary id of each primary (index 0 unused) */
+  double (*envelope)[4]; /**< [nsecondaries+1] outer envelope of each secondary: centre (m), radius (m) */
 } OxMicrostructure;
 
 /**
@@ -43,6 +45,18 @@ PetscErrorCode OxMicrostructureDestroy(OxMicrostructure *ms);
  *        see src/generate.c for the construction.
  */
 PetscErrorCode OxGenerateAgglomerates(const OxConfig *cfg, DM da, OxMicrostructure *ms);
+
+/**
+ * @brief Electrolyte accessibility a in [0,1] of a surface face at x_m that
+ *        belongs to secondary particle sec (surface.accessibility).
+ *
+ * "uniform": 1. "depth": exp(-d / length) with d the depth of the face below
+ * its secondary's envelope sphere (0 where it sticks out).
+ */
+double OxMicrostructureAccessibility(const OxConfig *cfg, const OxMicrostructure *ms, int sec, const double x_m[3]);
+
+/** @brief Depth of x_m below the envelope of secondary sec (m, >= 0; 0 for sec = 0). */
+double OxMicrostructureDepth(const OxMicrostructure *ms, int sec, const double x_m[3]);
 
 /**
  * @brief Log-normal multiplier (median 1, log-standard deviation spread) of

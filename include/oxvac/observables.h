@@ -24,6 +24,20 @@ typedef struct {
   OxSample *row;
 } OxTimeseries;
 
+/** Per primary particle (contract /particles); index p-1 holds label p. */
+typedef struct {
+  PetscInt n;
+  int *id, *secondary;
+  double *volume_m3, *area_m2, *centroid_m, *depth_m, *radius_m; /**< centroid_m is [n][3] */
+} OxParticleTable;
+
+/** @brief Volumes, corrected exchange areas, centroids, depths below the envelope, equivalent radii (collective). */
+PetscErrorCode OxParticleTableCreate(const OxOperator *op, const OxMicrostructure *ms, OxParticleTable *pt);
+void OxParticleTableFree(OxParticleTable *pt);
+
+/** @brief Mean vacancy fraction of every primary particle (collective); mean[p-1] for label p. */
+PetscErrorCode OxParticleMeans(const OxMicrostructure *ms, Vec c, double *mean);
+
 /** @brief Sample the state: means and inventory (collective). */
 PetscErrorCode OxObservablesSample(OxOperator *op, Vec c, double time_s, int cycle, double soc, double released_mol, OxSample *s);
 

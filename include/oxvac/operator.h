@@ -40,6 +40,7 @@ typedef struct {
   OxSurfaceFace *face;
   Vec solid;         /**< 1 on solid voxels, 0 on electrolyte (global) */
   Vec exchange_area; /**< corrected exchange area per voxel, m^2 (global, for output) */
+  Vec accessibility; /**< area-weighted accessibility of each voxel's surface faces (0 off the surface) */
   Vec cloc;          /**< scratch local vector */
   PetscInt nsolid;   /**< solid voxels in the whole domain */
   double area_m2;    /**< total corrected exchange area (accessibility 1) */

@@ -33,6 +33,12 @@ PetscErrorCode OxOutputWriteTimeseries(OxOutput out, const OxTimeseries *ts);
 /** @brief Write a 1-D double dataset at path (collective call, rank 0 writes). */
 PetscErrorCode OxOutputWriteArray(OxOutput out, const char *path, PetscInt n, const double *v);
 
+/** @brief /particles/{id, secondary, volume_m3, area_m2, centroid_m[n][3], depth_m, radius_m}. */
+PetscErrorCode OxOutputWriteParticles(OxOutput out, const OxParticleTable *pt);
+
+/** @brief /particles_series/{cycle[n_out], vacancy_mean[n_out][n_particles]}. */
+PetscErrorCode OxOutputWriteParticleSeries(OxOutput out, int nout, const int *cycle, PetscInt np, const double *mean);
+
 /**
  * @brief Close. With success, write the XDMF sidecar and rename both files
  *        into place; otherwise remove the temporary file.

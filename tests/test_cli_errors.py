@@ -1,0 +1,265 @@
+#!/usr/bin/python3
+"""Command-line and input-error behaviour of oxvac (contract section 2).
+
+For every BAD_DIR/*.cfg (whose first line is `# expect: SUBSTRING`):
+  - `oxvac run FILE -o TMP/out.h5` exits 2, stderr has a line
+    `FILE:LINE: key 'a.b': what; expected...` (or, for libconfig syntax
+    errors, `FILE:LINE: syntax error: what; expected...`) containing SUBSTRING,
+    and TMP (and the working directory) is left empty: no result, no partial;
+  - `oxvac check FILE` exits 2 with the same message line;
+  - no clobber: `oxvac run FILE -o TMP2/keep.h5` onto an existing keep.h5
+    exits 2 and leaves it byte for byte, with nothing beside it.
+Then:
+  - no clobber for a missing config file, a bad --set and an unknown option,
+    likewise;
+  - `oxvac check inputs/demo.cfg` exits 0, and its output checks again with
+    exit 0 and identical output (the resolved config round-trips);
+  - usage errors exit 2: `oxvac`, `oxvac run`, `oxvac frobnicate`,
+    `oxvac run CONFIG --bogus`;
+  - `oxvac --version` and `oxvac help run` exit 0;
+  - `--set grid.voxel_nm=-1` exits 2 with a FILE:LINE message naming the key;
+  - every INPUTS_DIR/*.cfg passes `oxvac check`.
+
+usage: test_cli_errors.py --oxvac PATH --bad-dir tests/bad [--inputs-dir inputs]
+Exit status 0 if every check passes, 1 otherwise.
+"""
+import argparse
+import concurrent.futures
+import glob
+import os
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
+
+KEY_RE = re.compile(r"^[^:\n]+:[0-9]+: key '[^']+': .+; .+")
+SYNTAX_RE = re.compile(r"^[^:\n]+:[0-9]+: syntax error: .+; .+")
+KEEP_BYTES = b"oxvac test_cli_errors: an existing result that must survive\n" + bytes(range(256))
+
+
+class Checker:
+    def __init__(self, oxvac, timeout):
+        self.oxvac = oxvac
+        self.timeout = timeout
+        self.ok = True
+        self.count = 0
+
+    def run(self, argv, cwd=None):
+        cmd = [self.oxvac] + argv
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=self.timeout,
+                               cwd=cwd)
+            return cmd, p.returncode, p.stdout, p.stderr
+        except (OSError, subprocess.TimeoutExpired) as e:
+            return cmd, None, "", str(e)
+
+    def check(self, cond, what, cmd, out="", err=""):
+        self.count += 1
+        if not cond:
+            self.ok = False
+            print(f"FAIL: {what}\n  command: {shlex.join(cmd)}")
+            if out:
+                print("  stdout: " + out[-1500:].rstrip().replace("\n", "\n          "))
+            if err:
+                print("  stderr: " + err[-1500:].rstrip().replace("\n", "\n          "))
+        return cond
+
+
+def message_line(stderr, path):
+    """The first stderr line of the FILE:LINE: key/syntax-error form, or None."""
+    for line in stderr.splitlines():
+        if (KEY_RE.match(line) or SYNTAX_RE.match(line)) and line.startswith(path + ":"):
+            return line
+    return None
+
+
+def expect_of(path):
+    with open(path) as f:
+        first = f.readline()
+    m = re.match(r"#\s*expect:\s*(.*\S)\s*$", first)
+    return m.group(1) if m else None
+
+
+def listing(d):
+    out = []
+    for root, dirs, files in os.walk(d):
+        out += [os.path.relpath(os.path.join(root, x), d) for x in dirs + files]
+    return sorted(out)
+
+
+def check_bad_files(c, bad_files, workdir, jobs):
+    # The runs are independent and mostly wait on MPI start-up: run them in parallel,
+    # each in its own empty output folder and working directory, then judge in order.
+    def both(path):
+        stem = os.path.basename(path)[:-4]
+        outdir = os.path.join(workdir, "out_" + stem)
+        scratch = os.path.join(workdir, "cwd_" + stem)
+        os.makedirs(outdir)
+        os.makedirs(scratch)
+        r1 = c.run(["run", path, "-o", os.path.join(outdir, "out.h5"), "--quiet"], cwd=scratch)
+        left, stray = listing(outdir), listing(scratch)
+        r2 = c.run(["check", path], cwd=scratch)
+        ncdir = os.path.join(workdir, "keep_" + stem)
+        os.makedirs(ncdir)
+        keep = os.path.join(ncdir, "keep.h5")
+        with open(keep, "wb") as f:
+            f.write(KEEP_BYTES)
+        r3 = c.run(["run", path, "-o", keep, "--quiet"], cwd=ncdir)
+        with open(keep, "rb") as f:
+            same = f.read() == KEEP_BYTES
+        return r1, left, stray, r2, (r3, same, listing(ncdir))
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        results = list(pool.map(both, bad_files))
+
+    for path, ((cmd, rc, out, err), left, stray, (cmd2, rc2, out2, err2),
+               ((cmd3, rc3, out3, err3), same, left3)) in zip(bad_files, results):
+        name = os.path.basename(path)
+        expect = expect_of(path)
+        if not c.check(expect is not None, f"{name}: first line is not '# expect: ...'", [path]):
+            continue
+        line = message_line(err, path)
+        good = (c.check(rc == 2, f"{name}: run exit status {rc}, expected 2", cmd, out, err)
+                & c.check(line is not None,
+                          f"{name}: no stderr line of the form "
+                          f"'{path}:LINE: key 'a.b': what; expected...'", cmd, out, err))
+        if line is not None:
+            good &= c.check(expect in line, f"{name}: message lacks {expect!r}:\n  {line}",
+                            cmd, out, err)
+        good &= c.check(not left, f"{name}: files left in the output folder: {left}", cmd)
+        good &= c.check(not stray, f"{name}: files left in the working directory: {stray}", cmd)
+
+        line2 = message_line(err2, path)
+        good &= c.check(rc2 == 2, f"{name}: check exit status {rc2}, expected 2", cmd2, out2, err2)
+        good &= c.check(line2 == line, f"{name}: check message differs from run's:\n"
+                        f"  run:   {line}\n  check: {line2}", cmd2, out2, err2)
+
+        good &= c.check(rc3 == 2, f"{name}: run onto an existing keep.h5: exit status {rc3}",
+                        cmd3, out3, err3)
+        good &= c.check(same, f"{name}: the existing keep.h5 was changed", cmd3)
+        good &= c.check(left3 == ["keep.h5"], f"{name}: beside keep.h5: {left3}", cmd3)
+        print(f"{'ok  ' if good else 'FAIL'} {name}: {line}")
+
+
+def check_no_clobber(c, bad_files, demo, workdir):
+    d = os.path.join(workdir, "noclobber")
+    os.makedirs(d)
+    keep = os.path.join(d, "keep.h5")
+    cases = [("missing config file", ["run", os.path.join(d, "no_such.cfg"), "-o", keep])]
+    if demo:
+        cases.append(("bad --set", ["run", demo, "-o", keep, "--quiet",
+                                    "--set", "grid.voxel_nm=-1"]))
+        cases.append(("unknown option", ["run", demo, "-o", keep, "--quiet", "--bogus"]))
+    for what, argv in cases:
+        with open(keep, "wb") as f:
+            f.write(KEEP_BYTES)
+        cmd, rc, out, err = c.run(argv, cwd=d)
+        with open(keep, "rb") as f:
+            same = f.read() == KEEP_BYTES
+        left = listing(d)
+        good = (c.check(rc == 2, f"no-clobber ({what}): exit status {rc}, expected 2",
+                        cmd, out, err)
+                & c.check(same, f"no-clobber ({what}): existing keep.h5 was changed", cmd)
+                & c.check(left == ["keep.h5"], f"no-clobber ({what}): folder holds {left}", cmd))
+        print(f"{'ok  ' if good else 'FAIL'} no-clobber, {what}: existing keep.h5 unchanged")
+
+
+def check_roundtrip(c, demo, workdir):
+    cmd, rc, out, err = c.run(["check", demo])
+    if not c.check(rc == 0, f"check {demo}: exit status {rc}, expected 0", cmd, out, err):
+        return
+    c.check(out.strip() != "", "check printed no resolved config", cmd, out, err)
+    resolved = os.path.join(workdir, "resolved.cfg")
+    with open(resolved, "w") as f:
+        f.write(out)
+    cmd2, rc2, out2, err2 = c.run(["check", resolved])
+    good = (c.check(rc2 == 0, f"check of the resolved config: exit status {rc2}", cmd2, out2, err2)
+            & c.check(out2 == out, "check of the resolved config prints something else:\n"
+                      + "\n".join(f"  - {a}\n  + {b}" for a, b in
+                                  zip(out.splitlines(), out2.splitlines()) if a != b)[:3000],
+                      cmd2))
+    print(f"{'ok  ' if good else 'FAIL'} round trip: check {os.path.basename(demo)} "
+          f"-> {len(out.splitlines())} lines, checks again identically")
+
+
+def check_usage(c, demo, workdir):
+    d = os.path.join(workdir, "usage")
+    os.makedirs(d)
+    cfg = demo or "missing.cfg"
+    for argv in ([], ["run"], ["check"], ["frobnicate"],
+                 ["run", cfg, "--bogus", "-o", os.path.join(d, "out.h5")]):
+        cmd, rc, out, err = c.run(argv, cwd=d)
+        good = (c.check(rc == 2, f"usage error: exit status {rc}, expected 2", cmd, out, err)
+                & c.check((out + err).strip() != "", "usage error: no message at all", cmd)
+                & c.check(listing(d) == [], f"usage error left files: {listing(d)}", cmd))
+        first = (err.strip() or out.strip()).splitlines()[0] if (out + err).strip() else ""
+        print(f"{'ok  ' if good else 'FAIL'} usage error exit 2: oxvac {shlex.join(argv)}: {first}")
+
+    cmd, rc, out, err = c.run(["--version"])
+    good = (c.check(rc == 0, f"--version: exit status {rc}", cmd, out, err)
+            & c.check(re.search(r"\d+\.\d+", out + err) is not None,
+                      "--version prints no version number", cmd, out, err))
+    print(f"{'ok  ' if good else 'FAIL'} --version: {(out + err).strip()}")
+    cmd, rc, out, err = c.run(["help", "run"])
+    good = (c.check(rc == 0, f"help run: exit status {rc}", cmd, out, err)
+            & c.check("oxvac run" in out + err, "help run does not show 'oxvac run'", cmd, out, err))
+    print(f"{'ok  ' if good else 'FAIL'} help run: exit 0")
+
+    if demo:
+        for sub in (["check", demo], ["run", demo, "-o", os.path.join(d, "out.h5"), "--quiet"]):
+            argv = sub + ["--set", "grid.voxel_nm=-1"]
+            cmd, rc, out, err = c.run(argv, cwd=d)
+            lines = [ln for ln in err.splitlines()
+                     if KEY_RE.match(ln) and "'grid.voxel_nm'" in ln]
+            good = (c.check(rc == 2, f"bad --set: exit status {rc}, expected 2", cmd, out, err)
+                    & c.check(bool(lines), "bad --set: no 'WHERE:LINE: key 'grid.voxel_nm': ...; ...' "
+                              "line on stderr", cmd, out, err)
+                    & c.check(listing(d) == [], f"bad --set left files: {listing(d)}", cmd))
+            print(f"{'ok  ' if good else 'FAIL'} bad --set ({sub[0]}): "
+                  f"{lines[0] if lines else err.strip()}")
+
+
+def check_inputs(c, inputs_dir):
+    files = sorted(glob.glob(os.path.join(inputs_dir, "*.cfg")))
+    c.check(bool(files), f"no *.cfg in {inputs_dir}", [])
+    for f in files:
+        cmd, rc, out, err = c.run(["check", f], cwd=os.path.dirname(f))
+        good = c.check(rc == 0, f"{f}: check exit status {rc}, expected 0", cmd, out, err)
+        print(f"{'ok  ' if good else 'FAIL'} check {os.path.relpath(f)}")
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--oxvac", required=True, help="path to the oxvac executable")
+    ap.add_argument("--bad-dir", required=True, help="folder of bad configs (tests/bad)")
+    ap.add_argument("--inputs-dir", default=os.path.join(here, "..", "inputs"),
+                    help="folder whose *.cfg must all pass check (default: ../inputs)")
+    ap.add_argument("--timeout", type=float, default=60.0, help="seconds per command")
+    ap.add_argument("--jobs", type=int, default=6, help="bad configs run at once")
+    args = ap.parse_args()
+    oxvac = os.path.abspath(args.oxvac)
+    bad_dir = os.path.abspath(args.bad_dir)
+    inputs_dir = os.path.abspath(args.inputs_dir)
+    bad_files = sorted(glob.glob(os.path.join(bad_dir, "*.cfg")))
+    demo = os.path.join(inputs_dir, "demo.cfg")
+    demo = demo if os.path.isfile(demo) else None
+
+    c = Checker(oxvac, args.timeout)
+    c.check(bool(bad_files), f"no *.cfg in {bad_dir}", [])
+    c.check(demo is not None, f"no demo.cfg in {inputs_dir}", [])
+    with tempfile.TemporaryDirectory(prefix="oxvac_cli_errors_") as workdir:
+        check_bad_files(c, bad_files, workdir, args.jobs)
+        check_no_clobber(c, bad_files, demo, workdir)
+        if demo:
+            check_roundtrip(c, demo, workdir)
+        check_usage(c, demo, workdir)
+        check_inputs(c, inputs_dir)
+    print(f"test_cli_errors: {len(bad_files)} bad configs, {c.count} checks:",
+          "PASSED" if c.ok else "FAILED")
+    return 0 if c.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
