@@ -92,6 +92,68 @@ PetscErrorCode OxMicrostructureCreate(const OxConfig *cfg, DM da, OxMicrostructu
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode OxMicrostructureOpenPores(DM da, const OxMicrostructure *ms, Vec *open)
+{
+  Vec                nat_l, nat_s, all_l, all_s, nat_o;
+  VecScatter         sc;
+  const PetscScalar *lab, *sec;
+  PetscScalar       *op;
+  PetscInt           n = ms->nx * ms->ny * ms->nz, nxy = ms->nx * ms->ny, head = 0, tail = 0, *queue;
+  char              *reached;
+
+  PetscFunctionBeginUser;
+  /* Every rank gathers the whole image in natural order and floods it the same way. */
+  PetscCall(DMDACreateNaturalVector(da, &nat_l));
+  PetscCall(VecDuplicate(nat_l, &nat_s));
+  PetscCall(DMDAGlobalToNaturalBegin(da, ms->labels, INSERT_VALUES, nat_l));
+  PetscCall(DMDAGlobalToNaturalEnd(da, ms->labels, INSERT_VALUES, nat_l));
+  PetscCall(DMDAGlobalToNaturalBegin(da, ms->secondary, INSERT_VALUES, nat_s));
+  PetscCall(DMDAGlobalToNaturalEnd(da, ms->secondary, INSERT_VALUES, nat_s));
+  PetscCall(VecScatterCreateToAll(nat_l, &sc, &all_l));
+  PetscCall(VecDuplicate(all_l, &all_s));
+  PetscCall(VecScatterBegin(sc, nat_l, all_l, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(VecScatterEnd(sc, nat_l, all_l, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(VecScatterBegin(sc, nat_s, all_s, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(VecScatterEnd(sc, nat_s, all_s, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(VecGetArrayRead(all_l, &lab));
+  PetscCall(VecGetArrayRead(all_s, &sec));
+  PetscCall(PetscCalloc1(n, &reached));
+  PetscCall(PetscMalloc1(n, &queue));
+  /* Electrolyte outside every secondary is open; so is electrolyte joined to it face to face. */
+  for (PetscInt v = 0; v < n; v++)
+    if (PetscRealPart(lab[v]) < 0.5 && PetscRealPart(sec[v]) < 0.5) reached[v] = 1, queue[tail++] = v;
+  while (head < tail) {
+    PetscInt v = queue[head++], i = v % ms->nx, j = (v / ms->nx) % ms->ny, k = v / nxy;
+    PetscInt nb[6] = {i > 0 ? v - 1 : -1, i < ms->nx - 1 ? v + 1 : -1, j > 0 ? v - ms->nx : -1, j < ms->ny - 1 ? v + ms->nx : -1,
+                      k > 0 ? v - nxy : -1, k < ms->nz - 1 ? v + nxy : -1};
+    for (int m = 0; m < 6; m++)
+      if (nb[m] >= 0 && !reached[nb[m]] && PetscRealPart(lab[nb[m]]) < 0.5) reached[nb[m]] = 1, queue[tail++] = nb[m];
+  }
+  PetscCall(VecRestoreArrayRead(all_l, &lab));
+  PetscCall(VecRestoreArrayRead(all_s, &sec));
+  /* Back to this rank's block through the natural vector. */
+  PetscCall(VecDuplicate(nat_l, &nat_o));
+  {
+    PetscInt lo, hi;
+    PetscCall(VecGetOwnershipRange(nat_o, &lo, &hi));
+    PetscCall(VecGetArray(nat_o, &op));
+    for (PetscInt v = lo; v < hi; v++) op[v - lo] = reached[v];
+    PetscCall(VecRestoreArray(nat_o, &op));
+  }
+  PetscCall(DMCreateGlobalVector(da, open));
+  PetscCall(DMDANaturalToGlobalBegin(da, nat_o, INSERT_VALUES, *open));
+  PetscCall(DMDANaturalToGlobalEnd(da, nat_o, INSERT_VALUES, *open));
+  PetscCall(PetscFree(reached));
+  PetscCall(PetscFree(queue));
+  PetscCall(VecScatterDestroy(&sc));
+  PetscCall(VecDestroy(&all_l));
+  PetscCall(VecDestroy(&all_s));
+  PetscCall(VecDestroy(&nat_l));
+  PetscCall(VecDestroy(&nat_s));
+  PetscCall(VecDestroy(&nat_o));
+  PetscFunctionReturn(0);
+}
+
 double OxMicrostructureDepth(const OxMicrostructure *ms, int sec, const double x_m[3])
 {
   double r2 = 0.0, d;

@@ -90,7 +90,7 @@ PetscErrorCode OxParticleTableCreate(const OxOperator *op, const OxMicrostructur
   PetscFunctionBeginUser;
   pt->n = np;
   PetscCall(PetscMalloc2(np, &pt->id, np, &pt->secondary));
-  PetscCall(PetscMalloc5(np, &pt->volume_m3, np, &pt->area_m2, 3 * np, &pt->centroid_m, np, &pt->depth_m, np, &pt->radius_m));
+  PetscCall(PetscMalloc6(np, &pt->volume_m3, np, &pt->area_m2, 3 * np, &pt->centroid_m, np, &pt->depth_m, np, &pt->radius_m, np, &pt->multiplier));
   PetscCall(PetscMalloc1(6 * np, &sums));
   PetscCall(owned_box(ms->labels, xs, xm));
   PetscCall(particle_sums(ms, op->exchange_area, NULL, xs, xm, sums));
@@ -103,6 +103,7 @@ PetscErrorCode OxParticleTableCreate(const OxOperator *op, const OxMicrostructur
     for (int d = 0; d < 3; d++) pt->centroid_m[3 * p + d] = r[0] > 0 ? r[1 + d] / r[0] : 0.0;
     pt->depth_m[p]  = OxMicrostructureDepth(ms, pt->secondary[p], &pt->centroid_m[3 * p]);
     pt->radius_m[p] = cbrt(3.0 * pt->volume_m3[p] / (4.0 * M_PI));
+    pt->multiplier[p] = ms->multiplier[p + 1];
   }
   PetscCall(PetscFree(sums));
   PetscFunctionReturn(0);
@@ -111,7 +112,7 @@ PetscErrorCode OxParticleTableCreate(const OxOperator *op, const OxMicrostructur
 void OxParticleTableFree(OxParticleTable *pt)
 {
   PetscFree2(pt->id, pt->secondary);
-  PetscFree5(pt->volume_m3, pt->area_m2, pt->centroid_m, pt->depth_m, pt->radius_m);
+  PetscFree6(pt->volume_m3, pt->area_m2, pt->centroid_m, pt->depth_m, pt->radius_m, pt->multiplier);
   pt->n = 0;
 }
 

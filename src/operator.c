@@ -142,8 +142,8 @@ static inline PetscReal harmonic(PetscReal a, PetscReal b) { return (a + b > 0.0
 
 PetscErrorCode OxOperatorCreate(const OxConfig *cfg, DM da, const OxMicrostructure *ms, OxOperator *op)
 {
-  Vec                labloc, sloc, gradloc[3];
-  const PetscScalar *lab, *gr[3];
+  Vec                labloc, sloc, gradloc[3], openloc = NULL;
+  const PetscScalar *lab, *gr[3], *openp = NULL;
   PetscScalar       *solid, *area, *access;
   Box                b;
   PetscInt           nloc, cap, nsolid_loc = 0;
@@ -172,6 +172,14 @@ PetscErrorCode OxOperatorCreate(const OxConfig *cfg, DM da, const OxMicrostructu
   PetscCall(smoothed_indicator(da, &b, labloc, &sloc));
   PetscCall(indicator_gradient(da, &b, sloc, gradloc));
   PetscCall(VecDestroy(&sloc));
+  if (cfg->access_model == OX_ACCESS_CONNECTED) {
+    Vec open;
+    PetscCall(OxMicrostructureOpenPores(da, ms, &open));
+    PetscCall(DMCreateLocalVector(da, &openloc));
+    PetscCall(DMGlobalToLocal(da, open, INSERT_VALUES, openloc));
+    PetscCall(VecDestroy(&open));
+    PetscCall(VecGetArrayRead(openloc, &openp));
+  }
   PetscCall(VecGetArrayRead(labloc, &lab));
   for (int d = 0; d < 3; d++) PetscCall(VecGetArrayRead(gradloc[d], &gr[d]));
 
@@ -238,6 +246,7 @@ PetscErrorCode OxOperatorCreate(const OxConfig *cfg, DM da, const OxMicrostructu
                 double    xf[3] = {(i + 0.5) * h, (j + 0.5) * h, (k + 0.5) * h};
                 xf[d] += 0.5 * s * h;
                 PetscReal acc = OxMicrostructureAccessibility(cfg, ms, ms->particle_secondary[la], xf);
+                if (openp) acc *= PetscRealPart(openp[c]);
                 op->face[op->nface++] = (OxSurfaceFace){o, acc * A, 2.0 * ms->multiplier[la] * h};
                 area[o] += A;
                 access[o] += acc * A;
@@ -256,6 +265,10 @@ PetscErrorCode OxOperatorCreate(const OxConfig *cfg, DM da, const OxMicrostructu
   }
   PetscCall(VecRestoreArrayRead(labloc, &lab));
   PetscCall(VecDestroy(&labloc));
+  if (openloc) {
+    PetscCall(VecRestoreArrayRead(openloc, &openp));
+    PetscCall(VecDestroy(&openloc));
+  }
   PetscCallMPI(MPI_Allreduce(&nsolid_loc, &op->nsolid, 1, MPIU_INT, MPI_SUM, comm));
   PetscCallMPI(MPI_Allreduce(&area_loc, &op->area_m2, 1, MPI_DOUBLE, MPI_SUM, comm));
   PetscCall(DMCreateLocalVector(da, &op->cloc));

@@ -153,6 +153,7 @@ PetscErrorCode OxOutputWriteParticles(OxOutput out, const OxParticleTable *pt)
   PetscCall(write_2d(out, "/particles/centroid_m", H5T_NATIVE_DOUBLE, pt->n, 3, pt->centroid_m));
   PetscCall(write_1d(out, "/particles/depth_m", H5T_NATIVE_DOUBLE, pt->n, pt->depth_m));
   PetscCall(write_1d(out, "/particles/radius_m", H5T_NATIVE_DOUBLE, pt->n, pt->radius_m));
+  PetscCall(write_1d(out, "/particles/diffusivity_multiplier", H5T_NATIVE_DOUBLE, pt->n, pt->multiplier));
   PetscFunctionReturn(0);
 }
 

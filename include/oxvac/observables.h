@@ -29,6 +29,7 @@ typedef struct {
   PetscInt n;
   int *id, *secondary;
   double *volume_m3, *area_m2, *centroid_m, *depth_m, *radius_m; /**< centroid_m is [n][3] */
+  double *multiplier; /**< diffusivity multiplier m_p (log-normal, material.particle_spread) */
 } OxParticleTable;
 
 /** @brief Volumes, corrected exchange areas, centroids, depths below the envelope, equivalent radii (collective). */
