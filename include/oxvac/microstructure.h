@@ -47,13 +47,44 @@ PetscErrorCode OxMicrostructureDestroy(OxMicrostructure *ms);
 PetscErrorCode OxGenerateAgglomerates(const OxConfig *cfg, DM da, OxMicrostructure *ms);
 
 /**
+ * @brief Inspect an imported labelled image (type "import") before the grid
+ *        exists: its shape (nx, ny, nz) and voxel size, with every check an
+ *        input must pass (file, datasets, integer type, rank 3, shape agreeing
+ *        with grid.shape if given, label range, non-empty solid, secondary
+ *        dataset). Plain HDF5, no PETSc; call on every rank.
+ * @param[out] shape     nx, ny, nz
+ * @param[out] voxel_nm  from the file's attribute, else cfg->voxel_nm
+ * @param[out] err       "FILE:LINE: key 'microstructure.file': FILE.h5:/labels: ...; expected ..."
+ * @return 0, or 2 on an input error
+ */
+int OxImportProbe(const OxConfig *cfg, int shape[3], double *voxel_nm, char *err, size_t errlen);
+
+/**
+ * @brief Fill labels and secondary ids from the imported image (after
+ *        OxImportProbe succeeded); derives secondary ids when the file has none
+ *        (connected solid clusters after closing pores narrower than
+ *        microstructure.closing_nm), and sets nparticles, nsecondaries,
+ *        particle_secondary and envelope (equal-volume sphere at the
+ *        secondary's centroid).
+ */
+PetscErrorCode OxImportFill(const OxConfig *cfg, DM da, OxMicrostructure *ms);
+
+/**
  * @brief Electrolyte accessibility a in [0,1] of a surface face at x_m that
  *        belongs to secondary particle sec (surface.accessibility).
  *
  * "uniform": 1. "depth": exp(-d / length) with d the depth of the face below
- * its secondary's envelope sphere (0 where it sticks out).
+ * its secondary's envelope sphere (0 where it sticks out). "connected" is
+ * decided per face by the operator from OxMicrostructureOpenPores (1 here).
  */
 double OxMicrostructureAccessibility(const OxConfig *cfg, const OxMicrostructure *ms, int sec, const double x_m[3]);
+
+/**
+ * @brief For accessibility "connected": 1 on electrolyte voxels joined face to
+ *        face to the electrolyte outside every secondary, 0 on closed pores and
+ *        solid (DMDA global vector, created here). Collective.
+ */
+PetscErrorCode OxMicrostructureOpenPores(DM da, const OxMicrostructure *ms, Vec *open);
 
 /** @brief Depth of x_m below the envelope of secondary sec (m, >= 0; 0 for sec = 0). */
 double OxMicrostructureDepth(const OxMicrostructure *ms, int sec, const double x_m[3]);
