@@ -101,7 +101,6 @@ int OxCliParse(int argc, char **argv, OxCli *cli)
     } else cli->petsc_argv[cli->petsc_argc++] = argv[i]; /* a PETSc option or its value */
   }
   if (!cli->config) return usage_error(cli->command, "missing CONFIG");
-  if (cli->restart) return usage_error(cli->command, "--restart: checkpoints are not written by this version, so there is nothing to restart from");
   if (!strcmp(cli->command, "check") && (cli->out || cli->restart)) return usage_error(cli->command, "check takes only CONFIG and --set");
   return 0;
 }

@@ -22,6 +22,7 @@ struct OxIntegrator_private {
   const OxProtocol *prot;
   int               seg;        /* segment whose parameters the callbacks use */
   int               started;    /* CVodeInit done */
+  int               force;      /* restart the BDF history at the next segment */
   double            t_s;        /* time of the state */
   OxParams          last;       /* parameters at the end of the last segment integrated */
   OxIntegratorStats st;
@@ -286,11 +287,12 @@ PetscErrorCode OxIntegratorAdvanceSegment(OxIntegrator it, int g, PetscBool *ok,
    * of release or diffusivity scale); across a mere kink in s(t) the error
    * control handles the lost smoothness on its own. */
   OxProtocolParams(it->prot, g, s->t0_s, &start);
-  if (!it->started || params_jump(&start, &it->last)) {
+  if (!it->started || it->force || params_jump(&start, &it->last)) {
     if (it->started) add_stats(it);
     OX_SUN(CVodeReInit(it->cvode, s->t0_s, it->y));
     OX_SUN(CVodeQuadReInit(it->cvode, it->yq));
     it->started = 1;
+    it->force   = 0;
   }
   OX_SUN(CVodeSetStopTime(it->cvode, s->t1_s));
   while (tret < s->t1_s) {
@@ -308,6 +310,8 @@ PetscErrorCode OxIntegratorAdvanceSegment(OxIntegrator it, int g, PetscBool *ok,
   OxProtocolParams(it->prot, g, s->t1_s, &it->last);
   PetscFunctionReturn(0);
 }
+
+void OxIntegratorForceRestart(OxIntegrator it) { it->force = 1; }
 
 double OxIntegratorReleasedMol(OxIntegrator it) { return NV_Ith_S(it->yq, 0); }
 

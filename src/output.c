@@ -15,6 +15,7 @@ struct OxOutput_private {
   MPI_Comm    comm;
   PetscMPIInt rank;
   PetscViewer viewer;
+  PetscBool   xdmf;
   hid_t       fid;
   char        path[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN];
   PetscInt    shape[3];
@@ -44,7 +45,9 @@ static int make_parent_dirs(const char *path)
   return 0;
 }
 
-PetscErrorCode OxOutputOpen(MPI_Comm comm, const char *path, OxOutput *pout)
+PetscViewer OxOutputViewer(OxOutput out) { return out->viewer; }
+
+PetscErrorCode OxOutputOpen(MPI_Comm comm, const char *path, PetscBool xdmf, OxOutput *pout)
 {
   OxOutput out;
   int      ok = 1;
@@ -53,6 +56,7 @@ PetscErrorCode OxOutputOpen(MPI_Comm comm, const char *path, OxOutput *pout)
   PetscFunctionBeginUser;
   PetscCall(PetscNew(&out));
   out->comm = comm;
+  out->xdmf = xdmf;
   PetscCallMPI(MPI_Comm_rank(comm, &out->rank));
   PetscCallMPI(MPI_Bcast(&pid, 1, MPI_LONG, 0, comm));
   PetscCall(PetscStrncpy(out->path, path, sizeof(out->path)));
@@ -239,17 +243,19 @@ PetscErrorCode OxOutputWriteGeometry(OxOutput out, DM da, const OxMicrostructure
 
 PetscErrorCode OxOutputWriteField(OxOutput out, Vec c, int cycle, double time_s, double soc)
 {
-  char        group[64], dset[96];
+  char        group[64], dset[96], saved[64];
   const char *name;
   PetscInt    cyc = cycle;
 
   PetscFunctionBeginUser;
   PetscCall(PetscSNPrintf(group, sizeof(group), "/fields/cycle_%06d", cycle));
   PetscCall(PetscObjectGetName((PetscObject)c, &name));
+  PetscCall(PetscStrncpy(saved, name ? name : "", sizeof(saved)));
   PetscCall(PetscObjectSetName((PetscObject)c, "vacancy_fraction"));
   PetscCall(PetscViewerHDF5PushGroup(out->viewer, group));
   PetscCall(VecView(c, out->viewer));
   PetscCall(PetscViewerHDF5PopGroup(out->viewer));
+  PetscCall(PetscObjectSetName((PetscObject)c, saved));
   PetscCall(PetscSNPrintf(dset, sizeof(dset), "%s/vacancy_fraction", group));
   PetscCall(PetscViewerHDF5WriteAttribute(out->viewer, dset, "time_s", PETSC_DOUBLE, &time_s));
   PetscCall(PetscViewerHDF5WriteAttribute(out->viewer, dset, "cycle", PETSC_INT, &cyc));
@@ -354,7 +360,8 @@ PetscErrorCode OxOutputClose(OxOutput *pout, PetscBool success)
   PetscCall(PetscViewerDestroy(&out->viewer));
   PetscCallMPI(MPI_Barrier(out->comm));
   if (!out->rank) {
-    if (success) {
+    if (success && !out->xdmf) ok = rename(out->tmp, out->path) == 0;
+    else if (success) {
       char xdmf[PETSC_MAX_PATH_LEN], xtmp[PETSC_MAX_PATH_LEN + 16];
       size_t len = strlen(out->path);
       PetscCall(PetscStrncpy(xdmf, out->path, sizeof(xdmf)));

@@ -5,10 +5,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <signal.h>
 #include <petscdmda.h>
 #include "oxvac/cli.h"
 #include "oxvac/common.h"
 #include "oxvac/config.h"
+#include "oxvac/history.h"
 #include "oxvac/integrator.h"
 #include "oxvac/microstructure.h"
 #include "oxvac/observables.h"
@@ -109,109 +111,160 @@ static PetscErrorCode print_summary(MPI_Comm comm, const OxOperator *op, const O
   PetscFunctionReturn(0);
 }
 
-/* The simulation proper, once the inputs are valid. */
-static PetscErrorCode simulate(const OxCli *cli, const OxConfig *cfg, const OxProtocol *prot, int *status)
+/* SIGTERM/SIGINT ask for a checkpoint and a clean stop at the next step end. */
+static volatile sig_atomic_t stop_requested = 0;
+static void on_signal(int sig) { stop_requested = sig; }
+
+/* OUT.h5 -> OUT.ckpt.h5 */
+static void checkpoint_path(const char *path, char *ck, size_t len)
 {
-  MPI_Comm         comm = PETSC_COMM_WORLD;
+  size_t n = strlen(path);
+  if (n > 3 && !strcmp(path + n - 3, ".h5")) snprintf(ck, len, "%.*s.ckpt.h5", (int)(n - 3), path);
+  else snprintf(ck, len, "%s.ckpt.h5", path);
+}
+
+typedef struct {
   DM               da;
   OxMicrostructure ms;
   OxOperator       op;
-  OxIntegrator     integ = NULL;
-  OxOutput         out;
-  OxTimeseries     ts = {0};
-  OxSample         smp;
-  OxParticleTable  pt;
-  int              nout = 0, *out_cycle;
-  double          *pmean;
   Vec              c;
-  PetscInt         shape[3];
-  PetscMPIInt      rank;
-  PetscLogStage    stage_setup, stage_int;
-  Progress         prog = {0};
-  char            *cfg_text;
-  const char      *path = cli->out ? cli->out : cfg->out_file;
-  double           wall0 = wall_s();
+} Model;
+
+static PetscErrorCode model_create(const OxConfig *cfg, Model *m)
+{
+  PetscInt shape[3];
+
+  PetscFunctionBeginUser;
+  PetscCall(OxMicrostructureGridShape(cfg, shape));
+  PetscCall(DMDACreate3d(PETSC_COMM_WORLD, DM_BOUNDARY_GHOSTED, DM_BOUNDARY_GHOSTED, DM_BOUNDARY_GHOSTED, DMDA_STENCIL_STAR, shape[0], shape[1],
+                         shape[2], PETSC_DECIDE, PETSC_DECIDE, PETSC_DECIDE, 1, 1, NULL, NULL, NULL, &m->da));
+  PetscCall(DMSetFromOptions(m->da));
+  PetscCall(DMSetUp(m->da));
+  PetscCall(OxMicrostructureCreate(cfg, m->da, &m->ms));
+  PetscCall(OxOperatorCreate(cfg, m->da, &m->ms, &m->op));
+  PetscCall(DMCreateGlobalVector(m->da, &m->c));
+  PetscCall(PetscObjectSetName((PetscObject)m->c, "c"));
+  PetscCall(VecZeroEntries(m->c));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode model_destroy(Model *m)
+{
+  PetscFunctionBeginUser;
+  PetscCall(VecDestroy(&m->c));
+  PetscCall(OxOperatorDestroy(&m->op));
+  PetscCall(OxMicrostructureDestroy(&m->ms));
+  PetscCall(DMDestroy(&m->da));
+  PetscFunctionReturn(0);
+}
+
+/* The simulation proper, once the inputs are valid. */
+static PetscErrorCode simulate(const OxCli *cli, const OxConfig *cfg, const OxProtocol *prot, int *status)
+{
+  MPI_Comm      comm = PETSC_COMM_WORLD;
+  Model         m;
+  OxIntegrator  integ = NULL;
+  OxHistory     hist;
+  OxSample      smp;
+  PetscMPIInt   rank;
+  PetscLogStage stage_setup, stage_int;
+  Progress      prog = {0};
+  char         *cfg_text, ckpt[PETSC_MAX_PATH_LEN + 16], last_ckpt[PETSC_MAX_PATH_LEN + 16] = "none";
+  const char   *path = cli->out ? cli->out : cfg->out_file;
+  double        wall0 = wall_s(), t0 = 0.0;
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  checkpoint_path(path, ckpt, sizeof(ckpt));
+  cfg_text = OxConfigToString(cfg);
   PetscCall(PetscLogStageRegister("oxvac setup", &stage_setup));
   PetscCall(PetscLogStageRegister("oxvac integrate", &stage_int));
   PetscCall(PetscLogStagePush(stage_setup));
-  PetscCall(OxMicrostructureGridShape(cfg, shape));
-  PetscCall(DMDACreate3d(comm, DM_BOUNDARY_GHOSTED, DM_BOUNDARY_GHOSTED, DM_BOUNDARY_GHOSTED, DMDA_STENCIL_STAR, shape[0], shape[1], shape[2],
-                         PETSC_DECIDE, PETSC_DECIDE, PETSC_DECIDE, 1, 1, NULL, NULL, NULL, &da));
-  PetscCall(DMSetFromOptions(da));
-  PetscCall(DMSetUp(da));
-  PetscCall(OxMicrostructureCreate(cfg, da, &ms));
-  PetscCall(OxOperatorCreate(cfg, da, &ms, &op));
-  PetscCall(DMCreateGlobalVector(da, &c));
-  PetscCall(VecZeroEntries(c));
-  PetscCall(OxIntegratorCreate(cfg, &op, prot, c, 0.0, 0.0, &integ));
-
-  cfg_text = OxConfigToString(cfg);
-  PetscCall(OxOutputOpen(comm, path, &out));
-  PetscCall(OxOutputWriteRoot(out, cfg_text, cli->command_line));
-  free(cfg_text);
-  PetscCall(OxOutputWriteGeometry(out, da, &ms, &op));
-  PetscCall(OxParticleTableCreate(&op, &ms, &pt));
-  PetscCall(OxOutputWriteParticles(out, &pt));
-  PetscCall(PetscMalloc2(cfg->n_fields_at + 1, &out_cycle, (cfg->n_fields_at + 1) * (ms.nparticles ? ms.nparticles : 1), &pmean));
-  PetscCall(OxObservablesSample(&op, c, 0.0, 0, prot->initial_soc, 0.0, &smp));
-  PetscCall(OxTimeseriesAppend(&ts, &smp));
-  if (wants_field(cfg, 0)) {
-    PetscCall(OxOutputWriteField(out, c, 0, 0.0, prot->initial_soc));
-    PetscCall(OxParticleMeans(&ms, c, pmean + nout * ms.nparticles));
-    out_cycle[nout++] = 0;
+  PetscCall(model_create(cfg, &m));
+  if (cli->restart) {
+    char *saved;
+    PetscCall(OxHistoryRead(cli->restart, m.da, &m.ms, &hist, m.c, &saved));
+    if (strcmp(saved, cfg_text)) {
+      PetscCall(PetscFPrintf(comm, PETSC_STDERR, "%s:1: key 'protocol': the checkpoint %s was made with a different resolved config; expected the config "
+                                  "(and --set overrides) of the interrupted run\n", cli->config, cli->restart));
+      *status = OX_EXIT_INPUT;
+    }
+    PetscCall(PetscFree(saved));
+    if (*status == OX_EXIT_INPUT) {
+      PetscCall(OxHistoryDestroy(&hist));
+      PetscCall(model_destroy(&m));
+      free(cfg_text);
+      PetscFunctionReturn(0);
+    }
+    t0 = hist.ts.row[hist.ts.n - 1].time_s;
+    PetscCall(PetscStrncpy(last_ckpt, cli->restart, sizeof(last_ckpt)));
+  } else {
+    PetscCall(PetscMemzero(&hist, sizeof(hist)));
+    PetscCall(OxObservablesSample(&m.op, m.c, 0.0, 0, prot->initial_soc, 0.0, &smp));
+    PetscCall(OxTimeseriesAppend(&hist.ts, &smp));
+    if (wants_field(cfg, 0)) PetscCall(OxHistoryStoreField(&hist, &m.ms, m.c, 0, 0.0, prot->initial_soc));
   }
+  PetscCall(OxIntegratorCreate(cfg, &m.op, prot, m.c, t0, hist.released_mol, &integ));
   PetscCall(PetscLogStagePop());
 
-  prog.enabled = !cli->quiet && rank == 0;
-  prog.tty     = isatty(fileno(stderr));
-  prog.wall0   = prog.last_wall = wall_s();
-  prog.t_end   = OxProtocolEndTime(prot);
-  prog.ncycles = OxProtocolNumCycles(prot);
+  prog.enabled    = !cli->quiet && rank == 0;
+  prog.tty        = isatty(fileno(stderr));
+  prog.wall0      = prog.last_wall = wall_s();
+  prog.t_end      = OxProtocolEndTime(prot);
+  prog.ncycles    = OxProtocolNumCycles(prot);
   prog.nformation = cfg->formation.repeat;
-  prog.last_pct = -1;
+  prog.last_pct   = -1;
+  signal(SIGTERM, on_signal);
+  signal(SIGINT, on_signal);
   PetscCall(PetscLogStagePush(stage_int));
   *status = OX_EXIT_OK;
-  for (int g = 0; g < prot->nseg; g++) {
+  for (int g = hist.next_seg; g < prot->nseg; g++) {
     const OxSegment *s = &prot->seg[g];
     PetscBool        ok;
     char             msg[256];
+    int              stop = stop_requested, every = cfg->checkpoint_every_cycles, periodic;
     PetscCall(OxIntegratorAdvanceSegment(integ, g, &ok, msg, sizeof(msg)));
     if (!ok) {
-      PetscCall(PetscPrintf(comm, "\noxvac: run failed in %s %d, step %d, at t = %.6g s: %s; last good checkpoint: none\n",
-                            s->cycle ? "cycle" : "formation cycle", s->cycle ? s->cycle : s->formation_cycle, s->step_index + 1, s->t1_s, msg));
+      PetscCall(PetscPrintf(comm, "\noxvac: run failed in %s %d, step %d, at t = %.6g s: %s; last good checkpoint: %s\n",
+                            s->cycle ? "cycle" : "formation cycle", s->cycle ? s->cycle : s->formation_cycle, s->step_index + 1, s->t1_s, msg,
+                            last_ckpt));
       *status = OX_EXIT_RUN_FAILED;
       break;
     }
-    PetscCall(OxObservablesSample(&op, c, s->t1_s, s->cycle, s->s1, OxIntegratorReleasedMol(integ), &smp));
-    PetscCall(OxTimeseriesAppend(&ts, &smp));
-    if (s->last_of_cycle && s->cycle > 0 && wants_field(cfg, s->cycle)) {
-      PetscCall(OxOutputWriteField(out, c, s->cycle, s->t1_s, s->s1));
-      PetscCall(OxParticleMeans(&ms, c, pmean + nout * ms.nparticles));
-      out_cycle[nout++] = s->cycle;
-    }
+    hist.released_mol = OxIntegratorReleasedMol(integ);
+    hist.next_seg     = g + 1;
+    PetscCall(OxObservablesSample(&m.op, m.c, s->t1_s, s->cycle, s->s1, hist.released_mol, &smp));
+    PetscCall(OxTimeseriesAppend(&hist.ts, &smp));
+    if (s->last_of_cycle && s->cycle > 0 && wants_field(cfg, s->cycle)) PetscCall(OxHistoryStoreField(&hist, &m.ms, m.c, s->cycle, s->t1_s, s->s1));
     progress_report(&prog, s, g == prot->nseg - 1);
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &stop, 1, MPI_INT, MPI_MAX, comm));
+    periodic = every > 0 && s->last_of_cycle && s->cycle > 0 && s->cycle % every == 0 && g < prot->nseg - 1;
+    if (periodic || stop) {
+      PetscCall(OxHistoryWrite(&hist, ckpt, cfg_text, cli->command_line, m.da, &m.ms, &m.op, m.c));
+      PetscCall(PetscStrncpy(last_ckpt, ckpt, sizeof(last_ckpt)));
+      /* A run restarted from here re-initialises CVODE; so does this one. */
+      OxIntegratorForceRestart(integ);
+    }
+    if (stop) {
+      PetscCall(PetscPrintf(comm, "\noxvac: stopped by signal %d at t = %.6g s (%s %d); checkpoint: %s; continue with: oxvac run %s -o %s --restart %s\n",
+                            stop, s->t1_s, s->cycle ? "cycle" : "formation cycle", s->cycle ? s->cycle : s->formation_cycle, ckpt, cli->config,
+                            path, ckpt));
+      *status = OX_EXIT_RUN_FAILED;
+      break;
+    }
   }
   PetscCall(PetscLogStagePop());
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGINT, SIG_DFL);
   if (*status == OX_EXIT_OK) {
-    PetscCall(OxOutputWriteTimeseries(out, &ts));
-    PetscCall(OxOutputWriteParticleSeries(out, nout, out_cycle, ms.nparticles, pmean));
-  }
-  PetscCall(OxOutputClose(&out, *status == OX_EXIT_OK ? PETSC_TRUE : PETSC_FALSE));
-  if (*status == OX_EXIT_OK) {
-    PetscCall(print_summary(comm, &op, &ms, integ, &ts, wall_s() - wall0));
+    PetscCall(OxHistoryWrite(&hist, path, cfg_text, cli->command_line, m.da, &m.ms, &m.op, NULL));
+    PetscCall(print_summary(comm, &m.op, &m.ms, integ, &hist.ts, wall_s() - wall0));
     PetscCall(PetscPrintf(comm, "oxvac: wrote %s\n", path));
   }
-  OxTimeseriesFree(&ts);
-  OxParticleTableFree(&pt);
-  PetscCall(PetscFree2(out_cycle, pmean));
+  free(cfg_text);
+  PetscCall(OxHistoryDestroy(&hist));
   PetscCall(OxIntegratorDestroy(&integ));
-  PetscCall(VecDestroy(&c));
-  PetscCall(OxOperatorDestroy(&op));
-  PetscCall(OxMicrostructureDestroy(&ms));
-  PetscCall(DMDestroy(&da));
+  PetscCall(model_destroy(&m));
   PetscFunctionReturn(0);
 }
 

@@ -36,6 +36,12 @@ PetscErrorCode OxIntegratorDestroy(OxIntegrator *integ);
  */
 PetscErrorCode OxIntegratorAdvanceSegment(OxIntegrator integ, int g, PetscBool *ok, char *msg, size_t msglen);
 
+/**
+ * @brief Restart the BDF history at the next segment, as a run restarted
+ *        from a checkpoint here would: both then take identical steps.
+ */
+void OxIntegratorForceRestart(OxIntegrator integ);
+
 /** @brief Oxygen released so far (mol), from the quadrature of the exchange flux. */
 double OxIntegratorReleasedMol(OxIntegrator integ);
 

@@ -15,8 +15,14 @@
 
 typedef struct OxOutput_private *OxOutput;
 
-/** @brief Open a temporary file beside path (collective); creates the folder if needed. */
-PetscErrorCode OxOutputOpen(MPI_Comm comm, const char *path, OxOutput *out);
+/**
+ * @brief Open a temporary file beside path (collective); creates the folder if needed.
+ * @param[in] xdmf write the XDMF sidecar when closed successfully
+ */
+PetscErrorCode OxOutputOpen(MPI_Comm comm, const char *path, PetscBool xdmf, OxOutput *out);
+
+/** @brief The PETSc HDF5 viewer of the open file (for VecView into groups). */
+PetscViewer OxOutputViewer(OxOutput out);
 
 /** @brief Root attributes: oxvac_version, config, command. */
 PetscErrorCode OxOutputWriteRoot(OxOutput out, const char *config_text, const char *command);
@@ -24,7 +30,7 @@ PetscErrorCode OxOutputWriteRoot(OxOutput out, const char *config_text, const ch
 /** @brief /geometry: labels, secondary (int32 [nz][ny][nx]), exchange area, attrs voxel_m and shape. */
 PetscErrorCode OxOutputWriteGeometry(OxOutput out, DM da, const OxMicrostructure *ms, const OxOperator *op);
 
-/** @brief /fields/cycle_NNNNNN/vacancy_fraction with attrs time_s, cycle, soc. */
+/** @brief /fields/cycle_NNNNNN/vacancy_fraction with attrs time_s, cycle, soc (c keeps its name). */
 PetscErrorCode OxOutputWriteField(OxOutput out, Vec c, int cycle, double time_s, double soc);
 
 /** @brief /timeseries, one dataset per column. */

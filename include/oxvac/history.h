@@ -1,0 +1,49 @@
+/**
+ * @file history.h
+ * @brief Everything a run has produced so far, and checkpoints of it.
+ *
+ * Owns: the time series, the stored fields and per-particle means, and the
+ * state needed to continue (time, next protocol segment, released oxygen,
+ * the vacancy field). The result file and a checkpoint are written by the
+ * same code: a checkpoint is a result file plus /state. A restart reads the
+ * history back, so the final result holds the whole run.
+ */
+#ifndef OXVAC_HISTORY_H
+#define OXVAC_HISTORY_H
+
+#include "oxvac/microstructure.h"
+#include "oxvac/observables.h"
+#include "oxvac/operator.h"
+
+typedef struct {
+  OxTimeseries ts;
+  int          nfields, capfields;
+  Vec         *field;       /**< stored vacancy fields */
+  int         *field_cycle;
+  double      *field_time_s, *field_soc;
+  double      *pmean;       /**< [nfields][nparticles] particle means at the stored cycles */
+  PetscInt     nparticles;
+  int          next_seg;    /**< first protocol segment still to run */
+  double       released_mol;
+} OxHistory;
+
+/** @brief Keep a copy of c as the stored field of cycle, with its particle means. */
+PetscErrorCode OxHistoryStoreField(OxHistory *h, const OxMicrostructure *ms, Vec c, int cycle, double time_s, double soc);
+
+/**
+ * @brief Write a result (state == NULL) or a checkpoint (state = the vacancy
+ *        field) to path, through a temporary file renamed when complete.
+ *        A result also gets its XDMF sidecar.
+ */
+PetscErrorCode OxHistoryWrite(const OxHistory *h, const char *path, const char *config_text, const char *command, DM da,
+                              const OxMicrostructure *ms, const OxOperator *op, Vec state);
+
+/**
+ * @brief Read a checkpoint: history and state (into c, a DMDA vector of da).
+ * @param[out] config_text the resolved config the checkpoint was made with (PetscFree it)
+ */
+PetscErrorCode OxHistoryRead(const char *path, DM da, const OxMicrostructure *ms, OxHistory *h, Vec c, char **config_text);
+
+PetscErrorCode OxHistoryDestroy(OxHistory *h);
+
+#endif

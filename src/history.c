@@ -1,0 +1,177 @@
+/* Run history: the result file and checkpoints (a result plus /state). */
+#include <hdf5.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <petscviewerhdf5.h>
+#include "oxvac/history.h"
+#include "oxvac/output.h"
+
+PetscErrorCode OxHistoryStoreField(OxHistory *h, const OxMicrostructure *ms, Vec c, int cycle, double time_s, double soc)
+{
+  PetscFunctionBeginUser;
+  if (h->nfields == h->capfields) {
+    h->capfields = h->capfields ? 2 * h->capfields : 8;
+    PetscCall(PetscRealloc(sizeof(Vec) * h->capfields, &h->field));
+    PetscCall(PetscRealloc(sizeof(int) * h->capfields, &h->field_cycle));
+    PetscCall(PetscRealloc(sizeof(double) * h->capfields, &h->field_time_s));
+    PetscCall(PetscRealloc(sizeof(double) * h->capfields, &h->field_soc));
+    PetscCall(PetscRealloc(sizeof(double) * h->capfields * (ms->nparticles ? ms->nparticles : 1), &h->pmean));
+  }
+  h->nparticles = ms->nparticles;
+  PetscCall(VecDuplicate(c, &h->field[h->nfields]));
+  PetscCall(VecCopy(c, h->field[h->nfields]));
+  PetscCall(OxParticleMeans(ms, c, h->pmean + h->nfields * ms->nparticles));
+  h->field_cycle[h->nfields]  = cycle;
+  h->field_time_s[h->nfields] = time_s;
+  h->field_soc[h->nfields++]  = soc;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxHistoryWrite(const OxHistory *h, const char *path, const char *config_text, const char *command, DM da,
+                              const OxMicrostructure *ms, const OxOperator *op, Vec state)
+{
+  OxOutput        out;
+  OxParticleTable pt;
+
+  PetscFunctionBeginUser;
+  PetscCall(OxOutputOpen(PetscObjectComm((PetscObject)da), path, state ? PETSC_FALSE : PETSC_TRUE, &out));
+  PetscCall(OxOutputWriteRoot(out, config_text, command));
+  PetscCall(OxOutputWriteGeometry(out, da, ms, op));
+  PetscCall(OxParticleTableCreate(op, ms, &pt));
+  PetscCall(OxOutputWriteParticles(out, &pt));
+  OxParticleTableFree(&pt);
+  for (int f = 0; f < h->nfields; f++) PetscCall(OxOutputWriteField(out, h->field[f], h->field_cycle[f], h->field_time_s[f], h->field_soc[f]));
+  PetscCall(OxOutputWriteTimeseries(out, &h->ts));
+  PetscCall(OxOutputWriteParticleSeries(out, h->nfields, h->field_cycle, ms->nparticles, h->pmean));
+  if (state) {
+    PetscViewer v = OxOutputViewer(out);
+    PetscInt    next = h->next_seg;
+    const char *name;
+    char        saved[64];
+    PetscCall(PetscObjectGetName((PetscObject)state, &name));
+    PetscCall(PetscStrncpy(saved, name ? name : "", sizeof(saved)));
+    PetscCall(PetscObjectSetName((PetscObject)state, "vacancy_fraction"));
+    PetscCall(PetscViewerHDF5PushGroup(v, "/state"));
+    PetscCall(VecView(state, v));
+    PetscCall(PetscViewerHDF5PopGroup(v));
+    PetscCall(PetscObjectSetName((PetscObject)state, saved));
+    PetscCall(PetscViewerHDF5WriteAttribute(v, "/state", "next_segment", PETSC_INT, &next));
+    PetscCall(PetscViewerHDF5WriteAttribute(v, "/state", "released_mol", PETSC_DOUBLE, &h->released_mol));
+  }
+  PetscCall(OxOutputClose(&out, PETSC_TRUE));
+  PetscFunctionReturn(0);
+}
+
+/* A whole 1-D dataset, read by every rank; *n its length, *buf malloc'd. */
+static PetscErrorCode read_1d(hid_t fid, const char *path, hid_t type, size_t size, hsize_t *n, void **buf)
+{
+  hid_t ds = H5Dopen2(fid, path, H5P_DEFAULT), sp;
+
+  PetscFunctionBeginUser;
+  PetscCheck(ds >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "checkpoint has no dataset %s", path);
+  sp = H5Dget_space(ds);
+  H5Sget_simple_extent_dims(sp, n, NULL);
+  *buf = malloc(size * (*n ? *n : 1));
+  PetscCheck(*buf, PETSC_COMM_SELF, PETSC_ERR_MEM, "out of memory reading %s", path);
+  if (*n) PetscCheck(H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, *buf) >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "cannot read %s", path);
+  H5Sclose(sp);
+  H5Dclose(ds);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode read_timeseries(hid_t fid, OxTimeseries *ts)
+{
+  static const char *cols[] = {"time_s", "soc", "vacancy_mean", "oxygen_loss_pct", "released_mol", "inventory_mol"};
+  const size_t       off[]  = {offsetof(OxSample, time_s),          offsetof(OxSample, soc),          offsetof(OxSample, vacancy_mean),
+                               offsetof(OxSample, oxygen_loss_pct), offsetof(OxSample, released_mol), offsetof(OxSample, inventory_mol)};
+  hsize_t            n, m;
+  int               *cyc;
+
+  PetscFunctionBeginUser;
+  PetscCall(read_1d(fid, "/timeseries/cycle", H5T_NATIVE_INT, sizeof(int), &n, (void **)&cyc));
+  for (hsize_t i = 0; i < n; i++) {
+    OxSample s = {.cycle = cyc[i]};
+    PetscCall(OxTimeseriesAppend(ts, &s));
+  }
+  free(cyc);
+  for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
+    char    path[64];
+    double *v;
+    PetscCall(PetscSNPrintf(path, sizeof(path), "/timeseries/%s", cols[c]));
+    PetscCall(read_1d(fid, path, H5T_NATIVE_DOUBLE, sizeof(double), &m, (void **)&v));
+    PetscCheck(m == n, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "checkpoint time series columns differ in length");
+    for (hsize_t i = 0; i < n; i++) *(double *)((char *)&ts->row[i] + off[c]) = v[i];
+    free(v);
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode load_vec(PetscViewer v, const char *group, Vec x)
+{
+  const char *name;
+  char        saved[64];
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscObjectGetName((PetscObject)x, &name));
+  PetscCall(PetscStrncpy(saved, name ? name : "", sizeof(saved)));
+  PetscCall(PetscObjectSetName((PetscObject)x, "vacancy_fraction"));
+  PetscCall(PetscViewerHDF5PushGroup(v, group));
+  PetscCall(VecLoad(x, v));
+  PetscCall(PetscViewerHDF5PopGroup(v));
+  PetscCall(PetscObjectSetName((PetscObject)x, saved));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxHistoryRead(const char *path, DM da, const OxMicrostructure *ms, OxHistory *h, Vec c, char **config_text)
+{
+  PetscViewer v;
+  hid_t       fid;
+  hsize_t     nf;
+  int        *fc;
+  PetscInt    next;
+  char       *text = NULL;
+
+  PetscFunctionBeginUser;
+  (void)da;
+  PetscCall(PetscMemzero(h, sizeof(*h)));
+  PetscCall(PetscViewerHDF5Open(PetscObjectComm((PetscObject)c), path, FILE_MODE_READ, &v));
+  PetscCall(PetscViewerHDF5GetFileId(v, &fid));
+  PetscCall(PetscViewerHDF5ReadAttribute(v, "/", "config", PETSC_STRING, NULL, &text));
+  *config_text = text;
+  PetscCall(PetscViewerHDF5ReadAttribute(v, "/state", "next_segment", PETSC_INT, NULL, &next));
+  PetscCall(PetscViewerHDF5ReadAttribute(v, "/state", "released_mol", PETSC_DOUBLE, NULL, &h->released_mol));
+  h->next_seg = (int)next;
+  PetscCall(load_vec(v, "/state", c));
+  PetscCall(read_timeseries(fid, &h->ts));
+  PetscCall(read_1d(fid, "/particles_series/cycle", H5T_NATIVE_INT, sizeof(int), &nf, (void **)&fc));
+  for (hsize_t f = 0; f < nf; f++) {
+    char   group[64], dset[96];
+    double t, s;
+    Vec    x;
+    PetscCall(PetscSNPrintf(group, sizeof(group), "/fields/cycle_%06d", fc[f]));
+    PetscCall(PetscSNPrintf(dset, sizeof(dset), "%s/vacancy_fraction", group));
+    PetscCall(PetscViewerHDF5ReadAttribute(v, dset, "time_s", PETSC_DOUBLE, NULL, &t));
+    PetscCall(PetscViewerHDF5ReadAttribute(v, dset, "soc", PETSC_DOUBLE, NULL, &s));
+    PetscCall(VecDuplicate(c, &x));
+    PetscCall(load_vec(v, group, x));
+    PetscCall(OxHistoryStoreField(h, ms, x, fc[f], t, s));
+    PetscCall(VecDestroy(&x));
+  }
+  free(fc);
+  PetscCall(PetscViewerDestroy(&v));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxHistoryDestroy(OxHistory *h)
+{
+  PetscFunctionBeginUser;
+  for (int f = 0; f < h->nfields; f++) PetscCall(VecDestroy(&h->field[f]));
+  PetscCall(PetscFree(h->field));
+  PetscCall(PetscFree(h->field_cycle));
+  PetscCall(PetscFree(h->field_time_s));
+  PetscCall(PetscFree(h->field_soc));
+  PetscCall(PetscFree(h->pmean));
+  OxTimeseriesFree(&h->ts);
+  PetscFunctionReturn(0);
+}
