@@ -44,6 +44,12 @@ PetscErrorCode OxHistoryWrite(const OxHistory *h, const char *path, const char *
   for (int f = 0; f < h->nfields; f++) PetscCall(OxOutputWriteField(out, h->field[f], h->field_cycle[f], h->field_time_s[f], h->field_soc[f]));
   PetscCall(OxOutputWriteTimeseries(out, &h->ts));
   PetscCall(OxOutputWriteParticleSeries(out, h->nfields, h->field_cycle, ms->nparticles, h->pmean));
+  if (h->avg_window > 0) {
+    double w = h->avg_window;
+    PetscCall(OxOutputWriteArray(out, "/averaging/window_cycles", 1, &w));
+    PetscCall(OxOutputWriteArray(out, "/averaging/error_increment_rel", 1, &h->avg_err_increment));
+    PetscCall(OxOutputWriteArray(out, "/averaging/error_loss_rel", 1, &h->avg_err_loss));
+  }
   if (state) {
     PetscViewer v = OxOutputViewer(out);
     PetscInt    next = h->next_seg;

@@ -20,7 +20,8 @@ struct OxIntegrator_private {
   KSP               ksp;
   OxOperator       *op;
   const OxProtocol *prot;
-  int               seg;        /* segment whose parameters the callbacks use */
+  int               seg;        /* segment whose parameters the callbacks use; -1: averaged */
+  OxParams          avg;        /* cycle-averaged parameters (seg = -1) */
   int               started;    /* CVodeInit done */
   int               force;      /* restart the BDF history at the next segment */
   double            t_s;        /* time of the state */
@@ -28,6 +29,13 @@ struct OxIntegrator_private {
   OxIntegratorStats st;
   MPI_Comm          comm;
 };
+
+/* Parameters the callbacks use at time t: the protocol's, or the cycle average. */
+static void params_at(OxIntegrator it, sunrealtype t, OxParams *prm)
+{
+  if (it->seg < 0) *prm = it->avg;
+  else OxProtocolParams(it->prot, it->seg, t, prm);
+}
 
 /* CVODE retries on a positive return; a PETSc error is not recoverable, so -1. */
 #define OX_CB(call) \
@@ -39,7 +47,7 @@ static int rhs(sunrealtype t, N_Vector y, N_Vector ydot, void *ctx)
 {
   OxIntegrator it = (OxIntegrator)ctx;
   OxParams     prm;
-  OxProtocolParams(it->prot, it->seg, t, &prm);
+  params_at(it, t, &prm);
   OX_CB(OxOperatorApply(it->op, &prm, N_VGetVector_Petsc(y), N_VGetVector_Petsc(ydot), PETSC_TRUE));
   return 0;
 }
@@ -49,7 +57,7 @@ static int jtimes(N_Vector v, N_Vector jv, sunrealtype t, N_Vector y, N_Vector f
   OxIntegrator it = (OxIntegrator)ctx;
   OxParams     prm;
   (void)y, (void)fy, (void)tmp;
-  OxProtocolParams(it->prot, it->seg, t, &prm);
+  params_at(it, t, &prm);
   OX_CB(OxOperatorApply(it->op, &prm, N_VGetVector_Petsc(v), N_VGetVector_Petsc(jv), PETSC_FALSE));
   return 0;
 }
@@ -60,7 +68,7 @@ static int rhs_released(sunrealtype t, N_Vector y, N_Vector yqdot, void *ctx)
   OxIntegrator it = (OxIntegrator)ctx;
   OxParams     prm;
   PetscReal    rate;
-  OxProtocolParams(it->prot, it->seg, t, &prm);
+  params_at(it, t, &prm);
   OX_CB(OxOperatorExchangeRate(it->op, &prm, N_VGetVector_Petsc(y), &rate));
   NV_Ith_S(yqdot, 0) = rate * it->op->site_mol_m3;
   return 0;
@@ -71,7 +79,7 @@ static int psetup(sunrealtype t, N_Vector y, N_Vector fy, sunbooleantype jok, su
   OxIntegrator it = (OxIntegrator)ctx;
   OxParams     prm;
   (void)y, (void)fy, (void)jok;
-  OxProtocolParams(it->prot, it->seg, t, &prm);
+  params_at(it, t, &prm);
   OX_CB(OxOperatorAssemblePrec(it->op, &prm, gamma));
   OX_CB(KSPSetOperators(it->ksp, it->op->P, it->op->P));
   *jcur = SUNTRUE;
@@ -136,7 +144,7 @@ static int nls_solve(SUNNonlinearSolver S, N_Vector y0, N_Vector ycor, N_Vector 
   if (it->sysfn(ycor, it->res, mem)) return -1;
   if (VecDot(N_VGetVector_Petsc(it->res), it->op->solid, &wG)) return -1;
   if (CVodeGetNonlinearSystemData(it->cvode, &tcur, &ypred, &yn, &fn, &gamma, &rl1, &zn1, &udata) < 0) return -1;
-  OxProtocolParams(it->prot, it->seg, tcur, &prm);
+  params_at(it, tcur, &prm);
   if (OxOperatorExchangeConductance(it->op, &prm, &cond)) return -1;
   if (VecAXPY(N_VGetVector_Petsc(ycor), -PetscRealPart(wG) / ((PetscReal)it->op->nsolid + gamma * cond * inv_v), it->op->solid)) return -1;
   return SUN_NLS_SUCCESS;
@@ -272,12 +280,13 @@ static void add_stats(OxIntegrator it)
   if (CVodeGetNumNonlinSolvConvFails(it->cvode, &v) >= 0) it->st.nnlfail += v;
 }
 
+static PetscErrorCode advance_to(OxIntegrator it, double t1, PetscBool *ok, char *msg, size_t msglen);
+
 PetscErrorCode OxIntegratorAdvanceSegment(OxIntegrator it, int g, PetscBool *ok, char *msg, size_t msglen)
 {
   const OxSegment *s = &it->prot->seg[g];
   OxParams         start;
   MPI_Comm         comm = it->comm;
-  sunrealtype      tret = s->t0_s;
 
   PetscFunctionBeginUser;
   *ok = PETSC_TRUE;
@@ -294,9 +303,23 @@ PetscErrorCode OxIntegratorAdvanceSegment(OxIntegrator it, int g, PetscBool *ok,
     it->started = 1;
     it->force   = 0;
   }
-  OX_SUN(CVodeSetStopTime(it->cvode, s->t1_s));
-  while (tret < s->t1_s) {
-    int flag = CVode(it->cvode, s->t1_s, it->y, &tret, CV_NORMAL);
+  PetscCall(advance_to(it, s->t1_s, ok, msg, msglen));
+  if (!*ok) PetscFunctionReturn(0);
+  OxProtocolParams(it->prot, g, s->t1_s, &it->last);
+  PetscFunctionReturn(0);
+}
+
+/* Integrate from the current time to t1, stopping exactly there. */
+static PetscErrorCode advance_to(OxIntegrator it, double t1, PetscBool *ok, char *msg, size_t msglen)
+{
+  MPI_Comm    comm = it->comm;
+  sunrealtype tret = it->t_s;
+
+  PetscFunctionBeginUser;
+  *ok = PETSC_TRUE;
+  OX_SUN(CVodeSetStopTime(it->cvode, t1));
+  while (tret < t1) {
+    int flag = CVode(it->cvode, t1, it->y, &tret, CV_NORMAL);
     if (flag < 0) {
       char *name = CVodeGetReturnFlagName(flag);
       PetscCall(PetscSNPrintf(msg, msglen, "CVODE failed (%s) at t = %.6g s", name ? name : "?", (double)tret));
@@ -306,8 +329,26 @@ PetscErrorCode OxIntegratorAdvanceSegment(OxIntegrator it, int g, PetscBool *ok,
     }
   }
   OX_SUN(CVodeGetQuad(it->cvode, &tret, it->yq));
-  it->t_s = s->t1_s;
-  OxProtocolParams(it->prot, g, s->t1_s, &it->last);
+  it->t_s = t1;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxIntegratorAdvanceAveraged(OxIntegrator it, const OxParams *avg, double t1_s, PetscBool *ok, char *msg, size_t msglen)
+{
+  MPI_Comm comm = it->comm;
+
+  PetscFunctionBeginUser;
+  *ok = PETSC_TRUE;
+  if (it->seg >= 0 || !it->started) { /* entering averaged mode: the forcing changes */
+    if (it->started) add_stats(it);
+    it->seg = -1;
+    it->avg = *avg;
+    OX_SUN(CVodeReInit(it->cvode, it->t_s, it->y));
+    OX_SUN(CVodeQuadReInit(it->cvode, it->yq));
+    it->started = 1;
+  }
+  PetscCall(advance_to(it, t1_s, ok, msg, msglen));
+  it->force = 1; /* a resolved segment after this restarts the history */
   PetscFunctionReturn(0);
 }
 

@@ -286,6 +286,7 @@ PetscErrorCode OxOperatorDestroy(OxOperator *op)
   PetscCall(VecDestroy(&op->cloc));
   PetscCall(MatDestroy(&op->P));
   PetscCall(MatDestroy(&op->L));
+  PetscCall(PetscFree2(op->gbar, op->gcbar));
   PetscCall(VecDestroy(&op->shift));
   PetscFunctionReturn(0);
 }
@@ -298,6 +299,53 @@ static inline PetscReal face_conductance(const OxSurfaceFace *f, const OxParams 
   return kA > 0.0 ? kA * dh / (kA + dh) : 0.0;
 }
 
+/* Conductance G of face n and its source G c_eq: instantaneous, or their
+ * cycle averages <G> and <G c_eq> in averaged mode. */
+static inline void face_terms(const OxOperator *op, PetscInt n, const OxParams *prm, PetscReal *G, PetscReal *Gc)
+{
+  if (prm->averaged) {
+    *G  = op->gbar[n];
+    *Gc = op->gcbar[n];
+  } else {
+    *G  = face_conductance(&op->face[n], prm);
+    *Gc = *G * prm->c_eq;
+  }
+}
+
+PetscErrorCode OxOperatorSetCycleAverage(OxOperator *op, const OxProtocol *prot, int g0, int g1, OxParams *avg)
+{
+  /* 8-point Gauss-Legendre on [-1, 1]: s(t) is smooth inside every segment. */
+  static const double x8[8] = {-0.9602898564975363, -0.7966664774136267, -0.5255324099163290, -0.1834346424956498,
+                               0.1834346424956498,  0.5255324099163290,  0.7966664774136267,  0.9602898564975363};
+  static const double w8[8] = {0.1012285362903763, 0.2223810344533745, 0.3137066458778873, 0.3626837833783620,
+                               0.3626837833783620, 0.3137066458778873, 0.2223810344533745, 0.1012285362903763};
+  double T = prot->seg[g1].t1_s - prot->seg[g0].t0_s, Dbar = 0.0, sbar = 0.0;
+
+  PetscFunctionBeginUser;
+  PetscCheck(T > 0.0, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "a cycle of zero duration cannot be averaged");
+  if (!op->gbar) PetscCall(PetscMalloc2(op->nface ? op->nface : 1, &op->gbar, op->nface ? op->nface : 1, &op->gcbar));
+  for (PetscInt n = 0; n < op->nface; n++) op->gbar[n] = op->gcbar[n] = 0.0;
+  for (int g = g0; g <= g1; g++) {
+    const OxSegment *s  = &prot->seg[g];
+    double           hw = 0.5 * (s->t1_s - s->t0_s);
+    if (!(hw > 0.0)) continue;
+    for (int q = 0; q < 8; q++) {
+      OxParams prm;
+      double   wt = w8[q] * hw / T;
+      OxProtocolParams(prot, g, s->t0_s + hw * (1.0 + x8[q]), &prm);
+      Dbar += wt * prm.D_m2_s;
+      sbar += wt * prm.soc;
+      for (PetscInt n = 0; n < op->nface; n++) {
+        PetscReal G = face_conductance(&op->face[n], &prm);
+        op->gbar[n] += wt * G;
+        op->gcbar[n] += wt * G * prm.c_eq;
+      }
+    }
+  }
+  *avg = (OxParams){.soc = sbar, .D_m2_s = Dbar, .k_m_s = 0.0, .c_eq = 0.0, .averaged = 1};
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode OxOperatorApply(OxOperator *op, const OxParams *prm, Vec x, Vec y, PetscBool with_source)
 {
   const PetscScalar *c;
@@ -305,7 +353,6 @@ PetscErrorCode OxOperatorApply(OxOperator *op, const OxParams *prm, Vec x, Vec y
   const PetscReal   *wx = op->w[0], *wy = op->w[1], *wz = op->w[2];
   const PetscInt     sx = 1, sy = op->gxm, sz = op->gxm * op->gym;
   const PetscReal    D = prm->D_m2_s, inv_v = 1.0 / (op->h_m * op->h_m * op->h_m);
-  const PetscReal    ceq = with_source ? prm->c_eq : 0.0;
 
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(OX_EVENT_APPLY, 0, 0, 0, 0));
@@ -329,8 +376,9 @@ PetscErrorCode OxOperatorApply(OxOperator *op, const OxParams *prm, Vec x, Vec y
     const PetscScalar *xo;
     PetscCall(VecGetArrayRead(x, &xo));
     for (PetscInt n = 0; n < op->nface; n++) {
-      const OxSurfaceFace *fc = &op->face[n];
-      f[fc->cell] += face_conductance(fc, prm) * inv_v * (ceq - xo[fc->cell]);
+      PetscReal G, Gc;
+      face_terms(op, n, prm, &G, &Gc);
+      f[op->face[n].cell] += inv_v * ((with_source ? Gc : 0.0) - G * xo[op->face[n].cell]);
     }
     PetscCall(VecRestoreArrayRead(x, &xo));
   }
@@ -347,7 +395,11 @@ PetscErrorCode OxOperatorExchangeRate(OxOperator *op, const OxParams *prm, Vec x
 
   PetscFunctionBeginUser;
   PetscCall(VecGetArrayRead(x, &xo));
-  for (PetscInt n = 0; n < op->nface; n++) loc += face_conductance(&op->face[n], prm) * (prm->c_eq - xo[op->face[n].cell]);
+  for (PetscInt n = 0; n < op->nface; n++) {
+    PetscReal G, Gc;
+    face_terms(op, n, prm, &G, &Gc);
+    loc += Gc - G * xo[op->face[n].cell];
+  }
   PetscCall(VecRestoreArrayRead(x, &xo));
   PetscCallMPI(MPI_Allreduce(&loc, rate_m3_s, 1, MPIU_REAL, MPI_SUM, PetscObjectComm((PetscObject)op->da)));
   PetscFunctionReturn(0);
@@ -358,7 +410,11 @@ PetscErrorCode OxOperatorExchangeConductance(OxOperator *op, const OxParams *prm
   PetscReal loc = 0.0;
 
   PetscFunctionBeginUser;
-  for (PetscInt n = 0; n < op->nface; n++) loc += face_conductance(&op->face[n], prm);
+  for (PetscInt n = 0; n < op->nface; n++) {
+    PetscReal G, Gc;
+    face_terms(op, n, prm, &G, &Gc);
+    loc += G;
+  }
   PetscCallMPI(MPI_Allreduce(&loc, cond_m3_s, 1, MPIU_REAL, MPI_SUM, PetscObjectComm((PetscObject)op->da)));
   PetscFunctionReturn(0);
 }
@@ -417,7 +473,11 @@ PetscErrorCode OxOperatorAssemblePrec(OxOperator *op, const OxParams *prm, Petsc
   PetscCall(MatScale(op->P, -gamma * prm->D_m2_s));
   PetscCall(VecSet(op->shift, 1.0));
   PetscCall(VecGetArray(op->shift, &sh));
-  for (PetscInt m = 0; m < op->nface; m++) sh[op->face[m].cell] += gamma * face_conductance(&op->face[m], prm) * inv_v;
+  for (PetscInt m = 0; m < op->nface; m++) {
+    PetscReal G, Gc;
+    face_terms(op, m, prm, &G, &Gc);
+    sh[op->face[m].cell] += gamma * G * inv_v;
+  }
   PetscCall(VecRestoreArray(op->shift, &sh));
   PetscCall(MatDiagonalSet(op->P, op->shift, ADD_VALUES));
   PetscCall(PetscLogEventEnd(OX_EVENT_ASSEMBLE, 0, 0, 0, 0));

@@ -158,6 +158,80 @@ static PetscErrorCode model_destroy(Model *m)
   PetscFunctionReturn(0);
 }
 
+/* First segment of cycling pass `cycle` (1..N), or nseg if there is none. */
+static int first_segment_of_cycle(const OxProtocol *prot, int cycle)
+{
+  for (int g = 0; g < prot->nseg; g++)
+    if (prot->seg[g].cycle == cycle) return g;
+  return prot->nseg;
+}
+
+/* Resolved cycles whose averaged counterpart estimates the averaging error. */
+#define OX_AVERAGING_WINDOW 3
+
+/*
+ * Cycle-averaged mode after the resolved window: averaged operator from the
+ * end of the window to the end of the protocol, one row per cycle end. The
+ * window itself is integrated a second time, averaged, from the state at its
+ * start (c_win), and the difference is the error estimate.
+ */
+static PetscErrorCode run_averaged(const OxConfig *cfg, const OxProtocol *prot, Model *m, OxIntegrator integ, OxHistory *hist, Vec c_win,
+                                   double released_win, int *status, int quiet)
+{
+  MPI_Comm     comm = PETSC_COMM_WORLD;
+  int          ncyc = OxProtocolNumCycles(prot), W = PetscMin(OX_AVERAGING_WINDOW, ncyc), ca = ncyc >= 2 ? 2 : 1;
+  int          g0 = first_segment_of_cycle(prot, ca), g1 = first_segment_of_cycle(prot, ca + 1) - 1;
+  int          gw = first_segment_of_cycle(prot, 1);
+  OxParams     avg;
+  OxIntegrator integ2;
+  OxSample     smp, s_win0, s_win1;
+  PetscBool    ok;
+  char         msg[256];
+  double       t_win0 = prot->seg[gw].t0_s, t_win1 = prot->seg[first_segment_of_cycle(prot, W + 1) - 1].t1_s;
+
+  PetscFunctionBeginUser;
+  PetscCall(OxOperatorSetCycleAverage(&m->op, prot, g0, g1, &avg));
+  /* error estimate: the same window, averaged, from the same state */
+  PetscCall(OxObservablesSample(&m->op, c_win, t_win0, 0, 0.0, released_win, &s_win0));
+  PetscCall(OxIntegratorCreate(cfg, &m->op, prot, c_win, t_win0, released_win, &integ2));
+  PetscCall(OxIntegratorAdvanceAveraged(integ2, &avg, t_win1, &ok, msg, sizeof(msg)));
+  PetscCheck(ok, comm, PETSC_ERR_NOT_CONVERGED, "averaged window failed: %s", msg);
+  PetscCall(OxIntegratorDestroy(&integ2));
+  PetscCall(OxObservablesSample(&m->op, c_win, t_win1, W, 0.0, 0.0, &s_win1));
+  {
+    const OxSample *r = &hist->ts.row[hist->ts.n - 1]; /* resolved, end of the window */
+    double          dres = r->vacancy_mean - s_win0.vacancy_mean, davg = s_win1.vacancy_mean - s_win0.vacancy_mean;
+    hist->avg_window        = W;
+    hist->avg_err_increment = dres != 0.0 ? (davg - dres) / dres : 0.0;
+    hist->avg_err_loss      = r->vacancy_mean != 0.0 ? (s_win1.vacancy_mean - r->vacancy_mean) / r->vacancy_mean : 0.0;
+    PetscCall(PetscPrintf(comm,
+                          "oxvac: averaging error estimate over cycles 1-%d (resolved vs averaged): oxygen-loss increment %+.3e relative, "
+                          "total oxygen loss %+.3e relative\n",
+                          W, hist->avg_err_increment, hist->avg_err_loss));
+  }
+  for (int k = W + 1; k <= ncyc; k++) {
+    const OxSegment *last = &prot->seg[first_segment_of_cycle(prot, k + 1) - 1];
+    PetscCall(OxIntegratorAdvanceAveraged(integ, &avg, last->t1_s, &ok, msg, sizeof(msg)));
+    if (!ok) {
+      PetscCall(PetscPrintf(comm, "\noxvac: run failed in averaged cycle %d at t = %.6g s: %s; last good checkpoint: none\n", k, last->t1_s, msg));
+      *status = OX_EXIT_RUN_FAILED;
+      break;
+    }
+    hist->released_mol = OxIntegratorReleasedMol(integ);
+    PetscCall(OxObservablesSample(&m->op, m->c, last->t1_s, k, last->s1, hist->released_mol, &smp));
+    PetscCall(OxTimeseriesAppend(&hist->ts, &smp));
+    if (wants_field(cfg, k)) PetscCall(OxHistoryStoreField(hist, &m->ms, m->c, k, last->t1_s, last->s1));
+    if (!quiet && (k % PetscMax(1, ncyc / 100) == 0 || k == ncyc))
+      PetscCall(PetscFPrintf(comm, PETSC_STDERR, "averaged cycle %d/%d  t = %.4g h\n", k, ncyc, last->t1_s / 3600.0));
+    if (stop_requested) {
+      PetscCall(PetscPrintf(comm, "\noxvac: stopped by signal at averaged cycle %d; averaged runs write no checkpoint in this version\n", k));
+      *status = OX_EXIT_RUN_FAILED;
+      break;
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
 /* The simulation proper, once the inputs are valid. */
 static PetscErrorCode simulate(const OxCli *cli, const OxConfig *cfg, const OxProtocol *prot, int *status)
 {
@@ -171,7 +245,10 @@ static PetscErrorCode simulate(const OxCli *cli, const OxConfig *cfg, const OxPr
   Progress      prog = {0};
   char         *cfg_text, ckpt[PETSC_MAX_PATH_LEN + 16], last_ckpt[PETSC_MAX_PATH_LEN + 16] = "none";
   const char   *path = cli->out ? cli->out : cfg->out_file;
-  double        wall0 = wall_s(), t0 = 0.0;
+  double        wall0 = wall_s(), t0 = 0.0, released_win = 0.0;
+  int           averaged = cfg->time_mode == OX_TIME_AVERAGED && OxProtocolNumCycles(prot) > OX_AVERAGING_WINDOW;
+  int           g_win = first_segment_of_cycle(prot, 1), g_end = averaged ? first_segment_of_cycle(prot, OX_AVERAGING_WINDOW + 1) : prot->nseg;
+  Vec           c_win = NULL;
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
@@ -218,8 +295,13 @@ static PetscErrorCode simulate(const OxCli *cli, const OxConfig *cfg, const OxPr
   signal(SIGINT, on_signal);
   PetscCall(PetscLogStagePush(stage_int));
   *status = OX_EXIT_OK;
-  for (int g = hist.next_seg; g < prot->nseg; g++) {
+  for (int g = hist.next_seg; g < g_end; g++) {
     const OxSegment *s = &prot->seg[g];
+    if (averaged && g == g_win) {
+      PetscCall(VecDuplicate(m.c, &c_win));
+      PetscCall(VecCopy(m.c, c_win));
+      released_win = hist.released_mol;
+    }
     PetscBool        ok;
     char             msg[256];
     int              stop = stop_requested, every = cfg->checkpoint_every_cycles, periodic;
@@ -236,10 +318,10 @@ static PetscErrorCode simulate(const OxCli *cli, const OxConfig *cfg, const OxPr
     PetscCall(OxObservablesSample(&m.op, m.c, s->t1_s, s->cycle, s->s1, hist.released_mol, &smp));
     PetscCall(OxTimeseriesAppend(&hist.ts, &smp));
     if (s->last_of_cycle && s->cycle > 0 && wants_field(cfg, s->cycle)) PetscCall(OxHistoryStoreField(&hist, &m.ms, m.c, s->cycle, s->t1_s, s->s1));
-    progress_report(&prog, s, g == prot->nseg - 1);
+    progress_report(&prog, s, g == g_end - 1);
     PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &stop, 1, MPI_INT, MPI_MAX, comm));
-    periodic = every > 0 && s->last_of_cycle && s->cycle > 0 && s->cycle % every == 0 && g < prot->nseg - 1;
-    if (periodic || stop) {
+    periodic = !averaged && every > 0 && s->last_of_cycle && s->cycle > 0 && s->cycle % every == 0 && g < prot->nseg - 1;
+    if ((periodic || stop) && !averaged) {
       PetscCall(OxHistoryWrite(&hist, ckpt, cfg_text, cli->command_line, m.da, &m.ms, &m.op, m.c));
       PetscCall(PetscStrncpy(last_ckpt, ckpt, sizeof(last_ckpt)));
       /* A run restarted from here re-initialises CVODE; so does this one. */
@@ -253,6 +335,8 @@ static PetscErrorCode simulate(const OxCli *cli, const OxConfig *cfg, const OxPr
       break;
     }
   }
+  if (averaged && *status == OX_EXIT_OK && c_win) PetscCall(run_averaged(cfg, prot, &m, integ, &hist, c_win, released_win, status, cli->quiet));
+  PetscCall(VecDestroy(&c_win));
   PetscCall(PetscLogStagePop());
   signal(SIGTERM, SIG_DFL);
   signal(SIGINT, SIG_DFL);

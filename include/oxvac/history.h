@@ -25,6 +25,9 @@ typedef struct {
   PetscInt     nparticles;
   int          next_seg;    /**< first protocol segment still to run */
   double       released_mol;
+  int          avg_window;        /**< averaged mode: resolved cycles used for the error estimate (0: none) */
+  double       avg_err_increment; /**< relative error of the averaged loss increment over that window */
+  double       avg_err_loss;      /**< relative error of the total oxygen loss at the window's end */
 } OxHistory;
 
 /** @brief Keep a copy of c as the stored field of cycle, with its particle means. */

@@ -37,6 +37,12 @@ PetscErrorCode OxIntegratorDestroy(OxIntegrator *integ);
 PetscErrorCode OxIntegratorAdvanceSegment(OxIntegrator integ, int g, PetscBool *ok, char *msg, size_t msglen);
 
 /**
+ * @brief Integrate with the cycle-averaged operator (avg from
+ *        OxOperatorSetCycleAverage) from the current time to t1_s.
+ */
+PetscErrorCode OxIntegratorAdvanceAveraged(OxIntegrator integ, const OxParams *avg, double t1_s, PetscBool *ok, char *msg, size_t msglen);
+
+/**
  * @brief Restart the BDF history at the next segment, as a run restarted
  *        from a checkpoint here would: both then take identical steps.
  */

@@ -48,6 +48,7 @@ typedef struct {
   Mat L;             /**< bulk operator per unit D (assembled once, on first use) */
   Mat P;             /**< preconditioner matrix I - gamma J */
   Vec shift;         /**< scratch: diagonal added to -gamma D L */
+  PetscReal *gbar, *gcbar; /**< averaged mode: per face <G> and <G c_eq> over one cycle */
 } OxOperator;
 
 /** @brief Build coefficients from the microstructure. */
@@ -65,6 +66,13 @@ PetscErrorCode OxOperatorExchangeRate(OxOperator *op, const OxParams *prm, Vec x
 
 /** @brief Total exchange conductance sum_f G_f (m^3/s) at prm: minus the derivative of the exchange rate. */
 PetscErrorCode OxOperatorExchangeConductance(OxOperator *op, const OxParams *prm, PetscReal *cond_m3_s);
+
+/**
+ * @brief Cycle averages over segments g0..g1 (one cycle): per face <G> and
+ *        <G c_eq>, and in avg the mean diffusivity with averaged = 1, so that
+ *        passing avg to the other functions applies the averaged operator.
+ */
+PetscErrorCode OxOperatorSetCycleAverage(OxOperator *op, const OxProtocol *prot, int g0, int g1, OxParams *avg);
 
 /** @brief Assemble op->P = I - gamma J at prm. */
 PetscErrorCode OxOperatorAssemblePrec(OxOperator *op, const OxParams *prm, PetscReal gamma);

@@ -39,6 +39,7 @@ typedef struct {
   double D_m2_s;  /**< bulk diffusivity, all scales applied */
   double k_m_s;   /**< surface exchange velocity, all scales applied */
   double c_eq;    /**< surface equilibrium vacancy fraction */
+  int averaged;   /**< 1: cycle-averaged exchange (per-face averages held by the operator) */
 } OxParams;
 
 /**
