@@ -23,47 +23,31 @@ Then:
 usage: test_cli_errors.py --oxvac PATH --bad-dir tests/bad [--inputs-dir inputs]
 Exit status 0 if every check passes, 1 otherwise.
 """
-import argparse
 import concurrent.futures
 import glob
 import os
 import re
 import shlex
-import subprocess
 import sys
-import tempfile
+
+import oxtest
 
 KEY_RE = re.compile(r"^[^:\n]+:[0-9]+: key '[^']+': .+; .+")
 SYNTAX_RE = re.compile(r"^[^:\n]+:[0-9]+: syntax error: .+; .+")
 KEEP_BYTES = b"oxvac test_cli_errors: an existing result that must survive\n" + bytes(range(256))
 
 
-class Checker:
+class Checker(oxtest.Checker):
+    """oxtest.Checker that also runs `oxvac ARGV`, returning (cmd, rc, out, err)."""
+
     def __init__(self, oxvac, timeout):
+        super().__init__("test_cli_errors")
         self.oxvac = oxvac
         self.timeout = timeout
-        self.ok = True
-        self.count = 0
 
     def run(self, argv, cwd=None):
-        cmd = [self.oxvac] + argv
-        try:
-            p = subprocess.run(cmd, capture_output=True, text=True, timeout=self.timeout,
-                               cwd=cwd)
-            return cmd, p.returncode, p.stdout, p.stderr
-        except (OSError, subprocess.TimeoutExpired) as e:
-            return cmd, None, "", str(e)
-
-    def check(self, cond, what, cmd, out="", err=""):
-        self.count += 1
-        if not cond:
-            self.ok = False
-            print(f"FAIL: {what}\n  command: {shlex.join(cmd)}")
-            if out:
-                print("  stdout: " + out[-1500:].rstrip().replace("\n", "\n          "))
-            if err:
-                print("  stderr: " + err[-1500:].rstrip().replace("\n", "\n          "))
-        return cond
+        p = oxtest.run([self.oxvac] + argv, timeout=self.timeout, cwd=cwd)
+        return p.args, p.returncode, p.stdout, p.stderr
 
 
 def message_line(stderr, path):
@@ -231,34 +215,29 @@ def check_inputs(c, inputs_dir):
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--oxvac", required=True, help="path to the oxvac executable")
+    ap = oxtest.parser(__doc__, mpiexec=False, keep=False, timeout=60.0)
     ap.add_argument("--bad-dir", required=True, help="folder of bad configs (tests/bad)")
     ap.add_argument("--inputs-dir", default=os.path.join(here, "..", "inputs"),
                     help="folder whose *.cfg must all pass check (default: ../inputs)")
-    ap.add_argument("--timeout", type=float, default=60.0, help="seconds per command")
     ap.add_argument("--jobs", type=int, default=6, help="bad configs run at once")
-    args = ap.parse_args()
-    oxvac = os.path.abspath(args.oxvac)
+    args = oxtest.parse_args(ap)
     bad_dir = os.path.abspath(args.bad_dir)
     inputs_dir = os.path.abspath(args.inputs_dir)
     bad_files = sorted(glob.glob(os.path.join(bad_dir, "*.cfg")))
     demo = os.path.join(inputs_dir, "demo.cfg")
     demo = demo if os.path.isfile(demo) else None
 
-    c = Checker(oxvac, args.timeout)
+    c = Checker(args.oxvac, args.timeout)
     c.check(bool(bad_files), f"no *.cfg in {bad_dir}", [])
     c.check(demo is not None, f"no demo.cfg in {inputs_dir}", [])
-    with tempfile.TemporaryDirectory(prefix="oxvac_cli_errors_") as workdir:
+    with oxtest.workdir(None, "oxvac_cli_errors_") as workdir:
         check_bad_files(c, bad_files, workdir, args.jobs)
         check_no_clobber(c, bad_files, demo, workdir)
         if demo:
             check_roundtrip(c, demo, workdir)
         check_usage(c, demo, workdir)
         check_inputs(c, inputs_dir)
-    print(f"test_cli_errors: {len(bad_files)} bad configs, {c.count} checks:",
-          "PASSED" if c.ok else "FAILED")
-    return 0 if c.ok else 1
+    return c.exit_code(f"{len(bad_files)} bad configs, {c.count} checks")
 
 
 if __name__ == "__main__":

@@ -20,16 +20,14 @@ vacancy_mean of the row at the same time.
 usage: test_conservation.py --oxvac PATH [--mpiexec "mpiexec -n 2"] [--keep DIR]
 Exit status 0 if every check passes, 1 otherwise.
 """
-import argparse
 import math
 import os
-import shlex
-import subprocess
 import sys
-import tempfile
 
 import h5py
 import numpy as np
+
+import oxtest
 
 CONS_TOL = 1e-9
 C_EQ_MAX = 0.15
@@ -124,56 +122,15 @@ def expected_rows():
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--oxvac", required=True, help="path to the oxvac executable")
-    ap.add_argument("--mpiexec", default="",
-                    help='launcher prefix, e.g. "mpiexec -n 2" (";" also separates words, '
-                         'as in a CMake list)')
-    ap.add_argument("--keep", help="write the config and result here and keep them")
-    ap.add_argument("--timeout", type=float, default=600.0, help="seconds per run")
-    args = ap.parse_args()
-    args.oxvac = os.path.abspath(args.oxvac)
-
-    tmp = None
-    if args.keep:
-        os.makedirs(args.keep, exist_ok=True)
-        workdir = args.keep
-    else:
-        tmp = tempfile.TemporaryDirectory(prefix="oxvac_conservation_")
-        workdir = tmp.name
-    try:
-        ok = run_checks(args, workdir)
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
-    print("test_conservation:", "PASSED" if ok else "FAILED")
-    return 0 if ok else 1
+    return oxtest.main("test_conservation", oxtest.parse_args(oxtest.parser(__doc__)), run_checks)
 
 
-def run_checks(args, workdir):
+def run_checks(args, workdir, c):
     cfg = os.path.join(workdir, "conservation.cfg")
     out = os.path.join(workdir, "conservation.h5")
     with open(cfg, "w") as f:
         f.write(config_text())
-    launcher = shlex.split((args.mpiexec or "").replace(";", " "))
-    cmd = launcher + [args.oxvac, "run", cfg, "-o", out, "--quiet"]
-    try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
-        if p.returncode != 0:
-            print(f"FAIL: exit status {p.returncode}\n{p.stdout[-3000:]}{p.stderr[-3000:]}"
-                  f"\n  command: {shlex.join(cmd)}")
-            return False
-    except (OSError, subprocess.TimeoutExpired) as e:
-        print(f"FAIL: {e}\n  command: {shlex.join(cmd)}")
-        return False
-
-    ok = True
-
-    def fail(msg):
-        nonlocal ok
-        ok = False
-        print("FAIL:", msg)
-
+    c.commands.append(oxtest.run_oxvac(args, ["run", cfg, "-o", out, "--quiet"]).args)
     try:
         with h5py.File(out, "r") as h:
             ts = {k: np.asarray(h["timeseries"][k][...], dtype=float)
@@ -185,18 +142,18 @@ def run_checks(args, workdir):
                 d = h["fields"][g]["vacancy_fraction"]
                 fields[g] = (float(d.attrs["time_s"]), np.asarray(d[...], dtype=float))
     except (OSError, KeyError) as e:
-        print(f"FAIL: cannot read {out}: {e}\n  command: {shlex.join(cmd)}")
-        return False
+        c.fail(f"cannot read {out}: {e}")
+        return
 
     t, inv, rel = ts["time_s"], ts["inventory_mol"], ts["released_mol"]
     vm, soc = ts["vacancy_mean"], ts["soc"]
     n = len(t)
     for k, v in ts.items():
         if len(v) != n:
-            fail(f"/timeseries/{k} has {len(v)} rows, time_s has {n}")
+            c.fail(f"/timeseries/{k} has {len(v)} rows, time_s has {n}")
     exp = expected_rows()
     if n != len(exp):
-        fail(f"{n} timeseries rows; expected 1 + {len(exp) - 1} step executions = {len(exp)}")
+        c.fail(f"{n} timeseries rows; expected 1 + {len(exp) - 1} step executions = {len(exp)}")
 
     # Conservation at every row.
     relmax = float(np.max(np.abs(rel))) if n else 0.0
@@ -207,25 +164,26 @@ def run_checks(args, workdir):
             r = d / rel[i]
             worst = max(worst, r)
             if r > CONS_TOL:
-                fail(f"row {i} t={t[i]!r}: inventory {inv[i]!r} vs released {rel[i]!r}, "
-                     f"relative difference {r:.3e} > {CONS_TOL}")
+                c.fail(f"row {i} t={t[i]!r}: inventory {inv[i]!r} vs released {rel[i]!r}, "
+                       f"relative difference {r:.3e} > {CONS_TOL}")
         elif d > CONS_TOL * relmax:
-            fail(f"row {i} t={t[i]!r}: released {rel[i]!r} <= 0 but inventory {inv[i]!r}")
+            c.fail(f"row {i} t={t[i]!r}: released {rel[i]!r} <= 0 but inventory {inv[i]!r}")
     print(f"conservation: max |inventory - released| / released = {worst:.3e} "
           f"over {n} rows (final released {rel[-1]:.6e} mol, "
           f"oxygen loss {ts['oxygen_loss_pct'][-1]:.6f} at.%)")
     if relmax <= 0:
-        fail("no oxygen was released at all: the test exercises nothing")
+        c.fail("no oxygen was released at all: the test exercises nothing")
 
     # Derived columns and ranges.
     dl = np.abs(ts["oxygen_loss_pct"] - 100.0 * vm)
     bad = np.nonzero(dl > 1e-12 * np.maximum(100.0 * np.abs(vm), 1e-300))[0]
     for i in bad:
-        fail(f"row {i}: oxygen_loss_pct {ts['oxygen_loss_pct'][i]!r} != 100*vacancy_mean {100 * vm[i]!r}")
+        c.fail(f"row {i}: oxygen_loss_pct {ts['oxygen_loss_pct'][i]!r} "
+               f"!= 100*vacancy_mean {100 * vm[i]!r}")
     for i in np.nonzero((vm < 0) | (vm > C_EQ_MAX))[0]:
-        fail(f"row {i}: vacancy_mean {vm[i]!r} outside [0, {C_EQ_MAX}]")
+        c.fail(f"row {i}: vacancy_mean {vm[i]!r} outside [0, {C_EQ_MAX}]")
     for i in np.nonzero((soc < 0) | (soc > 1))[0]:
-        fail(f"row {i}: soc {soc[i]!r} outside [0, 1]")
+        c.fail(f"row {i}: soc {soc[i]!r} outside [0, 1]")
 
     # Inventory is vacancy_mean times a fixed number of oxygen sites.
     pos = vm > 0
@@ -234,44 +192,40 @@ def run_checks(args, workdir):
         spread = (ratio.max() - ratio.min()) / ratio.max()
         print(f"inventory_mol / vacancy_mean = {ratio.max():.6e} mol, spread {spread:.2e}")
         if spread > 1e-12:
-            fail(f"inventory_mol / vacancy_mean varies by {spread:.3e} between rows")
+            c.fail(f"inventory_mol / vacancy_mean varies by {spread:.3e} between rows")
 
     # Step ends: every row against the protocol, a few against hand numbers.
     for i in range(min(n, len(exp))):
         te, ce, se = exp[i]
         if abs(t[i] - te) > 1e-9 * max(te, 1.0) or ts["cycle"][i] != ce or abs(soc[i] - se) > 1e-9:
-            fail(f"row {i}: (time_s, cycle, soc) = ({t[i]!r}, {ts['cycle'][i]:g}, {soc[i]!r}); "
-                 f"expected end of step ({te!r}, {ce}, {se!r})")
+            c.fail(f"row {i}: (time_s, cycle, soc) = ({t[i]!r}, {ts['cycle'][i]:g}, {soc[i]!r}); "
+                   f"expected end of step ({te!r}, {ce}, {se!r})")
     for i, (te, ce, se) in HAND_ROWS.items():
         if i >= n:
-            fail(f"row {i} missing (hand-computed {te} s, cycle {ce}, soc {se})")
+            c.fail(f"row {i} missing (hand-computed {te} s, cycle {ce}, soc {se})")
         elif abs(t[i] - te) > 1e-9 * te or ts["cycle"][i] != ce or abs(soc[i] - se) > 1e-9:
-            fail(f"row {i}: ({t[i]!r}, {ts['cycle'][i]:g}, {soc[i]!r}) != hand-computed "
-                 f"({te}, {ce}, {se!r})")
+            c.fail(f"row {i}: ({t[i]!r}, {ts['cycle'][i]:g}, {soc[i]!r}) != hand-computed "
+                   f"({te}, {ce}, {se!r})")
         else:
             print(f"row {i:2d}: t = {t[i]:8.1f} s  cycle {ts['cycle'][i]:g}  soc {soc[i]:.12f}  ok")
 
     # Stored fields against the timeseries.
     solid = labels > 0
     if sorted(fields) != ["cycle_000000", "cycle_000001", "cycle_000002"]:
-        fail(f"/fields holds {sorted(fields)}; expected cycle_000000, cycle_000001, cycle_000002")
+        c.fail(f"/fields holds {sorted(fields)}; expected cycle_000000, cycle_000001, cycle_000002")
     for g, (tf, f) in sorted(fields.items()):
         rows = np.nonzero(np.abs(t - tf) <= 1e-9 * max(tf, 1.0))[0]
         if rows.size == 0:
-            fail(f"/fields/{g}: time_s {tf!r} is not a timeseries row")
+            c.fail(f"/fields/{g}: time_s {tf!r} is not a timeseries row")
             continue
         fm = float(f[solid].mean())
         ref = vm[rows[-1]]
         if abs(fm - ref) > 1e-12 * max(abs(ref), 1e-300) and abs(fm - ref) > 1e-15:
-            fail(f"/fields/{g}: mean over solid {fm!r} != vacancy_mean {ref!r}")
+            c.fail(f"/fields/{g}: mean over solid {fm!r} != vacancy_mean {ref!r}")
         if np.any(f[~solid] != 0):
-            fail(f"/fields/{g}: non-zero vacancy fraction in electrolyte voxels")
+            c.fail(f"/fields/{g}: non-zero vacancy fraction in electrolyte voxels")
         if f.min() < 0 or f.max() > C_EQ_MAX * (1 + 1e-6):
-            fail(f"/fields/{g}: values in [{f.min()!r}, {f.max()!r}], outside [0, {C_EQ_MAX}]")
-
-    if not ok:
-        print(f"  command: {shlex.join(cmd)}")
-    return ok
+            c.fail(f"/fields/{g}: values in [{f.min()!r}, {f.max()!r}], outside [0, {C_EQ_MAX}]")
 
 
 if __name__ == "__main__":

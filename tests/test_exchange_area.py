@@ -12,16 +12,14 @@ run for one 'rest' step of 0.001 min. For each R:
 usage: test_exchange_area.py --oxvac PATH [--R 20 --R 32] [--keep DIR]
 Exit status 0 if every check passes, 1 otherwise.
 """
-import argparse
 import math
 import os
-import shlex
-import subprocess
 import sys
-import tempfile
 
 import h5py
 import numpy as np
+
+import oxtest
 
 AREA_TOL = 0.03
 SUM_RTOL = 1e-12
@@ -44,90 +42,57 @@ def staircase_faces(solid):
     return int(sum(np.count_nonzero(np.diff(s.astype(np.int8), axis=a)) for a in range(3)))
 
 
-def check_radius(args, workdir, R):
+def check_radius(args, c, workdir, R):
     cfg = os.path.join(workdir, f"sphere_R{R}.cfg")
     out = os.path.join(workdir, f"sphere_R{R}.h5")
     with open(cfg, "w") as f:
         f.write(config_text(R))
-    launcher = shlex.split((args.mpiexec or "").replace(";", " "))
-    cmd = launcher + [args.oxvac, "run", cfg, "-o", out, "--quiet"]
+    cmd = oxtest.run_oxvac(args, ["run", cfg, "-o", out, "--quiet"], label=f" R={R}").args
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
-        if p.returncode != 0:
-            print(f"FAIL R={R}: exit status {p.returncode}\n{p.stdout[-3000:]}{p.stderr[-3000:]}"
-                  f"\n  command: {shlex.join(cmd)}")
-            return False
         with h5py.File(out, "r") as h:
             g = h["geometry"]
             total = float(g.attrs["exchange_area_total_m2"])
             voxel = float(g.attrs["voxel_m"])
             area = np.asarray(g["exchange_area_m2"][...], dtype=float)
             labels = np.asarray(g["labels"][...])
-    except (OSError, KeyError, subprocess.TimeoutExpired) as e:
-        print(f"FAIL R={R}: {e}\n  command: {shlex.join(cmd)}")
-        return False
+    except (OSError, KeyError) as e:
+        c.fail(f"R={R}: cannot read {out}: {e}", cmd)
+        return
 
-    ok = True
     smooth = 4.0 * math.pi * (R * voxel) ** 2
     ratio = total / smooth
-    good = abs(ratio - 1.0) <= AREA_TOL
-    ok &= good
-    print(f"R={R:3d}: exchange_area_total_m2 = {total:.6e}, 4 pi R^2 = {smooth:.6e}, "
-          f"ratio {ratio:.5f} {'ok' if good else 'FAIL (allowed 1 +/- %g)' % AREA_TOL}")
+    c.check(abs(ratio - 1.0) <= AREA_TOL,
+            f"R={R:3d}: exchange_area_total_m2 = {total:.6e}, 4 pi R^2 = {smooth:.6e}, "
+            f"ratio {ratio:.5f} (allowed 1 +/- {AREA_TOL:g})", cmd)
 
     s = float(np.sum(area))
     rs = abs(s - total) / abs(total) if total else math.inf
-    good = rs <= SUM_RTOL
-    ok &= good
-    print(f"R={R:3d}: sum of /geometry/exchange_area_m2 = {s:.15e}, relative difference "
-          f"from the attr {rs:.2e} {'ok' if good else 'FAIL'}")
+    c.check(rs <= SUM_RTOL, f"R={R:3d}: sum of /geometry/exchange_area_m2 = {s:.15e}, relative "
+            f"difference from the attr {rs:.2e} (allowed {SUM_RTOL:g})", cmd)
 
     solid = labels > 0
     good = bool(np.all(area >= 0) and np.all(area[~solid] == 0))
-    ok &= good
-    if not good:
-        print(f"FAIL R={R}: exchange_area_m2 negative somewhere or non-zero in electrolyte "
-              f"(min {area.min():.3e}, max outside solid {np.abs(area[~solid]).max():.3e})")
+    c.check(good, f"R={R:3d}: exchange_area_m2 >= 0, and 0 in electrolyte voxels" + (
+        "" if good else f" (min {area.min():.3e}, max outside solid "
+                        f"{np.abs(area[~solid]).max():.3e})"), cmd)
 
     raw = staircase_faces(solid) * voxel * voxel
     rr = raw / smooth
-    good = RAW_RANGE[0] <= rr <= RAW_RANGE[1]
-    ok &= good
-    print(f"R={R:3d}: raw staircase area {raw:.6e} = {rr:.4f} x 4 pi R^2 "
-          f"({rr / ratio:.4f} x corrected) {'ok' if good else 'FAIL (expected %g..%g)' % RAW_RANGE}")
-    if not ok:
-        print(f"  command: {shlex.join(cmd)}")
-    return ok
+    c.check(RAW_RANGE[0] <= rr <= RAW_RANGE[1],
+            f"R={R:3d}: raw staircase area {raw:.6e} = {rr:.4f} x 4 pi R^2 "
+            f"({rr / ratio:.4f} x corrected; expected {RAW_RANGE[0]:g}..{RAW_RANGE[1]:g})", cmd)
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--oxvac", required=True, help="path to the oxvac executable")
+    ap = oxtest.parser(__doc__, keep_help="write configs and results here and keep them")
     ap.add_argument("--R", type=int, action="append", help="radius in voxels (repeatable; "
                     "default 20 and 32)")
-    ap.add_argument("--mpiexec", default="",
-                    help='launcher prefix, e.g. "mpiexec -n 2" (";" also separates words, '
-                         'as in a CMake list)')
-    ap.add_argument("--keep", help="write configs and results here and keep them")
-    ap.add_argument("--timeout", type=float, default=600.0, help="seconds per run")
-    args = ap.parse_args()
-    args.oxvac = os.path.abspath(args.oxvac)
-    radii = args.R or [20, 32]
+    return oxtest.main("test_exchange_area", oxtest.parse_args(ap), run_checks, verbose=True)
 
-    tmp = None
-    if args.keep:
-        os.makedirs(args.keep, exist_ok=True)
-        workdir = args.keep
-    else:
-        tmp = tempfile.TemporaryDirectory(prefix="oxvac_exchange_area_")
-        workdir = tmp.name
-    try:
-        ok = all([check_radius(args, workdir, R) for R in radii])
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
-    print("test_exchange_area:", "PASSED" if ok else "FAILED")
-    return 0 if ok else 1
+
+def run_checks(args, workdir, c):
+    for R in args.R or [20, 32]:
+        check_radius(args, c, workdir, R)
 
 
 if __name__ == "__main__":

@@ -5,15 +5,13 @@ morphology trend (deeper primaries and larger secondaries lose less).
 
 usage: test_microstructure.py --oxvac PATH [--mpiexec "mpiexec -n 2"] [--keep DIR]
 """
-import argparse
 import os
-import shlex
-import subprocess
 import sys
-import tempfile
 
 import h5py
 import numpy as np
+
+import oxtest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 INPUTS = os.path.join(HERE, "..", "inputs")
@@ -28,32 +26,12 @@ protocol = {{ cycling = {{ repeat = 1; steps = ( {{ type = "rest"; duration_min 
 output = {{ fields_at_cycles = [1]; checkpoint_every_cycles = 0; }};
 """
 
-failures = []
-
-
-def check(ok, what):
-    print(("ok    " if ok else "FAIL  ") + what)
-    if not ok:
-        failures.append(what)
-
-
-def run(args, cmd):
-    full = (shlex.split(args.mpiexec) if args.mpiexec else []) + cmd
-    p = subprocess.run(full, capture_output=True, text=True)
-    if p.returncode != 0:
-        print("command failed:", " ".join(full), "\n", p.stdout[-2000:], p.stderr[-2000:])
-        sys.exit(1)
-
-
 def generate(args, tmp, name, mpi=None, **kw):
     cfg = os.path.join(tmp, name + ".cfg")
     out = os.path.join(tmp, name + ".h5")
     with open(cfg, "w") as f:
         f.write(STATIC.format(**kw))
-    a = argparse.Namespace(**vars(args))
-    if mpi is not None:
-        a.mpiexec = mpi
-    run(a, [args.oxvac, "run", cfg, "-o", out, "--quiet", "-pc_type", "jacobi"])
+    oxtest.run_oxvac(args, ["run", cfg, "-o", out, "--quiet", "-pc_type", "jacobi"], mpiexec=mpi)
     return h5py.File(out, "r")
 
 
@@ -69,14 +47,13 @@ def stats(f):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--oxvac", required=True)
-    ap.add_argument("--mpiexec", default="")
-    ap.add_argument("--keep")
-    args = ap.parse_args()
-    args.mpiexec = args.mpiexec.replace(";", " ")
-    tmp = args.keep or tempfile.mkdtemp(prefix="oxvac_micro_")
-    os.makedirs(tmp, exist_ok=True)
+    ap = oxtest.parser(__doc__, keep_help="write configs and results here and keep them",
+                       timeout=None)
+    return oxtest.main("test_microstructure", oxtest.parse_args(ap), run_checks, verbose=True)
+
+
+def run_checks(args, tmp, checker):
+    check = checker.check
 
     # 1. statistics against the request, two settings
     settings = [dict(voxel=20.0, n=96, seed=1, c=0.96, r=0.8, d=200.0, cv=0.25, phi=0.10, spread=0.0),
@@ -124,8 +101,9 @@ def main():
 
     # 4. morphology: depth accessibility, small vs large secondary
     out = os.path.join(tmp, "morph.h5")
-    run(args, [args.oxvac, "run", os.path.join(INPUTS, "morphology_small_vs_large.cfg"), "-o", out, "--quiet",
-               "--set", "grid.voxel_nm=40.0", "--set", "protocol.cycling.repeat=2", "--set", "output.fields_at_cycles=[2]"])
+    oxtest.run_oxvac(args, ["run", os.path.join(INPUTS, "morphology_small_vs_large.cfg"), "-o", out, "--quiet",
+                            "--set", "grid.voxel_nm=40.0", "--set", "protocol.cycling.repeat=2",
+                            "--set", "output.fields_at_cycles=[2]"])
     f = h5py.File(out, "r")
     P = f["particles"]
     vm = f["particles_series/vacancy_mean"][-1]
@@ -150,7 +128,7 @@ def main():
     with open(cfg, "a") as g:
         g.write('surface = { accessibility = { model = "connected"; }; };\n')
     out = os.path.join(tmp, "conn2.h5")
-    run(args, [args.oxvac, "run", cfg, "-o", out, "--quiet", "-pc_type", "jacobi"])
+    oxtest.run_oxvac(args, ["run", cfg, "-o", out, "--quiet", "-pc_type", "jacobi"])
     f2 = h5py.File(out, "r")
     acc = f2["geometry/accessibility"][:]
     area = f2["geometry/exchange_area_m2"][:]
@@ -158,9 +136,6 @@ def main():
     check(0.0 < frac < 1.0, f"connected: {100 * frac:.1f} % of the exchange area faces open electrolyte")
     outer = (f2["geometry/secondary"][:] == 0) & (f2["geometry/labels"][:] > 0)
     check(outer.sum() == 0, "no primary voxel lies outside its secondary")
-
-    print("test_microstructure:", "FAILED" if failures else "PASSED")
-    return 1 if failures else 0
 
 
 if __name__ == "__main__":

@@ -16,15 +16,13 @@ usage: test_mpi_ranks.py --oxvac PATH --mpiexec "mpiexec --oversubscribe"
                          [--ranks 2] [--keep DIR]
 Exit status 0 if every check passes, 1 otherwise.
 """
-import argparse
 import os
-import shlex
-import subprocess
 import sys
-import tempfile
 
 import h5py
 import numpy as np
+
+import oxtest
 
 TS_RTOL = 1e-8
 FIELD_ATOL = 1e-7
@@ -60,18 +58,6 @@ output = { fields_at_cycles = [0, 1, 3]; checkpoint_every_cycles = 0; };
 """
 
 
-def run(cmd, timeout):
-    try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-        if p.returncode == 0:
-            return True
-        print(f"FAIL: exit status {p.returncode}\n{p.stdout[-3000:]}{p.stderr[-3000:]}")
-    except (OSError, subprocess.TimeoutExpired) as e:
-        print(f"FAIL: {e}")
-    print(f"  command: {shlex.join(cmd)}")
-    return False
-
-
 def load(path):
     with h5py.File(path, "r") as h:
         ts = {k: np.asarray(v[...], dtype=float) for k, v in h["timeseries"].items()}
@@ -90,112 +76,80 @@ def relerr(a, b):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--oxvac", required=True, help="path to the oxvac executable")
-    ap.add_argument("--mpiexec", required=True,
-                    help='launcher without -n, e.g. "mpiexec --oversubscribe" (";" also '
-                         'separates words, as in a CMake list)')
+    ap = oxtest.parser(__doc__, mpiexec_required=True,
+                       mpiexec_help='launcher without -n, e.g. "mpiexec --oversubscribe" (";" '
+                                    'also separates words, as in a CMake list)',
+                       keep_help="write the config and results here and keep them")
     ap.add_argument("--ranks", type=int, default=2, help="ranks of the parallel run")
-    ap.add_argument("--keep", help="write the config and results here and keep them")
-    ap.add_argument("--timeout", type=float, default=600.0, help="seconds per run")
-    args = ap.parse_args()
-    args.oxvac = os.path.abspath(args.oxvac)
-
-    tmp = None
-    if args.keep:
-        os.makedirs(args.keep, exist_ok=True)
-        workdir = args.keep
-    else:
-        tmp = tempfile.TemporaryDirectory(prefix="oxvac_mpi_ranks_")
-        workdir = tmp.name
-    try:
-        ok = run_checks(args, workdir)
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
-    print("test_mpi_ranks:", "PASSED" if ok else "FAILED")
-    return 0 if ok else 1
+    return oxtest.main("test_mpi_ranks", oxtest.parse_args(ap), run_checks)
 
 
-def run_checks(args, workdir):
+def run_checks(args, workdir, c):
     cfg = os.path.join(workdir, "ranks.cfg")
     with open(cfg, "w") as f:
         f.write(CONFIG)
     sets = [a for s in SETS for a in ("--set", s)]
     out1 = os.path.join(workdir, "np1.h5")
     outn = os.path.join(workdir, f"np{args.ranks}.h5")
-    cmd1 = [args.oxvac, "run", cfg, "-o", out1, "--quiet"] + sets
-    cmdn = shlex.split(args.mpiexec.replace(";", " ")) + ["-n", str(args.ranks), args.oxvac, "run", cfg,
-                                        "-o", outn, "--quiet"] + sets
-    if not (run(cmd1, args.timeout) and run(cmdn, args.timeout)):
-        return False
+    parallel = oxtest.launcher(args.mpiexec) + ["-n", str(args.ranks)]
+    for out, mpiexec in ((out1, ""), (outn, parallel)):
+        p = oxtest.run_oxvac(args, ["run", cfg, "-o", out, "--quiet"] + sets, mpiexec=mpiexec)
+        c.commands.append(p.args)
     try:
         ts1, geo1, f1 = load(out1)
         tsn, geon, fn = load(outn)
     except (OSError, KeyError) as e:
-        print(f"FAIL: cannot read a result: {e}\n  commands: {shlex.join(cmd1)}\n"
-              f"            {shlex.join(cmdn)}")
-        return False
-
-    ok = True
-
-    def fail(msg):
-        nonlocal ok
-        ok = False
-        print("FAIL:", msg)
+        c.fail(f"cannot read a result: {e}")
+        return
 
     if sorted(ts1) != sorted(tsn):
-        fail(f"/timeseries columns differ: {sorted(ts1)} vs {sorted(tsn)}")
+        c.fail(f"/timeseries columns differ: {sorted(ts1)} vs {sorted(tsn)}")
     for k in sorted(set(ts1) & set(tsn)):
         a, b = ts1[k], tsn[k]
         if a.shape != b.shape:
-            fail(f"/timeseries/{k}: {a.shape} rows on 1 rank, {b.shape} on {args.ranks}")
+            c.fail(f"/timeseries/{k}: {a.shape} rows on 1 rank, {b.shape} on {args.ranks}")
             continue
         e = float(relerr(a, b).max()) if a.size else 0.0
         print(f"/timeseries/{k:16s} {a.size:3d} rows  max relative difference {e:.3e} "
               f"{'ok' if e <= TS_RTOL else 'FAIL'}")
         if e > TS_RTOL:
             i = int(np.argmax(relerr(a, b)))
-            fail(f"/timeseries/{k} row {i}: {a[i]!r} (1 rank) vs {b[i]!r} ({args.ranks} ranks)")
+            c.fail(f"/timeseries/{k} row {i}: {a[i]!r} (1 rank) vs {b[i]!r} ({args.ranks} ranks)")
 
     for k in ("labels", "secondary"):
         a, b = geo1[k], geon[k]
         same = a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b)
         print(f"/geometry/{k:9s} {a.shape} identical: {same}")
         if not same:
-            fail(f"/geometry/{k} differs between 1 and {args.ranks} ranks")
+            c.fail(f"/geometry/{k} differs between 1 and {args.ranks} ranks")
 
     a, b = geo1["exchange_area_m2"], geon["exchange_area_m2"]
     if a.shape != b.shape:
-        fail(f"/geometry/exchange_area_m2: shape {a.shape} vs {b.shape}")
+        c.fail(f"/geometry/exchange_area_m2: shape {a.shape} vs {b.shape}")
     else:
         e = float(np.abs(a - b).max() / max(float(np.abs(a).max()), TINY))
         print(f"/geometry/exchange_area_m2 max difference / max area {e:.3e} "
               f"{'ok' if e <= 1e-12 else 'FAIL'}")
         if e > 1e-12:
-            fail(f"/geometry/exchange_area_m2 differs by {e:.3e} (relative to its max)")
+            c.fail(f"/geometry/exchange_area_m2 differs by {e:.3e} (relative to its max)")
 
     if sorted(f1) != sorted(fn):
-        fail(f"/fields differ: {sorted(f1)} vs {sorted(fn)}")
+        c.fail(f"/fields differ: {sorted(f1)} vs {sorted(fn)}")
     if not f1:
-        fail("no fields stored")
+        c.fail("no fields stored")
     for g in sorted(set(f1) & set(fn)):
         (a, aa), (b, ab) = f1[g], fn[g]
         if a.shape != b.shape:
-            fail(f"/fields/{g}: shape {a.shape} vs {b.shape}")
+            c.fail(f"/fields/{g}: shape {a.shape} vs {b.shape}")
             continue
         e = float(np.abs(a - b).max())
         print(f"/fields/{g}/vacancy_fraction max |difference| {e:.3e} (max value {a.max():.4e}) "
               f"{'ok' if e <= FIELD_ATOL else 'FAIL'}")
         if e > FIELD_ATOL:
-            fail(f"/fields/{g}/vacancy_fraction differs by {e:.3e} > {FIELD_ATOL}")
+            c.fail(f"/fields/{g}/vacancy_fraction differs by {e:.3e} > {FIELD_ATOL}")
         if aa["cycle"] != ab["cycle"] or relerr(np.array([aa["time_s"], aa["soc"]]),
                                                 np.array([ab["time_s"], ab["soc"]])).max() > TS_RTOL:
-            fail(f"/fields/{g} attrs differ: {aa} vs {ab}")
-
-    if not ok:
-        print(f"  commands: {shlex.join(cmd1)}\n            {shlex.join(cmdn)}")
-    return ok
+            c.fail(f"/fields/{g} attrs differ: {aa} vs {ab}")
 
 
 if __name__ == "__main__":

@@ -24,16 +24,14 @@ off-centre sphere (center_nm given) and fields_at_cycles = [0, 1, 5] on a
 usage: test_result_layout.py --oxvac PATH [--mpiexec "mpiexec -n 2"] [--keep DIR]
 Exit status 0 if every check passes, 1 otherwise.
 """
-import argparse
 import os
-import shlex
-import subprocess
 import sys
-import tempfile
 import xml.etree.ElementTree as ET
 
 import h5py
 import numpy as np
+
+import oxtest
 
 NX, NY, NZ = 12, 14, 16
 VOXEL_NM = 5.0
@@ -80,33 +78,11 @@ def as_str(v):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--oxvac", required=True, help="path to the oxvac executable")
-    ap.add_argument("--mpiexec", default="",
-                    help='launcher prefix, e.g. "mpiexec -n 2" (";" also separates words, '
-                         'as in a CMake list)')
-    ap.add_argument("--keep", help="write the config and result here and keep them")
-    ap.add_argument("--timeout", type=float, default=600.0, help="seconds per run")
-    args = ap.parse_args()
-    args.oxvac = os.path.abspath(args.oxvac)
-
-    tmp = None
-    if args.keep:
-        os.makedirs(args.keep, exist_ok=True)
-        workdir = args.keep
-    else:
-        tmp = tempfile.TemporaryDirectory(prefix="oxvac_result_layout_")
-        workdir = tmp.name
-    try:
-        ok = run_checks(args, workdir)
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
-    print("test_result_layout:", "PASSED" if ok else "FAILED")
-    return 0 if ok else 1
+    return oxtest.main("test_result_layout", oxtest.parse_args(oxtest.parser(__doc__)), run_checks)
 
 
-def run_checks(args, workdir):
+def run_checks(args, workdir, c):
+    check = c.check
     cfg = os.path.join(workdir, "layout.cfg")
     outdir = os.path.join(workdir, "result")
     os.makedirs(outdir, exist_ok=True)
@@ -116,32 +92,12 @@ def run_checks(args, workdir):
     xdmf = os.path.join(outdir, "layout.xdmf")
     with open(cfg, "w") as f:
         f.write(CONFIG)
-    launcher = shlex.split((args.mpiexec or "").replace(";", " "))
-    cmd = launcher + [args.oxvac, "run", cfg, "-o", out, "--quiet"]
-    try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
-        if p.returncode != 0:
-            print(f"FAIL: exit status {p.returncode}\n{p.stdout[-3000:]}{p.stderr[-3000:]}"
-                  f"\n  command: {shlex.join(cmd)}")
-            return False
-    except (OSError, subprocess.TimeoutExpired) as e:
-        print(f"FAIL: {e}\n  command: {shlex.join(cmd)}")
-        return False
-
-    ok = True
-
-    def check(cond, msg):
-        nonlocal ok
-        if not cond:
-            ok = False
-            print("FAIL:", msg)
-        return cond
-
+    c.commands.append(oxtest.run_oxvac(args, ["run", cfg, "-o", out, "--quiet"]).args)
     try:
         h = h5py.File(out, "r")
     except OSError as e:
-        print(f"FAIL: cannot open {out}: {e}\n  command: {shlex.join(cmd)}")
-        return False
+        c.fail(f"cannot open {out}: {e}")
+        return
     with h:
         # Root attributes.
         for k in ("oxvac_version", "config", "command"):
@@ -154,8 +110,7 @@ def run_checks(args, workdir):
         resolved = os.path.join(workdir, "resolved.cfg")
         with open(resolved, "w") as f:
             f.write(config)
-        pc = subprocess.run([args.oxvac, "check", resolved], capture_output=True, text=True,
-                            timeout=args.timeout)
+        pc = oxtest.run([args.oxvac, "check", resolved], timeout=args.timeout)
         check(pc.returncode == 0, f"the stored config does not check again (exit {pc.returncode}):"
               f" {pc.stderr.strip()[:500]}")
         print(f"root attrs: oxvac_version {as_str(h.attrs.get('oxvac_version'))!r}, "
@@ -261,9 +216,6 @@ def run_checks(args, workdir):
     check(left == ["layout.h5", "layout.xdmf"],
           f"the output folder holds {left}; expected only layout.h5 and layout.xdmf")
     print(f"output folder: {left}")
-    if not ok:
-        print(f"  command: {shlex.join(cmd)}")
-    return ok
 
 
 def check_xdmf(check, h, out, xdmf, present):

@@ -13,15 +13,14 @@ usage: test_sphere_robin.py --oxvac PATH --R 20 [--R2 40]
                             [--mpiexec "mpiexec -n 2"] [--keep DIR]
 Exit status 0 if every check passes, 1 otherwise.
 """
-import argparse
 import os
 import shlex
-import subprocess
 import sys
-import tempfile
 
 import h5py
 import numpy as np
+
+import oxtest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "analytic"))
 from crank import sphere_robin_uptake  # noqa: E402
@@ -68,22 +67,15 @@ output = {{ fields_at_cycles = [1]; checkpoint_every_cycles = 0; }};
 
 
 def run_case(args, workdir, R, name, L):
-    """Run one case; return the list of relative errors, or None on failure."""
+    """Run one case; return the list of relative errors, or None where the result
+    cannot be read (a failed run exits)."""
     text, ends = config_text(R, L)
     cfg = os.path.join(workdir, f"sphere_R{R}_L{name}.cfg")
     out = os.path.join(workdir, f"sphere_R{R}_L{name}.h5")
     with open(cfg, "w") as f:
         f.write(text)
-    cmd = shlex.split(args.mpiexec or "") + [args.oxvac, "run", cfg, "-o", out, "--quiet"]
-    try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
-        failed = p.returncode != 0
-        why = f"exit status {p.returncode}\n{p.stdout[-3000:]}{p.stderr[-3000:]}"
-    except (OSError, subprocess.TimeoutExpired) as e:
-        failed, why = True, str(e)
-    if failed:
-        print(f"FAIL R={R} L={name}: {why}\n  command: {shlex.join(cmd)}")
-        return None
+    cmd = oxtest.run_oxvac(args, ["run", cfg, "-o", out, "--quiet"],
+                           label=f" R={R} L={name}").args
     try:
         with h5py.File(out, "r") as h:
             t = np.asarray(h["/timeseries/time_s"][...], dtype=float)
@@ -112,32 +104,22 @@ def run_case(args, workdir, R, name, L):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--oxvac", required=True, help="path to the oxvac executable")
+    ap = oxtest.parser(__doc__, keep_help="write configs and results here and keep them",
+                       timeout=3600.0)
     ap.add_argument("--R", type=int, required=True, help="sphere radius in voxels")
     ap.add_argument("--R2", type=int, help="second radius: the error must decrease")
-    ap.add_argument("--mpiexec", default="", help='launcher prefix, e.g. "mpiexec -n 2"')
-    ap.add_argument("--keep", help="write configs and results here and keep them")
-    ap.add_argument("--timeout", type=float, default=3600.0, help="seconds per run")
-    args = ap.parse_args()
-    args.oxvac = os.path.abspath(args.oxvac)
+    return oxtest.main("test_sphere_robin", oxtest.parse_args(ap), run_checks)
 
-    tmp = None
-    if args.keep:
-        os.makedirs(args.keep, exist_ok=True)
-        workdir = args.keep
-    else:
-        tmp = tempfile.TemporaryDirectory(prefix="oxvac_sphere_robin_")
-        workdir = tmp.name
 
+def run_checks(args, workdir, c):
     radii = [args.R] + ([args.R2] if args.R2 else [])
     errs = {}
-    ok = True
     for R in radii:
         for name, L in CASES:
             e = run_case(args, workdir, R, name, L)
             errs[R, name] = e
-            ok &= e is not None and max(e) <= TOL
+            c.check(e is not None and max(e) <= TOL,
+                    f"R={R} L={name}: relative error of the uptake above {TOL} (or no result)")
 
     if args.R2:
         for name, _ in CASES:
@@ -146,15 +128,11 @@ def main():
                 continue
             rms1, rms2 = np.sqrt(np.mean(np.square(e1))), np.sqrt(np.mean(np.square(e2)))
             good = rms2 < rms1 or max(max(e1), max(e2)) <= FLOOR
-            ok &= good
             print(f"convergence L={name:>9s}: rms relerr R={args.R} {rms1:.3e} -> "
                   f"R={args.R2} {rms2:.3e} (max {max(e1):.3e} -> {max(e2):.3e}) "
                   f"{'ok' if good else 'FAIL'}")
-
-    if tmp is not None:
-        tmp.cleanup()
-    print("test_sphere_robin:", "PASSED" if ok else "FAILED")
-    return 0 if ok else 1
+            c.check(good, f"convergence L={name}: the error does not decrease from R={args.R} "
+                    f"to R={args.R2} (and is above the floor {FLOOR})")
 
 
 if __name__ == "__main__":
