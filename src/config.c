@@ -597,7 +597,7 @@ static const char *const kMicroTypes[] = {"sphere", "generated", "import", NULL}
 static const char *const kMicroKeys[][7] = {
   {"type", "radius_nm", "center_nm", NULL},
   {"type", "seed", "secondaries", "primary_diameter_nm", "primary_cv", "porosity", NULL},
-  {"type", "file", "labels", "secondary", NULL},
+  {"type", "file", "labels", "secondary", "closing_nm", NULL},
 };
 static const char *const kMicroVariant[] = {"a \"sphere\" microstructure",
                                             "a \"generated\" microstructure",
@@ -632,7 +632,10 @@ static int ReadGrid(const Group *root, OxConfig *c)
   int *shape = NULL, nshape, ndomain;
   TRY(SubGroup(root, "grid", &g));
   TRY(CheckKeys(&g, keys, NULL));
-  TRY(ReadNumber(&g, "voxel_nm", &kPositive, 0, "the voxel edge in nm, e.g. voxel_nm = 20.0;",
+  /* An import may take the voxel size from its file: 0 here means "from the file". */
+  TRY(ReadNumber(&g, "voxel_nm", &kPositive, 0,
+                 c->micro_type == OX_MICRO_IMPORT ? NULL
+                                                  : "the voxel edge in nm, e.g. voxel_nm = 20.0;",
                  &c->voxel_nm));
   TRY(ReadIntArray(&g, "shape", 3, 3, &kShape, &shape, &nshape));
   if (shape) {
@@ -653,6 +656,10 @@ static int ReadGrid(const Group *root, OxConfig *c)
   if (c->has_shape)
     return Fail(g.ctx, Member(&g, "domain_um"), key,
                 "given together with grid.shape; expected only one of shape and domain_um");
+  if (c->voxel_nm <= 0)
+    return Fail(g.ctx, Member(&g, "domain_um"), key,
+                "given without grid.voxel_nm, so the shape is unknown; expected grid.voxel_nm "
+                "with it, or grid.shape, or neither (the imported file gives the shape)");
   c->has_domain = 1;
   for (int i = 0; i < 3; i++) {
     /* The tolerance keeps an exact multiple of voxel_nm from gaining a voxel to rounding. */
@@ -734,7 +741,16 @@ static int ReadImport(const Group *m, OxConfig *c)
                  sizeof file));
   TRY(ReadString(m, "labels", "/labels", NULL, 0, c->import_labels, sizeof c->import_labels));
   TRY(ReadString(m, "secondary", "", NULL, 1, c->import_secondary, sizeof c->import_secondary));
+  TRY(ReadNumber(m, "closing_nm", &kPositive, 40.0, NULL, &c->closing_nm));
   Join(key, m->path, "file");
+  {
+    /* Where microstructure.file was written, for OxImportProbe's messages. */
+    char where[OX_PATH_MAX];
+    unsigned line;
+    const config_setting_t *fs = Member(m, "file");
+    Locate(m->ctx, fs, where, sizeof where, &line);
+    c->import_line = strcmp(where, "--set") ? (int)line : -(int)line;
+  }
   if (file[0] == '/') {
     memcpy(c->import_file, file, strlen(file) + 1);
     return 0;
@@ -1394,7 +1410,8 @@ static void PutBlock(Buf *b, const char *name, const OxBlock *blk)
 static void PutGrid(Buf *b, const OxConfig *c)
 {
   Open(b, 0, "grid");
-  PutNum(b, 2, "voxel_nm", c->voxel_nm);
+  if (c->voxel_nm > 0) PutNum(b, 2, "voxel_nm", c->voxel_nm);
+  else Put(b, "  # voxel_nm: from the imported file\n");
   if (c->has_domain) {
     PutNums(b, 2, "domain_um", c->domain_um, 3);
     Put(b, "  # shape follows from domain_um: [%d, %d, %d]\n", c->shape[0], c->shape[1],
@@ -1435,6 +1452,7 @@ static void PutMicrostructure(Buf *b, const OxConfig *c)
     PutStr(b, 2, "file", c->import_file);
     PutStr(b, 2, "labels", c->import_labels);
     PutStr(b, 2, "secondary", c->import_secondary);
+    PutNum(b, 2, "closing_nm", c->closing_nm);
     break;
   }
   Close(b, 0);

@@ -77,6 +77,7 @@ PetscErrorCode OxMicrostructureCreate(const OxConfig *cfg, DM da, OxMicrostructu
   PetscCall(PetscObjectSetName((PetscObject)ms->secondary, "secondary"));
   switch (cfg->micro_type) {
   case OX_MICRO_SPHERE: PetscCall(fill_sphere(cfg, da, ms)); break;
+  case OX_MICRO_IMPORT: PetscCall(OxImportFill(cfg, da, ms)); break;
   case OX_MICRO_GENERATED: {
     static PetscLogEvent ev;
     if (!ev) PetscCall(PetscLogEventRegister("OxGenerate", DM_CLASSID, &ev));

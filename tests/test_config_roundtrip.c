@@ -73,6 +73,7 @@ static int SameConfig(const OxConfig *a, const OxConfig *b)
   OxConfig *both[2] = {&x, &y};
   for (int k = 0; k < 2; k++) {
     memset(both[k]->source, 0, sizeof both[k]->source);
+    both[k]->import_line = 0; /* where the key was written, like OxStep.line */
     both[k]->secondaries = NULL;
     both[k]->formation.steps = both[k]->cycling.steps = NULL;
     both[k]->fields_at_cycles = NULL;

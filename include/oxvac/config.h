@@ -58,7 +58,7 @@ typedef struct {
   char source[OX_PATH_MAX]; /**< the config file as given on the command line */
 
   /* grid */
-  double voxel_nm;
+  double voxel_nm;     /**< 0 for an import that leaves it to the file (OxImportProbe) */
   int shape[3];        /**< nx, ny, nz (from shape, domain_um, or 0 when an import gives them) */
   int has_shape;       /**< shape given explicitly */
   double domain_um[3]; /**< when given instead of shape */
@@ -76,6 +76,10 @@ typedef struct {
   char import_file[OX_PATH_MAX]; /**< import: resolved relative to the config's folder */
   char import_labels[256];
   char import_secondary[256]; /**< "" when not given */
+  double closing_nm;   /**< import: gaps narrower than this join primaries into one secondary
+                            when the file has no secondary dataset (default 40) */
+  int import_line;     /**< import: line of microstructure.file in source (for messages);
+                            -N when the N-th --set gave it */
 
   /* material */
   OxTable diffusivity_cm2_s; /**< log-linear in soc */
