@@ -219,20 +219,29 @@ static void free_seeds(SeedSet *S)
 
 /* Mean and coefficient of variation of the equivalent diameters of the
  * primary cells, from points sampled uniformly in each secondary's sphere
- * enlarged to hold its whole cells (100 points per cell on average). */
-static void sample_cell_stats(const OxConfig *cfg, const SeedSet *S, double dmean_m, double *mean, double *cv)
+ * enlarged to hold its whole cells (100 points per cell on average). Every
+ * rank draws all points but locates only its share; the hit counts are
+ * integers, so the sums, and hence the labels, do not depend on the ranks. */
+static PetscErrorCode sample_cell_stats(MPI_Comm comm, const OxConfig *cfg, const SeedSet *S, double dmean_m, double *mean, double *cv)
 {
-  int    nlab = 0;
-  double s1 = 0.0, s2 = 0.0, n = 0.0;
+  int          nlab = 0;
+  PetscMPIInt  rank, size;
+  double       s1 = 0.0, s2 = 0.0, n = 0.0, *cellv;
+  long long   *hits;
+  Rng          g;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
   for (int q = 0; q < S->n; q++) nlab = PetscMax(nlab, S->s[q].label);
-  double *vol = calloc((size_t)nlab + 1, sizeof(double));
-  Rng     g;
+  PetscCall(PetscCalloc1(nlab + 1, &hits));
+  PetscCall(PetscCalloc1(cfg->n_secondaries + 1, &cellv));
   rng_seed(&g, 0x5eed5eedULL ^ (uint64_t)cfg->seed);
   for (int t = 0; t < cfg->n_secondaries; t++) {
     double c[3], R = cfg->secondaries[t].radius_um * OX_UM_TO_M + 1.5 * dmean_m, V = 4.0 / 3.0 * M_PI * R * R * R;
-    long   m = 0;
+    long   m = 0, npts = (long)(100.0 * V / (M_PI / 6.0 * dmean_m * dmean_m * dmean_m));
     for (int d = 0; d < 3; d++) c[d] = cfg->secondaries[t].center_um[d] * OX_UM_TO_M;
-    long npts = (long)(100.0 * V / (M_PI / 6.0 * dmean_m * dmean_m * dmean_m));
+    cellv[t + 1] = V / (double)npts; /* volume one hit stands for */
     while (m < npts) {
       double x[3], r2 = 0.0, fd;
       int    own;
@@ -241,19 +250,22 @@ static void sample_cell_stats(const OxConfig *cfg, const SeedSet *S, double dmea
         r2 += PetscSqr(x[d] - c[d]);
       }
       if (r2 > R * R) continue;
-      m++;
+      if (m++ % size != rank) continue;
       locate(S, x, &own, &fd);
-      if (own >= 0 && S->s[own].sec == t + 1) vol[S->s[own].label] += V / (double)npts;
+      if (own >= 0 && S->s[own].sec == t + 1) hits[S->s[own].label]++;
     }
   }
-  for (int l = 1; l <= nlab; l++)
-    if (vol[l] > 0) {
-      double d = cbrt(6.0 * vol[l] / M_PI);
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, hits, nlab + 1, MPI_LONG_LONG, MPI_SUM, comm));
+  for (int q = 0; q < S->n; q++)
+    if (S->s[q].label && hits[S->s[q].label] > 0) {
+      double d = cbrt(6.0 * hits[S->s[q].label] * cellv[S->s[q].sec] / M_PI);
       s1 += d, s2 += d * d, n += 1.0;
     }
   *mean = n > 0 ? s1 / n : 0.0;
   *cv   = n > 1 ? sqrt(PetscMax(s2 / n - *mean * *mean, 0.0)) / *mean : 0.0;
-  free(vol);
+  PetscCall(PetscFree(hits));
+  PetscCall(PetscFree(cellv));
+  PetscFunctionReturn(0);
 }
 
 PetscErrorCode OxGenerateAgglomerates(const OxConfig *cfg, DM da, OxMicrostructure *ms)
@@ -271,12 +283,15 @@ PetscErrorCode OxGenerateAgglomerates(const OxConfig *cfg, DM da, OxMicrostructu
    * seed spheres is shared out more evenly), so calibrate: draw, measure the
    * cells by sampling, correct the drawn mean and spread, a few times. */
   {
-    double d_draw = dmean, cv_draw = cfg->primary_cv, m, cv;
+    double         d_draw = dmean, cv_draw = cfg->primary_cv, m, cv;
+    PetscLogDouble tstart, tnow;
+    PetscCall(PetscTime(&tstart));
     for (int it = 0; it < 4; it++) {
       PetscCall(place_seeds(cfg, d_draw, cv_draw, &S));
       if (it == 3) break;
-      sample_cell_stats(cfg, &S, d_draw, &m, &cv);
-      PetscCall(PetscInfo(NULL, "generator calibration %d: drew mean %g cv %g, %d seeds; cells mean %g cv %g\n", it, d_draw, cv_draw, S.n, m, cv));
+      PetscCall(sample_cell_stats(comm, cfg, &S, d_draw, &m, &cv));
+      PetscCall(PetscTime(&tnow));
+      PetscCall(PetscInfo(NULL, "generator calibration %d (%.2f s): drew mean %g cv %g, %d seeds; cells mean %g cv %g\n", it, (double)(tnow - tstart), d_draw, cv_draw, S.n, m, cv));
       free_seeds(&S);
       if (m > 0) d_draw *= dmean / m;
       if (cv > 0 && cfg->primary_cv > 0) cv_draw = PetscMin(cv_draw * cfg->primary_cv / cv, 1.5);
