@@ -18,18 +18,18 @@
 
 usage: test_import.py --oxvac PATH [--mpiexec "mpiexec -n 2"] [--keep DIR]
 """
-import argparse
 import concurrent.futures
 import os
 import re
 import shlex
 import subprocess
 import sys
-import tempfile
 import time
 
 import h5py
 import numpy as np
+
+import oxtest
 
 PROTOCOL = """
 protocol = { cycling = { repeat = 1; steps = (
@@ -335,20 +335,18 @@ def timed(what, f, *a):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--oxvac", required=True)
-    ap.add_argument("--mpiexec", default="")
-    ap.add_argument("--keep")
-    args = ap.parse_args()
-    args.mpiexec = args.mpiexec.replace(";", " ")
-    args.oxvac = os.path.abspath(args.oxvac)
-    tmp = args.keep or tempfile.mkdtemp(prefix="oxvac_import_")
-    os.makedirs(tmp, exist_ok=True)
+    args = oxtest.parse_args(oxtest.parser(__doc__, timeout=None))
+    args.mpiexec = " ".join(oxtest.launcher(args.mpiexec))
+    with oxtest.workdir(args.keep, "oxvac_import_") as tmp:
+        import_checks(args, tmp)
+    print("%d check(s) failed" % len(failures) if failures else "all import checks passed")
+    return 1 if failures else 0
+
+
+def import_checks(args, tmp):
     lab, sec = timed("round trip", round_trip, args, tmp)
     timed("closing vs scipy", closing_vs_scipy, args, tmp)
     timed("malformed files", malformed, args, tmp, lab, sec)
-    print("%d check(s) failed" % len(failures) if failures else "all import checks passed")
-    return 1 if failures else 0
 
 
 if __name__ == "__main__":

@@ -6,17 +6,16 @@ SIGTERM stops a run cleanly with exit 1 and a usable checkpoint.
 
 usage: test_restart.py --oxvac PATH [--mpiexec "mpiexec -n 2"] [--keep DIR]
 """
-import argparse
 import os
-import shlex
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 import h5py
 import numpy as np
+
+import oxtest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEMO = os.path.join(HERE, "..", "inputs", "demo.cfg")
@@ -50,15 +49,15 @@ def compare(a, b, label):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--oxvac", required=True)
-    ap.add_argument("--mpiexec", default="")
-    ap.add_argument("--keep")
-    args = ap.parse_args()
-    pre = shlex.split(args.mpiexec.replace(";", " "))
-    tmp = args.keep or tempfile.mkdtemp(prefix="oxvac_restart_")
-    os.makedirs(tmp, exist_ok=True)
-    cmd = pre + [args.oxvac, "run", DEMO, "--quiet"] + SETS
+    args = oxtest.parse_args(oxtest.parser(__doc__, timeout=None))
+    with oxtest.workdir(args.keep, "oxvac_restart_") as tmp:
+        restart_checks(args, tmp)
+    print("test_restart:", "FAILED" if failures else "PASSED")
+    return 1 if failures else 0
+
+
+def restart_checks(args, tmp):
+    cmd = oxtest.launcher(args.mpiexec) + [args.oxvac, "run", DEMO, "--quiet"] + SETS
 
     ref = os.path.join(tmp, "ref.h5")
     p = subprocess.run(cmd + ["-o", ref], capture_output=True, text=True)
@@ -102,9 +101,6 @@ def main():
     p = subprocess.run(cmd + ["-o", os.path.join(tmp, "x.h5"), "--restart", ckpt, "--set", "material.diffusivity_scale=2.0"],
                        capture_output=True, text=True)
     check(p.returncode == 2 and not os.path.exists(os.path.join(tmp, "x.h5")), f"restart with a different config: exit {p.returncode}")
-
-    print("test_restart:", "FAILED" if failures else "PASSED")
-    return 1 if failures else 0
 
 
 if __name__ == "__main__":
