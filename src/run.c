@@ -13,6 +13,7 @@
 #include "oxvac/history.h"
 #include "oxvac/integrator.h"
 #include "oxvac/microstructure.h"
+#include "oxvac/model.h"
 #include "oxvac/observables.h"
 #include "oxvac/operator.h"
 #include "oxvac/output.h"
@@ -128,14 +129,7 @@ static void checkpoint_path(const char *path, char *ck, size_t len)
   else snprintf(ck, len, "%s.ckpt.h5", path);
 }
 
-typedef struct {
-  DM               da;
-  OxMicrostructure ms;
-  OxOperator       op;
-  Vec              c;
-} Model;
-
-static PetscErrorCode model_create(const OxConfig *cfg, Model *m)
+PetscErrorCode OxModelCreate(const OxConfig *cfg, OxModel *m)
 {
   PetscInt shape[3];
 
@@ -153,7 +147,7 @@ static PetscErrorCode model_create(const OxConfig *cfg, Model *m)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode model_destroy(Model *m)
+PetscErrorCode OxModelDestroy(OxModel *m)
 {
   PetscFunctionBeginUser;
   PetscCall(VecDestroy(&m->c));
@@ -180,7 +174,7 @@ static int first_segment_of_cycle(const OxProtocol *prot, int cycle)
  * window itself is integrated a second time, averaged, from the state at its
  * start (c_win), and the difference is the error estimate.
  */
-static PetscErrorCode run_averaged(const OxConfig *cfg, const OxProtocol *prot, Model *m, OxIntegrator integ, OxHistory *hist, Vec c_win,
+static PetscErrorCode run_averaged(const OxConfig *cfg, const OxProtocol *prot, OxModel *m, OxIntegrator integ, OxHistory *hist, Vec c_win,
                                    double released_win, int *status, int quiet)
 {
   MPI_Comm     comm = PETSC_COMM_WORLD;
@@ -241,7 +235,7 @@ static PetscErrorCode run_averaged(const OxConfig *cfg, const OxProtocol *prot, 
 static PetscErrorCode simulate(const OxCli *cli, const OxConfig *cfg, const OxProtocol *prot, int *status)
 {
   MPI_Comm      comm = PETSC_COMM_WORLD;
-  Model         m;
+  OxModel       m;
   OxIntegrator  integ = NULL;
   OxHistory     hist;
   OxSample      smp;
@@ -262,7 +256,7 @@ static PetscErrorCode simulate(const OxCli *cli, const OxConfig *cfg, const OxPr
   PetscCall(PetscLogStageRegister("oxvac setup", &stage_setup));
   PetscCall(PetscLogStageRegister("oxvac integrate", &stage_int));
   PetscCall(PetscLogStagePush(stage_setup));
-  PetscCall(model_create(cfg, &m));
+  PetscCall(OxModelCreate(cfg, &m));
   if (cli->restart) {
     char *saved;
     PetscCall(OxHistoryRead(cli->restart, m.da, &m.ms, &hist, m.c, &saved));
@@ -274,7 +268,7 @@ static PetscErrorCode simulate(const OxCli *cli, const OxConfig *cfg, const OxPr
     PetscCall(PetscFree(saved));
     if (*status == OX_EXIT_INPUT) {
       PetscCall(OxHistoryDestroy(&hist));
-      PetscCall(model_destroy(&m));
+      PetscCall(OxModelDestroy(&m));
       free(cfg_text);
       PetscFunctionReturn(0);
     }
@@ -353,7 +347,7 @@ static PetscErrorCode simulate(const OxCli *cli, const OxConfig *cfg, const OxPr
   free(cfg_text);
   PetscCall(OxHistoryDestroy(&hist));
   PetscCall(OxIntegratorDestroy(&integ));
-  PetscCall(model_destroy(&m));
+  PetscCall(OxModelDestroy(&m));
   PetscFunctionReturn(0);
 }
 

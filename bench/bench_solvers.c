@@ -1,0 +1,205 @@
+/*
+ * Benchmark driver: the same discretised problem as `oxvac run CONFIG`
+ * (same config, microstructure and operator), integrated or applied in other
+ * ways, so that bench/run_bench.sh can put numbers side by side.
+ *
+ *   bench_solvers ts CONFIG [PETSc options]      PETSc TS (-ts_type bdf, -ts_bdf_order q)
+ *       integrates the config's first protocol step (constant parameters);
+ *       prints wall time and steps, writes the final field to -out FILE (PETSc binary)
+ *   bench_solvers apply CONFIG [-n N]            N matrix-free applies vs a STREAM
+ *       triad and vs the assembled AIJ MatMult, on vectors of the same size
+ *   bench_solvers export CONFIG -out PREFIX      J (AIJ), source b, for scipy:
+ *       dc/dt = J c + b on the first protocol step (PETSc binary files)
+ */
+#include <string.h>
+#include <petscts.h>
+#include <petscviewer.h>
+#include "oxvac/config.h"
+#include "oxvac/model.h"
+#include "oxvac/protocol.h"
+
+typedef struct {
+  OxModel  *m;
+  OxParams  prm;
+} Ctx;
+
+static PetscErrorCode rhs(TS ts, PetscReal t, Vec x, Vec f, void *ctx)
+{
+  Ctx *c = (Ctx *)ctx;
+  (void)ts, (void)t;
+  return OxOperatorApply(&c->m->op, &c->prm, x, f, PETSC_TRUE);
+}
+
+/* J = P(gamma = -1) - I, the operator's Jacobian as an assembled matrix. */
+static PetscErrorCode assemble_jacobian(Ctx *c, Mat J)
+{
+  PetscFunctionBeginUser;
+  PetscCall(OxOperatorAssemblePrec(&c->m->op, &c->prm, -1.0));
+  PetscCall(MatCopy(c->m->op.P, J, SAME_NONZERO_PATTERN));
+  PetscCall(MatShift(J, -1.0));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode rhsjac(TS ts, PetscReal t, Vec x, Mat A, Mat B, void *ctx)
+{
+  static PetscBool done = PETSC_FALSE; /* parameters are constant: assemble once */
+  (void)ts, (void)t, (void)x, (void)A;
+  if (done) return 0;
+  done = PETSC_TRUE;
+  return assemble_jacobian((Ctx *)ctx, B);
+}
+
+static PetscErrorCode run_ts(Ctx *c, double t1)
+{
+  TS             ts;
+  Mat            J;
+  PetscLogDouble w0, w1;
+  PetscInt       steps;
+  char           out[PETSC_MAX_PATH_LEN] = "";
+  PetscBool      has;
+  PetscScalar    sum;
+
+  PetscFunctionBeginUser;
+  PetscCall(MatDuplicate(c->m->op.L, MAT_DO_NOT_COPY_VALUES, &J));
+  PetscCall(TSCreate(PETSC_COMM_WORLD, &ts));
+  PetscCall(TSSetProblemType(ts, TS_LINEAR));
+  PetscCall(TSSetType(ts, TSBDF));
+  PetscCall(TSSetRHSFunction(ts, NULL, rhs, c));
+  PetscCall(TSSetRHSJacobian(ts, J, J, rhsjac, c));
+  PetscCall(TSSetMaxTime(ts, t1));
+  PetscCall(TSSetExactFinalTime(ts, TS_EXACTFINALTIME_MATCHSTEP));
+  PetscCall(TSSetTimeStep(ts, t1 * 1e-8));
+  PetscCall(TSSetMaxSteps(ts, 10000000));
+  PetscCall(TSSetFromOptions(ts));
+  PetscCall(PetscTime(&w0));
+  PetscCall(TSSolve(ts, c->m->c));
+  PetscCall(PetscTime(&w1));
+  PetscCall(TSGetStepNumber(ts, &steps));
+  PetscCall(VecDot(c->m->c, c->m->op.solid, &sum));
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "ts: wall %.3f s, %" PetscInt_FMT " steps, vacancy_mean %.12e\n", (double)(w1 - w0), steps,
+                        (double)PetscRealPart(sum) / (double)c->m->op.nsolid));
+  PetscCall(PetscOptionsGetString(NULL, NULL, "-out", out, sizeof(out), &has));
+  if (has) {
+    PetscViewer v;
+    PetscCall(PetscViewerBinaryOpen(PETSC_COMM_WORLD, out, FILE_MODE_WRITE, &v));
+    PetscCall(VecView(c->m->c, v));
+    PetscCall(PetscViewerDestroy(&v));
+  }
+  PetscCall(TSDestroy(&ts));
+  PetscCall(MatDestroy(&J));
+  PetscFunctionReturn(0);
+}
+
+/* Matrix-free apply against a STREAM triad (a = b + s c) and AIJ MatMult, same vector size. */
+static PetscErrorCode run_apply(Ctx *c)
+{
+  PetscInt       n = 50, nloc;
+  Vec            y;
+  Mat            J;
+  PetscLogDouble w0, w1, t_apply, t_triad, t_mat;
+  double         ncell;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscOptionsGetInt(NULL, NULL, "-n", &n, NULL));
+  PetscCall(VecDuplicate(c->m->c, &y));
+  PetscCall(VecSetRandom(c->m->c, NULL));
+  PetscCall(VecGetLocalSize(y, &nloc));
+  ncell = (double)c->m->ms.nx * c->m->ms.ny * c->m->ms.nz;
+  PetscCall(OxOperatorApply(&c->m->op, &c->prm, c->m->c, y, PETSC_TRUE)); /* warm up */
+  PetscCall(PetscTime(&w0));
+  for (PetscInt i = 0; i < n; i++) PetscCall(OxOperatorApply(&c->m->op, &c->prm, c->m->c, y, PETSC_TRUE));
+  PetscCall(PetscTime(&w1));
+  t_apply = (w1 - w0) / n;
+  {
+    /* STREAM triad on arrays far larger than any cache (at least 2^25 doubles each) */
+    PetscInt     nt = PetscMax(4 * nloc, 1 << 25), reps = PetscMax(3, n * nloc / nt);
+    PetscScalar *pa, *pb, *pc;
+    PetscCall(PetscMalloc3(nt, &pa, nt, &pb, nt, &pc));
+    for (PetscInt i = 0; i < nt; i++) pa[i] = 0.0, pb[i] = 1.0, pc[i] = 2.0;
+    PetscCall(PetscTime(&w0));
+    for (PetscInt r = 0; r < reps; r++)
+      for (PetscInt i = 0; i < nt; i++) pa[i] = pb[i] + 3.0 * pc[i];
+    PetscCall(PetscTime(&w1));
+    t_triad = (w1 - w0) / reps * ((double)nloc / nt) + 0.0 * pa[nt / 2]; /* per nloc elements */
+    PetscCall(PetscFree3(pa, pb, pc));
+  }
+  PetscCall(MatDuplicate(c->m->op.L, MAT_DO_NOT_COPY_VALUES, &J));
+  PetscCall(assemble_jacobian(c, J));
+  PetscCall(MatMult(J, c->m->c, y));
+  PetscCall(PetscTime(&w0));
+  for (PetscInt i = 0; i < n; i++) PetscCall(MatMult(J, c->m->c, y));
+  PetscCall(PetscTime(&w1));
+  t_mat = (w1 - w0) / n;
+  /* bytes per cell: triad 3 x 8; apply reads c (ghosted), wx, wy, wz, writes f: 5 x 8 */
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD,
+                        "apply: %.0f cells, matrix-free %.3f ms (%.2f GB/s at 40 B/cell), triad %.3f ms (%.2f GB/s), AIJ MatMult %.3f ms; "
+                        "apply/triad bandwidth %.2f, AIJ/apply time %.2f\n",
+                        ncell, 1e3 * t_apply, 40.0 * ncell / t_apply * 1e-9, 1e3 * t_triad, 24.0 * ncell / t_triad * 1e-9, 1e3 * t_mat,
+                        (40.0 / t_apply) / (24.0 / t_triad), t_mat / t_apply));
+  PetscCall(MatDestroy(&J));
+  PetscCall(VecDestroy(&y));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode run_export(Ctx *c)
+{
+  char        prefix[PETSC_MAX_PATH_LEN] = "bench_export", path[PETSC_MAX_PATH_LEN + 16];
+  PetscViewer v;
+  Mat         J;
+  Vec         b, zero;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscOptionsGetString(NULL, NULL, "-out", prefix, sizeof(prefix), NULL));
+  PetscCall(MatDuplicate(c->m->op.L, MAT_DO_NOT_COPY_VALUES, &J));
+  PetscCall(assemble_jacobian(c, J));
+  PetscCall(VecDuplicate(c->m->c, &b));
+  PetscCall(VecDuplicate(c->m->c, &zero));
+  PetscCall(VecZeroEntries(zero));
+  PetscCall(OxOperatorApply(&c->m->op, &c->prm, zero, b, PETSC_TRUE)); /* f(0) = b */
+  PetscCall(PetscSNPrintf(path, sizeof(path), "%s.J", prefix));
+  PetscCall(PetscViewerBinaryOpen(PETSC_COMM_WORLD, path, FILE_MODE_WRITE, &v));
+  PetscCall(MatView(J, v));
+  PetscCall(PetscViewerDestroy(&v));
+  PetscCall(PetscSNPrintf(path, sizeof(path), "%s.b", prefix));
+  PetscCall(PetscViewerBinaryOpen(PETSC_COMM_WORLD, path, FILE_MODE_WRITE, &v));
+  PetscCall(VecView(b, v));
+  PetscCall(VecView(c->m->op.solid, v));
+  PetscCall(PetscViewerDestroy(&v));
+  PetscCall(MatDestroy(&J));
+  PetscCall(VecDestroy(&b));
+  PetscCall(VecDestroy(&zero));
+  PetscFunctionReturn(0);
+}
+
+int main(int argc, char **argv)
+{
+  OxConfig   cfg;
+  OxProtocol prot;
+  OxModel    m;
+  Ctx        c;
+  char       err[OX_ERR_MAX];
+
+  if (argc < 3) {
+    fprintf(stderr, "usage: bench_solvers ts|apply|export CONFIG [options]\n");
+    return 2;
+  }
+  memset(&cfg, 0, sizeof(cfg));
+  memset(&prot, 0, sizeof(prot));
+  if (OxConfigLoad(argv[2], 0, NULL, &cfg, err, sizeof(err)) || OxProtocolCreate(&cfg, &prot, err, sizeof(err))) {
+    fprintf(stderr, "%s\n", err);
+    return 2;
+  }
+  PetscCall(PetscInitialize(&argc, &argv, NULL, NULL));
+  PetscCall(OxModelCreate(&cfg, &m));
+  c.m = &m;
+  OxProtocolParams(&prot, 0, prot.seg[0].t0_s, &c.prm);
+  PetscCall(OxOperatorAssemblePrec(&m.op, &c.prm, -1.0)); /* builds op.L, the pattern every matrix here copies */
+  if (!strcmp(argv[1], "ts")) PetscCall(run_ts(&c, prot.seg[0].t1_s));
+  else if (!strcmp(argv[1], "apply")) PetscCall(run_apply(&c));
+  else PetscCall(run_export(&c));
+  PetscCall(OxModelDestroy(&m));
+  PetscCall(PetscFinalize());
+  OxProtocolDestroy(&prot);
+  OxConfigFree(&cfg);
+  return 0;
+}
