@@ -185,7 +185,8 @@ int main(int argc, char **argv)
   }
   memset(&cfg, 0, sizeof(cfg));
   memset(&prot, 0, sizeof(prot));
-  if (OxConfigLoad(argv[2], 0, NULL, &cfg, err, sizeof(err)) || OxProtocolCreate(&cfg, &prot, err, sizeof(err))) {
+  if (OxConfigLoad(argv[2], 0, NULL, &cfg, err, sizeof(err)) || OxMicrostructureResolveGrid(&cfg, err, sizeof(err)) ||
+      OxProtocolCreate(&cfg, &prot, err, sizeof(err))) {
     fprintf(stderr, "%s\n", err);
     return 2;
   }

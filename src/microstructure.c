@@ -155,6 +155,19 @@ PetscErrorCode OxMicrostructureOpenPores(DM da, const OxMicrostructure *ms, Vec 
   PetscFunctionReturn(0);
 }
 
+int OxMicrostructureResolveGrid(OxConfig *cfg, char *err, size_t errlen)
+{
+  int    shape[3], status;
+  double voxel_nm;
+  if (cfg->micro_type != OX_MICRO_IMPORT) return 0;
+  status = OxImportProbe(cfg, shape, &voxel_nm, err, errlen); /* the image gives the grid */
+  if (status == 0) {
+    for (int d = 0; d < 3; d++) cfg->shape[d] = shape[d];
+    cfg->voxel_nm = voxel_nm;
+  }
+  return status;
+}
+
 double OxMicrostructureDepth(const OxMicrostructure *ms, int sec, const double x_m[3])
 {
   double r2 = 0.0, d;

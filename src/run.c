@@ -26,15 +26,7 @@ static int load_inputs(const OxCli *cli, int rank, OxConfig *cfg, OxProtocol *pr
 {
   char err[OX_ERR_MAX];
   int  status = OxConfigLoad(cli->config, cli->nset, cli->sets, cfg, err, sizeof(err));
-  if (status == 0 && cfg->micro_type == OX_MICRO_IMPORT) { /* the image gives the grid */
-    int    shape[3];
-    double voxel_nm;
-    status = OxImportProbe(cfg, shape, &voxel_nm, err, sizeof(err));
-    if (status == 0) {
-      for (int d = 0; d < 3; d++) cfg->shape[d] = shape[d];
-      cfg->voxel_nm = voxel_nm;
-    }
-  }
+  if (status == 0) status = OxMicrostructureResolveGrid(cfg, err, sizeof(err));
   if (status == 0) status = OxProtocolCreate(cfg, prot, err, sizeof(err));
   if (status != 0 && rank == 0) fprintf(stderr, "%s\n", err);
   return status ? OX_EXIT_INPUT : 0;

@@ -60,6 +60,13 @@ PetscErrorCode OxGenerateAgglomerates(const OxConfig *cfg, DM da, OxMicrostructu
 int OxImportProbe(const OxConfig *cfg, int shape[3], double *voxel_nm, char *err, size_t errlen);
 
 /**
+ * @brief Complete cfg's grid where the microstructure gives it (an imported
+ *        image's shape and voxel size); nothing to do for other types.
+ * @return 0, or 2 on an input error (message in err)
+ */
+int OxMicrostructureResolveGrid(OxConfig *cfg, char *err, size_t errlen);
+
+/**
  * @brief Fill labels and secondary ids from the imported image (after
  *        OxImportProbe succeeded); derives secondary ids when the file has none
  *        (connected solid clusters after closing pores narrower than
