@@ -40,12 +40,10 @@ static PetscErrorCode assemble_jacobian(Ctx *c, Mat J)
   PetscFunctionReturn(0);
 }
 
+/* TS shifts and scales the RHS Jacobian in place, so it is rebuilt on every call (a copy, a scale, a shift). */
 static PetscErrorCode rhsjac(TS ts, PetscReal t, Vec x, Mat A, Mat B, void *ctx)
 {
-  static PetscBool done = PETSC_FALSE; /* parameters are constant: assemble once */
   (void)ts, (void)t, (void)x, (void)A;
-  if (done) return 0;
-  done = PETSC_TRUE;
   return assemble_jacobian((Ctx *)ctx, B);
 }
 
