@@ -227,12 +227,15 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     os.environ.setdefault("OMPI_ALLOW_RUN_AS_ROOT", "1")
     os.environ.setdefault("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
-    res = {}
+    path = os.path.join(a.out, "results.json")
+    res = json.load(open(path)) if os.path.exists(path) else {}
+    res["machine"] = os.uname().nodename + ", " + str(os.cpu_count()) + " cores"
+    res["date"] = time.strftime("%Y-%m-%d")
     for k in a.only:
         t = time.time()
         globals()["bench_" + k](a, a.out, res)
         print(f"[{k} done in {time.time() - t:.0f} s]", file=sys.stderr)
-        with open(os.path.join(a.out, "results.json"), "w") as f:
+        with open(path, "w") as f:
             json.dump(res, f, indent=1)
     report(res)
 

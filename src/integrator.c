@@ -280,7 +280,7 @@ static void add_stats(OxIntegrator it)
   if (CVodeGetNumNonlinSolvConvFails(it->cvode, &v) >= 0) it->st.nnlfail += v;
 }
 
-static PetscErrorCode advance_to(OxIntegrator it, double t1, PetscBool *ok, char *msg, size_t msglen);
+static PetscErrorCode advance_to(OxIntegrator it, double t1, double tstop, PetscBool *ok, char *msg, size_t msglen);
 
 PetscErrorCode OxIntegratorAdvanceSegment(OxIntegrator it, int g, PetscBool *ok, char *msg, size_t msglen)
 {
@@ -303,21 +303,22 @@ PetscErrorCode OxIntegratorAdvanceSegment(OxIntegrator it, int g, PetscBool *ok,
     it->started = 1;
     it->force   = 0;
   }
-  PetscCall(advance_to(it, s->t1_s, ok, msg, msglen));
+  PetscCall(advance_to(it, s->t1_s, s->t1_s, ok, msg, msglen));
   if (!*ok) PetscFunctionReturn(0);
   OxProtocolParams(it->prot, g, s->t1_s, &it->last);
   PetscFunctionReturn(0);
 }
 
-/* Integrate from the current time to t1, stopping exactly there. */
-static PetscErrorCode advance_to(OxIntegrator it, double t1, PetscBool *ok, char *msg, size_t msglen)
+/* Integrate from the current time to t1 (interpolated where a step passes
+ * it); steps never cross tstop >= t1. */
+static PetscErrorCode advance_to(OxIntegrator it, double t1, double tstop, PetscBool *ok, char *msg, size_t msglen)
 {
   MPI_Comm    comm = it->comm;
   sunrealtype tret = it->t_s;
 
   PetscFunctionBeginUser;
   *ok = PETSC_TRUE;
-  OX_SUN(CVodeSetStopTime(it->cvode, t1));
+  OX_SUN(CVodeSetStopTime(it->cvode, tstop));
   while (tret < t1) {
     int flag = CVode(it->cvode, t1, it->y, &tret, CV_NORMAL);
     if (flag < 0) {
@@ -333,7 +334,7 @@ static PetscErrorCode advance_to(OxIntegrator it, double t1, PetscBool *ok, char
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode OxIntegratorAdvanceAveraged(OxIntegrator it, const OxParams *avg, double t1_s, PetscBool *ok, char *msg, size_t msglen)
+PetscErrorCode OxIntegratorAdvanceAveraged(OxIntegrator it, const OxParams *avg, double t1_s, double tstop_s, PetscBool *ok, char *msg, size_t msglen)
 {
   MPI_Comm comm = it->comm;
 
@@ -347,7 +348,7 @@ PetscErrorCode OxIntegratorAdvanceAveraged(OxIntegrator it, const OxParams *avg,
     OX_SUN(CVodeQuadReInit(it->cvode, it->yq));
     it->started = 1;
   }
-  PetscCall(advance_to(it, t1_s, ok, msg, msglen));
+  PetscCall(advance_to(it, t1_s, tstop_s, ok, msg, msglen));
   it->force = 1; /* a resolved segment after this restarts the history */
   PetscFunctionReturn(0);
 }

@@ -185,7 +185,7 @@ static PetscErrorCode run_averaged(const OxConfig *cfg, const OxProtocol *prot, 
   /* error estimate: the same window, averaged, from the same state */
   PetscCall(OxObservablesSample(&m->op, c_win, t_win0, 0, 0.0, released_win, &s_win0));
   PetscCall(OxIntegratorCreate(cfg, &m->op, prot, c_win, t_win0, released_win, &integ2));
-  PetscCall(OxIntegratorAdvanceAveraged(integ2, &avg, t_win1, &ok, msg, sizeof(msg)));
+  PetscCall(OxIntegratorAdvanceAveraged(integ2, &avg, t_win1, t_win1, &ok, msg, sizeof(msg)));
   PetscCheck(ok, comm, PETSC_ERR_NOT_CONVERGED, "averaged window failed: %s", msg);
   PetscCall(OxIntegratorDestroy(&integ2));
   PetscCall(OxObservablesSample(&m->op, c_win, t_win1, W, 0.0, 0.0, &s_win1));
@@ -202,7 +202,7 @@ static PetscErrorCode run_averaged(const OxConfig *cfg, const OxProtocol *prot, 
   }
   for (int k = W + 1; k <= ncyc; k++) {
     const OxSegment *last = &prot->seg[first_segment_of_cycle(prot, k + 1) - 1];
-    PetscCall(OxIntegratorAdvanceAveraged(integ, &avg, last->t1_s, &ok, msg, sizeof(msg)));
+    PetscCall(OxIntegratorAdvanceAveraged(integ, &avg, last->t1_s, OxProtocolEndTime(prot), &ok, msg, sizeof(msg)));
     if (!ok) {
       PetscCall(PetscPrintf(comm, "\noxvac: run failed in averaged cycle %d at t = %.6g s: %s; last good checkpoint: none\n", k, last->t1_s, msg));
       *status = OX_EXIT_RUN_FAILED;

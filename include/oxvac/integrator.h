@@ -38,9 +38,13 @@ PetscErrorCode OxIntegratorAdvanceSegment(OxIntegrator integ, int g, PetscBool *
 
 /**
  * @brief Integrate with the cycle-averaged operator (avg from
- *        OxOperatorSetCycleAverage) from the current time to t1_s.
+ *        OxOperatorSetCycleAverage) from the current time to t1_s. The
+ *        averaged operator is time-independent, so steps may span many
+ *        cycles: the state at t1_s is interpolated, and steps stop only at
+ *        tstop_s (the end of the averaged span).
  */
-PetscErrorCode OxIntegratorAdvanceAveraged(OxIntegrator integ, const OxParams *avg, double t1_s, PetscBool *ok, char *msg, size_t msglen);
+PetscErrorCode OxIntegratorAdvanceAveraged(OxIntegrator integ, const OxParams *avg, double t1_s, double tstop_s, PetscBool *ok, char *msg,
+                                           size_t msglen);
 
 /**
  * @brief Restart the BDF history at the next segment, as a run restarted
