@@ -4,13 +4,6 @@
 #include "oxvac/microstructure.h"
 #include "oxvac/units.h"
 
-PetscErrorCode OxMicrostructureGridShape(const OxConfig *cfg, PetscInt shape[3])
-{
-  PetscFunctionBeginUser;
-  for (int d = 0; d < 3; d++) shape[d] = cfg->shape[d];
-  PetscFunctionReturn(0);
-}
-
 /* splitmix64: a tiny, well-mixed hash; keyed by (seed, id) it gives every
  * particle its own stream whatever the rank count. */
 static uint64_t splitmix64(uint64_t x)

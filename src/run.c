@@ -123,12 +123,10 @@ static void checkpoint_path(const char *path, char *ck, size_t len)
 
 PetscErrorCode OxModelCreate(const OxConfig *cfg, OxModel *m)
 {
-  PetscInt shape[3];
-
   PetscFunctionBeginUser;
-  PetscCall(OxMicrostructureGridShape(cfg, shape));
-  PetscCall(DMDACreate3d(PETSC_COMM_WORLD, DM_BOUNDARY_GHOSTED, DM_BOUNDARY_GHOSTED, DM_BOUNDARY_GHOSTED, DMDA_STENCIL_STAR, shape[0], shape[1],
-                         shape[2], PETSC_DECIDE, PETSC_DECIDE, PETSC_DECIDE, 1, 1, NULL, NULL, NULL, &m->da));
+  /* cfg->shape is complete here: from grid.shape, grid.domain_um or the imported image */
+  PetscCall(DMDACreate3d(PETSC_COMM_WORLD, DM_BOUNDARY_GHOSTED, DM_BOUNDARY_GHOSTED, DM_BOUNDARY_GHOSTED, DMDA_STENCIL_STAR, cfg->shape[0], cfg->shape[1],
+                         cfg->shape[2], PETSC_DECIDE, PETSC_DECIDE, PETSC_DECIDE, 1, 1, NULL, NULL, NULL, &m->da));
   PetscCall(DMSetFromOptions(m->da));
   PetscCall(DMSetUp(m->da));
   PetscCall(OxMicrostructureCreate(cfg, m->da, &m->ms));

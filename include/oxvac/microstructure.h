@@ -26,12 +26,6 @@ typedef struct {
 } OxMicrostructure;
 
 /**
- * @brief Grid shape the config asks for (from grid.shape or grid.domain_um).
- * @param[out] shape nx, ny, nz
- */
-PetscErrorCode OxMicrostructureGridShape(const OxConfig *cfg, PetscInt shape[3]);
-
-/**
  * @brief Fill labels and secondary ids on the DMDA da (its sizes are the grid).
  *
  * Every rank computes only the voxels it owns, from data every rank holds in
