@@ -28,14 +28,12 @@ PetscErrorCode OxHistoryStoreField(OxHistory *h, const OxMicrostructure *ms, Vec
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode OxHistoryWrite(const OxHistory *h, const char *path, const char *config_text, const char *command, DM da,
-                              const OxMicrostructure *ms, const OxOperator *op, Vec state)
+static PetscErrorCode write_contents(OxOutput out, const OxHistory *h, const char *config_text, const char *command, DM da,
+                                     const OxMicrostructure *ms, const OxOperator *op, Vec state)
 {
-  OxOutput        out;
   OxParticleTable pt;
 
   PetscFunctionBeginUser;
-  PetscCall(OxOutputOpen(PetscObjectComm((PetscObject)da), path, state ? PETSC_FALSE : PETSC_TRUE, &out));
   PetscCall(OxOutputWriteRoot(out, config_text, command));
   PetscCall(OxOutputWriteGeometry(out, da, ms, op));
   PetscCall(OxParticleTableCreate(op, ms, &pt));
@@ -65,7 +63,20 @@ PetscErrorCode OxHistoryWrite(const OxHistory *h, const char *path, const char *
     PetscCall(PetscViewerHDF5WriteAttribute(v, "/state", "next_segment", PETSC_INT, &next));
     PetscCall(PetscViewerHDF5WriteAttribute(v, "/state", "released_mol", PETSC_DOUBLE, &h->released_mol));
   }
-  PetscCall(OxOutputClose(&out, PETSC_TRUE));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxHistoryWrite(const OxHistory *h, const char *path, const char *config_text, const char *command, DM da,
+                              const OxMicrostructure *ms, const OxOperator *op, Vec state)
+{
+  OxOutput       out;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCall(OxOutputOpen(PetscObjectComm((PetscObject)da), path, state ? PETSC_FALSE : PETSC_TRUE, &out));
+  ierr = write_contents(out, h, config_text, command, da, ms, op, state);
+  PetscCall(OxOutputClose(&out, ierr ? PETSC_FALSE : PETSC_TRUE)); /* a failed write leaves no file behind */
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
@@ -167,6 +178,34 @@ PetscErrorCode OxHistoryRead(const char *path, DM da, const OxMicrostructure *ms
   free(fc);
   PetscCall(PetscViewerDestroy(&v));
   PetscFunctionReturn(0);
+}
+
+int OxHistoryCheckCheckpoint(const char *path, const char *config_text, char *why, size_t len)
+{
+  hid_t  fid, attr, type;
+  char  *saved = NULL;
+  int    ok    = 0;
+  herr_t (*old_func)(hid_t, void *);
+  void  *old_data;
+
+  H5Eget_auto2(H5E_DEFAULT, &old_func, &old_data);
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* report our way, not HDF5's */
+  fid = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (fid < 0) snprintf(why, len, "cannot be opened as an HDF5 file");
+  else if (H5Lexists(fid, "/state", H5P_DEFAULT) <= 0) snprintf(why, len, "has no /state group (a result file, not a checkpoint?)");
+  else if ((attr = H5Aopen_by_name(fid, "/", "config", H5P_DEFAULT, H5P_DEFAULT)) < 0) snprintf(why, len, "has no config attribute");
+  else {
+    type  = H5Aget_type(attr);
+    saved = calloc(H5Tget_size(type) + 1, 1);
+    if (saved && H5Aread(attr, type, saved) >= 0 && !strcmp(saved, config_text)) ok = 1;
+    else snprintf(why, len, "was made with a different resolved config");
+    H5Tclose(type);
+    H5Aclose(attr);
+  }
+  if (fid >= 0) H5Fclose(fid);
+  free(saved);
+  H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
+  return ok;
 }
 
 PetscErrorCode OxHistoryDestroy(OxHistory *h)

@@ -350,6 +350,25 @@ static PetscErrorCode write_xdmf(OxOutput out, const char *xpath)
   PetscFunctionReturn(0);
 }
 
+/* Rank 0: rename the temporary files into place, or remove them; never
+ * returns early, so the caller's broadcast is always reached. */
+static int finish_files(OxOutput out, PetscBool success)
+{
+  char   xdmf[PETSC_MAX_PATH_LEN + 8], xtmp[PETSC_MAX_PATH_LEN + 24];
+  size_t len = strlen(out->path);
+  int    ok  = 1;
+
+  snprintf(xdmf, sizeof(xdmf), "%.*s.xdmf", (int)(len > 3 && !strcmp(out->path + len - 3, ".h5") ? len - 3 : len), out->path);
+  snprintf(xtmp, sizeof(xtmp), "%s.partial", xdmf);
+  if (success && out->xdmf) ok = write_xdmf(out, xtmp) == 0 && rename(xtmp, xdmf) == 0;
+  if (success && ok) ok = rename(out->tmp, out->path) == 0;
+  if (!success || !ok) {
+    remove(out->tmp);
+    remove(xtmp);
+  }
+  return ok;
+}
+
 PetscErrorCode OxOutputClose(OxOutput *pout, PetscBool success)
 {
   OxOutput out = *pout;
@@ -359,25 +378,32 @@ PetscErrorCode OxOutputClose(OxOutput *pout, PetscBool success)
   if (!out) PetscFunctionReturn(0);
   PetscCall(PetscViewerDestroy(&out->viewer));
   PetscCallMPI(MPI_Barrier(out->comm));
-  if (!out->rank) {
-    if (success && !out->xdmf) ok = rename(out->tmp, out->path) == 0;
-    else if (success) {
-      char xdmf[PETSC_MAX_PATH_LEN], xtmp[PETSC_MAX_PATH_LEN + 16];
-      size_t len = strlen(out->path);
-      PetscCall(PetscStrncpy(xdmf, out->path, sizeof(xdmf)));
-      if (len > 3 && !strcmp(xdmf + len - 3, ".h5")) xdmf[len - 3] = '\0';
-      PetscCall(PetscStrlcat(xdmf, ".xdmf", sizeof(xdmf)));
-      PetscCall(PetscSNPrintf(xtmp, sizeof(xtmp), "%s.partial", xdmf));
-      PetscCall(write_xdmf(out, xtmp));
-      ok = rename(out->tmp, out->path) == 0 && rename(xtmp, xdmf) == 0;
-    } else {
-      remove(out->tmp);
-    }
-  }
+  if (!out->rank) ok = finish_files(out, success);
   PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, out->comm));
-  PetscCheck(ok, out->comm, PETSC_ERR_FILE_WRITE, "cannot rename the result into place: %s", out->path);
   PetscCall(PetscFree(out->field_cycle));
   PetscCall(PetscFree(out->field_time));
   PetscCall(PetscFree(*pout));
+  PetscCheck(ok || !success, PETSC_COMM_WORLD, PETSC_ERR_FILE_WRITE, "cannot write the result into place");
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxOutputCheckPath(MPI_Comm comm, const char *path, char *err, size_t errlen)
+{
+  int ok = 1;
+
+  PetscFunctionBeginUser;
+  err[0] = '\0';
+  if (!PetscGlobalRank) {
+    struct stat st;
+    char        probe[PETSC_MAX_PATH_LEN + 32];
+    FILE       *f;
+    snprintf(probe, sizeof(probe), "%s.probe-%ld", path, (long)getpid());
+    if (make_parent_dirs(path) != 0) ok = 0, snprintf(err, errlen, "cannot create its folder (%s)", strerror(errno));
+    else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) ok = 0, snprintf(err, errlen, "it is a directory");
+    else if (!(f = fopen(probe, "w"))) ok = 0, snprintf(err, errlen, "cannot create files there (%s)", strerror(errno));
+    else fclose(f), remove(probe);
+  }
+  PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, comm));
+  PetscCallMPI(MPI_Bcast(err, (int)errlen, MPI_CHAR, 0, comm));
   PetscFunctionReturn(0);
 }

@@ -27,6 +27,11 @@ static int load_inputs(const OxCli *cli, int rank, OxConfig *cfg, OxProtocol *pr
   char err[OX_ERR_MAX];
   int  status = OxConfigLoad(cli->config, cli->nset, cli->sets, cfg, err, sizeof(err));
   if (status == 0) status = OxMicrostructureResolveGrid(cfg, err, sizeof(err));
+  if (status == 0 && (double)cfg->shape[0] * cfg->shape[1] * cfg->shape[2] > 2147483647.0) {
+    snprintf(err, sizeof(err), "%s:1: key 'grid.shape': %d x %d x %d voxels exceed PETSc's 32-bit index range; expected at most 2^31 - 1 voxels",
+             cli->config, cfg->shape[0], cfg->shape[1], cfg->shape[2]);
+    status = OX_EXIT_INPUT;
+  }
   if (status == 0) status = OxProtocolCreate(cfg, prot, err, sizeof(err));
   if (status != 0 && rank == 0) fprintf(stderr, "%s\n", err);
   return status ? OX_EXIT_INPUT : 0;
@@ -212,7 +217,9 @@ static PetscErrorCode run_averaged(const OxConfig *cfg, const OxProtocol *prot, 
     if (wants_field(cfg, k)) PetscCall(OxHistoryStoreField(hist, &m->ms, m->c, k, last->t1_s, last->s1));
     if (!quiet && (k % PetscMax(1, ncyc / 100) == 0 || k == ncyc))
       PetscCall(PetscFPrintf(comm, PETSC_STDERR, "averaged cycle %d/%d  t = %.4g h\n", k, ncyc, last->t1_s / 3600.0));
-    if (stop_requested) {
+    int stop = k < ncyc ? stop_requested : 0;
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &stop, 1, MPI_INT, MPI_MAX, comm)); /* every rank leaves together */
+    if (stop) {
       PetscCall(PetscPrintf(comm, "\noxvac: stopped by signal at averaged cycle %d; averaged runs write no checkpoint in this version\n", k));
       *status = OX_EXIT_RUN_FAILED;
       break;
@@ -243,25 +250,41 @@ static PetscErrorCode simulate(const OxCli *cli, const OxConfig *cfg, const OxPr
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   checkpoint_path(path, ckpt, sizeof(ckpt));
   cfg_text = OxConfigToString(cfg);
+  /* Input errors found before any work: an unwritable result path, a checkpoint that does not fit. */
+  {
+    char why[512];
+    PetscCall(OxOutputCheckPath(comm, path, why, sizeof(why)));
+    if (why[0]) {
+      PetscCall(PetscFPrintf(comm, PETSC_STDERR, "%s:1: key 'output.file': cannot write %s: %s; expected a writable file path (output.file or -o)\n",
+                             cli->config, path, why));
+      *status = OX_EXIT_INPUT;
+    } else if (cli->restart && !OxHistoryCheckCheckpoint(cli->restart, cfg_text, why, sizeof(why))) {
+      PetscCall(PetscFPrintf(comm, PETSC_STDERR, "%s:1: key 'protocol': --restart %s %s; expected the checkpoint of a run of this config (and --set overrides)\n",
+                             cli->config, cli->restart, why));
+      *status = OX_EXIT_INPUT;
+    }
+    if (*status == OX_EXIT_INPUT) {
+      free(cfg_text);
+      PetscFunctionReturn(0);
+    }
+  }
   PetscCall(PetscLogStageRegister("oxvac setup", &stage_setup));
   PetscCall(PetscLogStageRegister("oxvac integrate", &stage_int));
   PetscCall(PetscLogStagePush(stage_setup));
   PetscCall(OxModelCreate(cfg, &m));
+  if (m.op.nsolid == 0) {
+    PetscCall(PetscFPrintf(comm, PETSC_STDERR, "%s:1: key 'microstructure': no voxel of the grid is solid; expected particles larger than a voxel inside the grid\n",
+                           cli->config));
+    *status = OX_EXIT_INPUT;
+    PetscCall(PetscLogStagePop());
+    PetscCall(OxModelDestroy(&m));
+    free(cfg_text);
+    PetscFunctionReturn(0);
+  }
   if (cli->restart) {
     char *saved;
     PetscCall(OxHistoryRead(cli->restart, m.da, &m.ms, &hist, m.c, &saved));
-    if (strcmp(saved, cfg_text)) {
-      PetscCall(PetscFPrintf(comm, PETSC_STDERR, "%s:1: key 'protocol': the checkpoint %s was made with a different resolved config; expected the config "
-                                  "(and --set overrides) of the interrupted run\n", cli->config, cli->restart));
-      *status = OX_EXIT_INPUT;
-    }
     PetscCall(PetscFree(saved));
-    if (*status == OX_EXIT_INPUT) {
-      PetscCall(OxHistoryDestroy(&hist));
-      PetscCall(OxModelDestroy(&m));
-      free(cfg_text);
-      PetscFunctionReturn(0);
-    }
     t0 = hist.ts.row[hist.ts.n - 1].time_s;
     PetscCall(PetscStrncpy(last_ckpt, cli->restart, sizeof(last_ckpt)));
   } else {
@@ -293,12 +316,13 @@ static PetscErrorCode simulate(const OxCli *cli, const OxConfig *cfg, const OxPr
     }
     PetscBool        ok;
     char             msg[256];
-    int              stop = stop_requested, every = cfg->checkpoint_every_cycles, periodic;
+    int              stop, every = cfg->checkpoint_every_cycles, periodic;
     PetscCall(OxIntegratorAdvanceSegment(integ, g, &ok, msg, sizeof(msg)));
+    stop = g < prot->nseg - 1 ? stop_requested : 0; /* a signal during the last step: just finish */
     if (!ok) {
-      PetscCall(PetscPrintf(comm, "\noxvac: run failed in %s %d, step %d, at t = %.6g s: %s; last good checkpoint: %s\n",
-                            s->cycle ? "cycle" : "formation cycle", s->cycle ? s->cycle : s->formation_cycle, s->step_index + 1, s->t1_s, msg,
-                            last_ckpt));
+      PetscCall(PetscPrintf(comm, "\noxvac: run failed in %s %d, step %d (t = %.6g to %.6g s): %s; last good checkpoint: %s\n",
+                            s->cycle ? "cycle" : "formation cycle", s->cycle ? s->cycle : s->formation_cycle, s->step_index + 1, s->t0_s, s->t1_s,
+                            msg, last_ckpt));
       *status = OX_EXIT_RUN_FAILED;
       break;
     }
@@ -317,9 +341,12 @@ static PetscErrorCode simulate(const OxCli *cli, const OxConfig *cfg, const OxPr
       OxIntegratorForceRestart(integ);
     }
     if (stop) {
-      PetscCall(PetscPrintf(comm, "\noxvac: stopped by signal %d at t = %.6g s (%s %d); checkpoint: %s; continue with: oxvac run %s -o %s --restart %s\n",
-                            stop, s->t1_s, s->cycle ? "cycle" : "formation cycle", s->cycle ? s->cycle : s->formation_cycle, ckpt, cli->config,
-                            path, ckpt));
+      if (averaged)
+        PetscCall(PetscPrintf(comm, "\noxvac: stopped by signal %d at t = %.6g s; averaged runs write no checkpoint in this version\n", stop, s->t1_s));
+      else
+        PetscCall(PetscPrintf(comm, "\noxvac: stopped by signal %d at t = %.6g s (%s %d); checkpoint: %s; continue with: oxvac run %s -o %s --restart %s\n",
+                              stop, s->t1_s, s->cycle ? "cycle" : "formation cycle", s->cycle ? s->cycle : s->formation_cycle, ckpt, cli->config,
+                              path, ckpt));
       *status = OX_EXIT_RUN_FAILED;
       break;
     }

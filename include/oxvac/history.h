@@ -47,6 +47,12 @@ PetscErrorCode OxHistoryWrite(const OxHistory *h, const char *path, const char *
  */
 PetscErrorCode OxHistoryRead(const char *path, DM da, const OxMicrostructure *ms, OxHistory *h, Vec c, char **config_text);
 
+/**
+ * @brief Before a restart: is path a checkpoint made with exactly this
+ *        resolved config? Plain HDF5, quiet. @return 1 if so, else 0 with why.
+ */
+int OxHistoryCheckCheckpoint(const char *path, const char *config_text, char *why, size_t len);
+
 PetscErrorCode OxHistoryDestroy(OxHistory *h);
 
 #endif

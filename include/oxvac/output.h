@@ -21,6 +21,12 @@ typedef struct OxOutput_private *OxOutput;
  */
 PetscErrorCode OxOutputOpen(MPI_Comm comm, const char *path, PetscBool xdmf, OxOutput *out);
 
+/**
+ * @brief Before a run: can a result be written at path? (Creates its folder.)
+ *        err is "" when it can, else why not (on every rank). Collective.
+ */
+PetscErrorCode OxOutputCheckPath(MPI_Comm comm, const char *path, char *err, size_t errlen);
+
 /** @brief The PETSc HDF5 viewer of the open file (for VecView into groups). */
 PetscViewer OxOutputViewer(OxOutput out);
 
