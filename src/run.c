@@ -368,24 +368,39 @@ static PetscErrorCode simulate(const OxCli *cli, const OxConfig *cfg, const OxPr
   PetscFunctionReturn(0);
 }
 
+/* This process's rank as the MPI launcher announces it (0 when not launched). */
+static int launcher_rank(void)
+{
+  static const char *vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"};
+  for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+    const char *v = getenv(vars[i]);
+    if (v) return atoi(v);
+  }
+  return 0;
+}
+
 int OxCommandRun(OxCli *cli)
 {
   OxConfig       cfg;
   OxProtocol     prot;
-  PetscMPIInt    rank;
   PetscErrorCode ierr;
   int            status;
 
   memset(&cfg, 0, sizeof(cfg));
   memset(&prot, 0, sizeof(prot));
+  /* Inputs are plain files: check them before MPI starts, so a bad config
+   * costs nothing and cannot hang in MPI start-up. Under mpiexec only the
+   * first rank (from the launcher's environment) prints. */
+  status = load_inputs(cli, launcher_rank(), &cfg, &prot);
+  if (status != 0) {
+    OxProtocolDestroy(&prot);
+    OxConfigFree(&cfg);
+    return status;
+  }
   ierr = PetscInitialize(&cli->petsc_argc, &cli->petsc_argv, NULL, help);
   if (ierr) return OX_EXIT_RUN_FAILED;
-  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
-  status = load_inputs(cli, rank, &cfg, &prot);
-  if (status == 0) {
-    ierr = simulate(cli, &cfg, &prot, &status);
-    if (ierr) status = OX_EXIT_RUN_FAILED;
-  }
+  ierr = simulate(cli, &cfg, &prot, &status);
+  if (ierr) status = OX_EXIT_RUN_FAILED;
   OxProtocolDestroy(&prot);
   OxConfigFree(&cfg);
   ierr = PetscFinalize();

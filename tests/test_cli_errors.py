@@ -29,6 +29,7 @@ import os
 import re
 import shlex
 import sys
+import tempfile
 
 import oxtest
 
@@ -204,6 +205,30 @@ def check_usage(c, demo, workdir):
                   f"{lines[0] if lines else err.strip()}")
 
 
+def check_runtime_inputs(c, demo, workdir):
+    """Input errors only a run can see, each found before any work: exit 2,
+    one FILE:LINE message naming the key, nothing written."""
+    d = tempfile.mkdtemp(dir=workdir)
+    os.mkdir(os.path.join(d, "adir.h5"))
+    notckpt = os.path.join(d, "not_a_checkpoint.h5")
+    with open(notckpt, "w") as f:
+        f.write("plain text\n")
+    cases = [("output path is a directory", ["-o", os.path.join(d, "adir.h5")], "'output.file'"),
+             ("output folder cannot be made", ["-o", "/proc/oxvac_nonexistent/x.h5"], "'output.file'"),
+             ("restart file is not a checkpoint", ["-o", os.path.join(d, "r.h5"), "--restart", notckpt], "'protocol'"),
+             ("no solid voxel", ["-o", os.path.join(d, "r.h5"), "--set", "microstructure.secondaries=({center_um=[9.0,9.0,9.0];radius_um=0.1;})"],
+              "'microstructure'"),
+             ("grid beyond 32-bit indices", ["-o", os.path.join(d, "r.h5"), "--set", "grid.shape=[2000,2000,2000]"], "'grid.shape'")]
+    for what, extra, key in cases:
+        before = listing(d)
+        cmd, rc, out, err = c.run(["run", demo, "--quiet"] + extra, cwd=d)
+        lines = [ln for ln in err.splitlines() if KEY_RE.match(ln) and key in ln]
+        good = (c.check(rc == 2, f"{what}: exit status {rc}, expected 2", cmd, out, err)
+                & c.check(len(lines) == 1, f"{what}: no single 'FILE:LINE: key {key}: ...; ...' line", cmd, out, err)
+                & c.check(listing(d) == before, f"{what}: files written: {sorted(set(listing(d)) - set(before))}", cmd))
+        print(f"{'ok  ' if good else 'FAIL'} {what}: {lines[0] if lines else err.strip()[:200]}")
+
+
 def check_inputs(c, inputs_dir):
     files = sorted(glob.glob(os.path.join(inputs_dir, "*.cfg")))
     c.check(bool(files), f"no *.cfg in {inputs_dir}", [])
@@ -236,6 +261,8 @@ def main():
         if demo:
             check_roundtrip(c, demo, workdir)
         check_usage(c, demo, workdir)
+        if demo:
+            check_runtime_inputs(c, demo, workdir)
         check_inputs(c, inputs_dir)
     return c.exit_code(f"{len(bad_files)} bad configs, {c.count} checks")
 
