@@ -22,7 +22,6 @@ struct OxOutput_private {
   double      voxel_m;
   int         nfields, capfields;
   int        *field_cycle;
-  double     *field_time;
 };
 
 #define OX_H5(call) \
@@ -263,10 +262,8 @@ PetscErrorCode OxOutputWriteField(OxOutput out, Vec c, int cycle, double time_s,
   if (out->nfields == out->capfields) {
     out->capfields = out->capfields ? 2 * out->capfields : 16;
     PetscCall(PetscRealloc(sizeof(int) * out->capfields, &out->field_cycle));
-    PetscCall(PetscRealloc(sizeof(double) * out->capfields, &out->field_time));
   }
-  out->field_cycle[out->nfields]  = cycle;
-  out->field_time[out->nfields++] = time_s;
+  out->field_cycle[out->nfields++] = cycle;
   PetscFunctionReturn(0);
 }
 
@@ -381,7 +378,6 @@ PetscErrorCode OxOutputClose(OxOutput *pout, PetscBool success)
   if (!out->rank) ok = finish_files(out, success);
   PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, out->comm));
   PetscCall(PetscFree(out->field_cycle));
-  PetscCall(PetscFree(out->field_time));
   PetscCall(PetscFree(*pout));
   PetscCheck(ok || !success, PETSC_COMM_WORLD, PETSC_ERR_FILE_WRITE, "cannot write the result into place");
   PetscFunctionReturn(0);
