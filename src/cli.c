@@ -76,6 +76,11 @@ int OxCliParse(int argc, char **argv, OxCli *cli)
   cli->sets         = calloc((size_t)argc, sizeof(char *));
   cli->petsc_argv   = calloc((size_t)argc + 1, sizeof(char *));
   cli->petsc_argv[cli->petsc_argc++] = argv[0];
+  if (!strcmp(cli->command, "compare") || !strcmp(cli->command, "fit")) { /* they parse their own arguments */
+    cli->argc = argc - 2;
+    cli->argv = argv + 2;
+    return 0;
+  }
   if (strcmp(cli->command, "run") && strcmp(cli->command, "check")) {
     int known = 0;
     for (int i = 0; i < NCOMMANDS; i++) known |= !strcmp(cli->command, commands[i].name);

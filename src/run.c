@@ -18,11 +18,12 @@
 #include "oxvac/operator.h"
 #include "oxvac/output.h"
 #include "oxvac/protocol.h"
+#include "oxvac/run.h"
 
 static const char help[] = "oxvac: oxygen-vacancy formation and diffusion in cathode particles\n";
 
 /* Load config and protocol; on an input error print the message (rank 0) and return 2. */
-static int load_inputs(const OxCli *cli, int rank, OxConfig *cfg, OxProtocol *prot)
+int OxLoadInputs(const OxCli *cli, int rank, OxConfig *cfg, OxProtocol *prot)
 {
   char err[OX_ERR_MAX];
   int  status = OxConfigLoad(cli->config, cli->nset, cli->sets, cfg, err, sizeof(err));
@@ -46,7 +47,7 @@ int OxCommandCheck(OxCli *cli)
 
   memset(&cfg, 0, sizeof(cfg));
   memset(&prot, 0, sizeof(prot));
-  status = load_inputs(cli, 0, &cfg, &prot);
+  status = OxLoadInputs(cli, 0, &cfg, &prot);
   if (status == 0) {
     text = OxConfigToString(&cfg);
     fputs(text, stdout);
@@ -170,7 +171,7 @@ static int first_segment_of_cycle(const OxProtocol *prot, int cycle)
  * start (c_win), and the difference is the error estimate.
  */
 static PetscErrorCode run_averaged(const OxConfig *cfg, const OxProtocol *prot, OxModel *m, OxIntegrator integ, OxHistory *hist, Vec c_win,
-                                   double released_win, int *status, int quiet)
+                                   double released_win, int *status, int quiet, int silent)
 {
   MPI_Comm     comm = PETSC_COMM_WORLD;
   int          ncyc = OxProtocolNumCycles(prot), W = PetscMin(OX_AVERAGING_WINDOW, ncyc), ca = ncyc >= 2 ? 2 : 1;
@@ -198,7 +199,8 @@ static PetscErrorCode run_averaged(const OxConfig *cfg, const OxProtocol *prot, 
     hist->avg_window        = W;
     hist->avg_err_increment = dres != 0.0 ? (davg - dres) / dres : 0.0;
     hist->avg_err_loss      = r->vacancy_mean != 0.0 ? (s_win1.vacancy_mean - r->vacancy_mean) / r->vacancy_mean : 0.0;
-    PetscCall(PetscPrintf(comm,
+    if (!silent)
+      PetscCall(PetscPrintf(comm,
                           "oxvac: averaging error estimate over cycles 1-%d (resolved vs averaged): oxygen-loss increment %+.3e relative, "
                           "total oxygen loss %+.3e relative\n",
                           W, hist->avg_err_increment, hist->avg_err_loss));
@@ -229,7 +231,7 @@ static PetscErrorCode run_averaged(const OxConfig *cfg, const OxProtocol *prot, 
 }
 
 /* The simulation proper, once the inputs are valid. */
-static PetscErrorCode simulate(const OxCli *cli, const OxConfig *cfg, const OxProtocol *prot, int *status)
+PetscErrorCode OxSimulate(const OxCli *cli, const OxConfig *cfg, const OxProtocol *prot, int *status)
 {
   MPI_Comm      comm = PETSC_COMM_WORLD;
   OxModel       m;
@@ -351,15 +353,17 @@ static PetscErrorCode simulate(const OxCli *cli, const OxConfig *cfg, const OxPr
       break;
     }
   }
-  if (averaged && *status == OX_EXIT_OK && c_win) PetscCall(run_averaged(cfg, prot, &m, integ, &hist, c_win, released_win, status, cli->quiet));
+  if (averaged && *status == OX_EXIT_OK && c_win) PetscCall(run_averaged(cfg, prot, &m, integ, &hist, c_win, released_win, status, cli->quiet, cli->silent));
   PetscCall(VecDestroy(&c_win));
   PetscCall(PetscLogStagePop());
   signal(SIGTERM, SIG_DFL);
   signal(SIGINT, SIG_DFL);
   if (*status == OX_EXIT_OK) {
     PetscCall(OxHistoryWrite(&hist, path, cfg_text, cli->command_line, m.da, &m.ms, &m.op, NULL));
-    PetscCall(print_summary(comm, &m.op, &m.ms, integ, &hist.ts, wall_s() - wall0));
-    PetscCall(PetscPrintf(comm, "oxvac: wrote %s\n", path));
+    if (!cli->silent) {
+      PetscCall(print_summary(comm, &m.op, &m.ms, integ, &hist.ts, wall_s() - wall0));
+      PetscCall(PetscPrintf(comm, "oxvac: wrote %s\n", path));
+    }
   }
   free(cfg_text);
   PetscCall(OxHistoryDestroy(&hist));
@@ -391,7 +395,7 @@ int OxCommandRun(OxCli *cli)
   /* Inputs are plain files: check them before MPI starts, so a bad config
    * costs nothing and cannot hang in MPI start-up. Under mpiexec only the
    * first rank (from the launcher's environment) prints. */
-  status = load_inputs(cli, launcher_rank(), &cfg, &prot);
+  status = OxLoadInputs(cli, launcher_rank(), &cfg, &prot);
   if (status != 0) {
     OxProtocolDestroy(&prot);
     OxConfigFree(&cfg);
@@ -399,7 +403,7 @@ int OxCommandRun(OxCli *cli)
   }
   ierr = PetscInitialize(&cli->petsc_argc, &cli->petsc_argv, NULL, help);
   if (ierr) return OX_EXIT_RUN_FAILED;
-  ierr = simulate(cli, &cfg, &prot, &status);
+  ierr = OxSimulate(cli, &cfg, &prot, &status);
   if (ierr) status = OX_EXIT_RUN_FAILED;
   OxProtocolDestroy(&prot);
   OxConfigFree(&cfg);

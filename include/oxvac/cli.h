@@ -16,11 +16,14 @@ typedef struct {
   const char  *out;     /**< -o OUT.h5, or NULL for output.file */
   const char  *restart; /**< --restart CKPT.h5, or NULL */
   int          quiet;
+  int          silent;     /**< set by fit for its forward runs: nothing on stdout */
   int          nset;
   const char **sets;    /**< --set PATH=VALUE, in order */
   int          petsc_argc;
   char       **petsc_argv; /**< argv[0] and every argument oxvac does not own */
   char        *command_line;
+  int          argc;       /**< compare, fit: the arguments after the command, unparsed */
+  char       **argv;
 } OxCli;
 
 /**
@@ -35,5 +38,9 @@ void OxCliUsage(const char *command);
 int OxCommandRun(OxCli *cli);
 /** @brief `oxvac check`: validate and print the resolved config; 0 or 2. */
 int OxCommandCheck(OxCli *cli);
+/** @brief `oxvac compare RESULT.h5 MEASURED.csv ...` (src/compare.c); 0, 1 or 2. */
+int OxCommandCompare(OxCli *cli);
+/** @brief `oxvac fit CONFIG MEASURED.csv --param PATH ...` (src/fit.c); 0, 1 or 2. */
+int OxCommandFit(OxCli *cli);
 
 #endif

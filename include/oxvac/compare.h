@@ -1,0 +1,54 @@
+/**
+ * @file compare.h
+ * @brief Measured Mn3+ profiles (contract section 5) and the residuals of a
+ *        result against them: what `oxvac compare` prints and `oxvac fit`
+ *        minimises.
+ *
+ * Owns: reading MEASURED.csv (every defect an input error,
+ * "FILE:LINE: key 'column': what is wrong; what is expected"), reading a
+ * result's /lamella or /profiles at the measured cycles, interpolating the
+ * model at the measured distances, and the statistics per cycle. Plain C and
+ * HDF5, no PETSc: call it on one rank or on all.
+ */
+#ifndef OXVAC_COMPARE_H
+#define OXVAC_COMPARE_H
+
+#include <stddef.h>
+
+/** Measured points, in file order. */
+typedef struct {
+  char    source[4096]; /**< the file as given */
+  char    citation[512]; /**< text after "# source:" on a comment line ("" if none) */
+  int     synthetic;    /**< first comment line says "synthetic" */
+  int     n;
+  int    *cycle, *line; /**< line: 1-based line in the file, for messages */
+  double *distance_nm, *mn3_fraction, *sigma;
+} OxMeasured;
+
+typedef enum { OX_GEOMETRY_LAMELLA, OX_GEOMETRY_3D } OxGeometry;
+
+/** Residuals of one result against one measurement. */
+typedef struct {
+  int     n;          /**< points (= measured n) */
+  double *model;      /**< model Mn3+ fraction at each measured point */
+  double *residual;   /**< (model - measured) / sigma at each point */
+  int     ncycles;    /**< distinct measured cycles, ascending */
+  int    *cycle, *npoints;
+  double *wrms;       /**< sqrt(sum r^2 / sum 1/sigma^2): weighted RMS of model - measured, in Mn3+ fraction */
+  double *chi2_red;   /**< sum r^2 / npoints per cycle */
+  double  chi2;       /**< sum r^2 over all points */
+} OxComparison;
+
+/** @return 0, or 2 on an input error (message in err). */
+int  OxMeasuredLoad(const char *path, OxMeasured *m, char *err, size_t errlen);
+void OxMeasuredFree(OxMeasured *m);
+
+/**
+ * @brief Residuals of the result file against m.
+ * @return 0, or 2 when the result lacks what is needed (a measured cycle
+ *         not stored, no /lamella, ...; message in err)
+ */
+int  OxCompareResult(const char *result_h5, const OxMeasured *m, OxGeometry geometry, OxComparison *cmp, char *err, size_t errlen);
+void OxComparisonFree(OxComparison *cmp);
+
+#endif

@@ -1,0 +1,1 @@
+# Tests of compare (issue 5).

@@ -1,0 +1,1 @@
+# Tests of fit (issue 5).

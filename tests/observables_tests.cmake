@@ -1,0 +1,1 @@
+# Tests of observables (issue 5).
