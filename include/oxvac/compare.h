@@ -37,6 +37,10 @@ typedef struct {
   double *wrms;       /**< sqrt(sum r^2 / sum 1/sigma^2): weighted RMS of model - measured, in Mn3+ fraction */
   double *chi2_red;   /**< sum r^2 / npoints per cycle */
   double  chi2;       /**< sum r^2 over all points */
+  /* Added for `oxvac compare` output; fit need not read them. */
+  double *chi2_cycle; /**< sum r^2 per cycle */
+  double  wrms_all;   /**< weighted RMS over all points */
+  double  chi2_red_all; /**< chi2 / n: nothing is fitted, so no parameters are subtracted */
 } OxComparison;
 
 /** @return 0, or 2 on an input error (message in err). */
@@ -50,5 +54,8 @@ void OxMeasuredFree(OxMeasured *m);
  */
 int  OxCompareResult(const char *result_h5, const OxMeasured *m, OxGeometry geometry, OxComparison *cmp, char *err, size_t errlen);
 void OxComparisonFree(OxComparison *cmp);
+
+/** @brief The result group read for a geometry: "/lamella" or "/profiles". */
+const char *OxGeometryGroup(OxGeometry geometry);
 
 #endif
