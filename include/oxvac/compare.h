@@ -43,14 +43,26 @@ typedef struct {
   double  chi2_red_all; /**< chi2 / n: nothing is fitted, so no parameters are subtracted */
 } OxComparison;
 
-/** @return 0, or 2 on an input error (message in err). */
+/**
+ * @brief Read and check a measured CSV (docs/compare.md).
+ * @param[in]  path  the CSV; also copied to m->source and used in messages
+ * @param[out] m     the points; on an error they are freed (only source kept)
+ * @return 0, or 2 on an input error (message in err).
+ */
 int  OxMeasuredLoad(const char *path, OxMeasured *m, char *err, size_t errlen);
 void OxMeasuredFree(OxMeasured *m);
 
 /**
  * @brief Residuals of the result file against m.
+ *
+ * The model at a point: linear interpolation in distance between the centres
+ * of the non-empty bins (count > 0) of GROUP/cycle_NNNNNN; the first value
+ * above the first centre, the last value up to half a bin past the last one.
+ * @param[out] cmp  filled on success; zeroed on an error (OxComparisonFree is
+ *                  safe either way)
  * @return 0, or 2 when the result lacks what is needed (a measured cycle
- *         not stored, no /lamella, ...; message in err)
+ *         not stored, no /lamella, a point deeper than the model's particle,
+ *         ...; message in err)
  */
 int  OxCompareResult(const char *result_h5, const OxMeasured *m, OxGeometry geometry, OxComparison *cmp, char *err, size_t errlen);
 void OxComparisonFree(OxComparison *cmp);
