@@ -423,6 +423,23 @@ static int ReadInt(const Group *g, const char *name, const Range *r, long long d
   return ToInt(g->ctx, s, key, "", r, out);
 }
 
+/** Boolean `name` of g (true/false): def when absent. */
+static int ReadBool(const Group *g, const char *name, int def, int *out)
+{
+  const config_setting_t *s = Member(g, name);
+  char key[KEY_MAX];
+  Join(key, g->path, name);
+  if (!s) {
+    *out = def;
+    return 0;
+  }
+  if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+    return Fail(g->ctx, s, key, "expected true or false, got %s; give true or false (no quotes)",
+                TypeName(s));
+  *out = config_setting_get_bool(s);
+  return 0;
+}
+
 /** The string setting s, or an error. */
 static int StringOf(const Ctx *ctx, const config_setting_t *s, const char *key, const char **out)
 {
@@ -962,7 +979,7 @@ static int ReadOutput(const Group *root, OxConfig *c)
 
 static int ReadObservables(const Group *root, OxConfig *c)
 {
-  static const char *const keys[] = {"mn_share", "lamella", "profile_bin_nm", NULL};
+  static const char *const keys[] = {"mn_share", "lamella", "profile_bin_nm", "mn3_field", NULL};
   static const char *const lamella_keys[] = {"thickness_nm", "axis", NULL};
   Group g, l;
   int axis = 0;
@@ -974,6 +991,7 @@ static int ReadObservables(const Group *root, OxConfig *c)
   TRY(ReadNumber(&l, "thickness_nm", &kPositive, 80.0, NULL, &c->lamella_thickness_nm));
   TRY(ReadChoice(&l, "axis", kAxes, 2, NULL, &axis));
   c->lamella_axis = (char)('x' + axis);
+  TRY(ReadBool(&g, "mn3_field", 0, &c->mn3_field));
   return ReadNumber(&g, "profile_bin_nm", &kPositive, 10.0, NULL, &c->profile_bin_nm);
 }
 
@@ -1513,6 +1531,7 @@ static void PutRun(Buf *b, const OxConfig *c)
   PutStr(b, -1, "axis", axis);
   Put(b, " };\n");
   PutNum(b, 2, "profile_bin_nm", c->profile_bin_nm);
+  Put(b, c->mn3_field ? "  mn3_field = true;\n" : "  mn3_field = false;\n");
   Close(b, 0);
 }
 

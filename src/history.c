@@ -17,7 +17,12 @@ PetscErrorCode OxHistoryStoreField(OxHistory *h, const OxMicrostructure *ms, Vec
     PetscCall(PetscRealloc(sizeof(double) * h->capfields, &h->field_time_s));
     PetscCall(PetscRealloc(sizeof(double) * h->capfields, &h->field_soc));
     PetscCall(PetscRealloc(sizeof(double) * h->capfields * (ms->nparticles ? ms->nparticles : 1), &h->pmean));
+    PetscCall(PetscRealloc(sizeof(OxProfile) * h->capfields, &h->prof3d));
+    PetscCall(PetscRealloc(sizeof(OxProfile) * h->capfields, &h->lamella));
   }
+  PetscCall(PetscMemzero(&h->prof3d[h->nfields], sizeof(OxProfile)));
+  PetscCall(PetscMemzero(&h->lamella[h->nfields], sizeof(OxProfile)));
+  if (h->profiler) PetscCall(OxProfilerCompute(h->profiler, c, &h->prof3d[h->nfields], &h->lamella[h->nfields]));
   h->nparticles = ms->nparticles;
   PetscCall(VecDuplicate(c, &h->field[h->nfields]));
   PetscCall(VecCopy(c, h->field[h->nfields]));
@@ -39,7 +44,23 @@ static PetscErrorCode write_contents(OxOutput out, const OxHistory *h, const cha
   PetscCall(OxParticleTableCreate(op, ms, &pt));
   PetscCall(OxOutputWriteParticles(out, &pt));
   OxParticleTableFree(&pt);
-  for (int f = 0; f < h->nfields; f++) PetscCall(OxOutputWriteField(out, h->field[f], h->field_cycle[f], h->field_time_s[f], h->field_soc[f]));
+  for (int f = 0; f < h->nfields; f++) {
+    Vec mn3 = NULL;
+    if (h->mn3_field && h->profiler) {
+      PetscCall(VecDuplicate(h->field[f], &mn3));
+      PetscCall(OxProfilerMn3Field(h->profiler, h->field[f], mn3));
+    }
+    PetscCall(OxOutputWriteField(out, h->field[f], mn3, h->field_cycle[f], h->field_time_s[f], h->field_soc[f]));
+    PetscCall(VecDestroy(&mn3));
+    if (h->profiler) {
+      OxProfileInfo info = {.cycle = h->field_cycle[f], .time_s = h->field_time_s[f], .soc = h->field_soc[f]};
+      int           axis;
+      PetscCall(OxOutputWriteProfile(out, "profiles", &h->prof3d[f], &info));
+      OxProfilerLamellaGeometry(h->profiler, info.centre_m, &axis, &info.thickness_nm);
+      info.axis = axis == 0 ? "x" : axis == 1 ? "y" : "z";
+      PetscCall(OxOutputWriteProfile(out, "lamella", &h->lamella[f], &info));
+    }
+  }
   PetscCall(OxOutputWriteTimeseries(out, &h->ts));
   PetscCall(OxOutputWriteParticleSeries(out, h->nfields, h->field_cycle, ms->nparticles, h->pmean));
   if (h->avg_window > 0) {
@@ -140,7 +161,7 @@ static PetscErrorCode load_vec(PetscViewer v, const char *group, Vec x)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode OxHistoryRead(const char *path, DM da, const OxMicrostructure *ms, OxHistory *h, Vec c, char **config_text)
+PetscErrorCode OxHistoryRead(const char *path, DM da, const OxMicrostructure *ms, OxProfiler profiler, OxHistory *h, Vec c, char **config_text)
 {
   PetscViewer v;
   hid_t       fid;
@@ -152,6 +173,7 @@ PetscErrorCode OxHistoryRead(const char *path, DM da, const OxMicrostructure *ms
   PetscFunctionBeginUser;
   (void)da;
   PetscCall(PetscMemzero(h, sizeof(*h)));
+  h->profiler = profiler;
   PetscCall(PetscViewerHDF5Open(PetscObjectComm((PetscObject)c), path, FILE_MODE_READ, &v));
   PetscCall(PetscViewerHDF5GetFileId(v, &fid));
   PetscCall(PetscViewerHDF5ReadAttribute(v, "/", "config", PETSC_STRING, NULL, &text));
@@ -211,7 +233,13 @@ int OxHistoryCheckCheckpoint(const char *path, const char *config_text, char *wh
 PetscErrorCode OxHistoryDestroy(OxHistory *h)
 {
   PetscFunctionBeginUser;
-  for (int f = 0; f < h->nfields; f++) PetscCall(VecDestroy(&h->field[f]));
+  for (int f = 0; f < h->nfields; f++) {
+    PetscCall(VecDestroy(&h->field[f]));
+    OxProfileFree(&h->prof3d[f]);
+    OxProfileFree(&h->lamella[f]);
+  }
+  PetscCall(PetscFree(h->prof3d));
+  PetscCall(PetscFree(h->lamella));
   PetscCall(PetscFree(h->field));
   PetscCall(PetscFree(h->field_cycle));
   PetscCall(PetscFree(h->field_time_s));

@@ -22,6 +22,7 @@ struct OxOutput_private {
   double      voxel_m;
   int         nfields, capfields;
   int        *field_cycle;
+  PetscBool  *field_mn3;   /* the stored cycle has mn3_fraction too */
 };
 
 #define OX_H5(call) \
@@ -69,12 +70,27 @@ PetscErrorCode OxOutputOpen(MPI_Comm comm, const char *path, PetscBool xdmf, OxO
   PetscFunctionReturn(0);
 }
 
+/* Does the link path exist? Each parent is checked first (H5Lexists fails on a missing parent). */
+static int link_exists(hid_t fid, const char *path)
+{
+  char part[PETSC_MAX_PATH_LEN];
+
+  for (const char *p = strchr(path + 1, '/');; p = strchr(p + 1, '/')) {
+    size_t n = p ? (size_t)(p - path) : strlen(path);
+    if (n >= sizeof(part)) return 0;
+    memcpy(part, path, n);
+    part[n] = '\0';
+    if (H5Lexists(fid, part, H5P_DEFAULT) <= 0) return 0;
+    if (!p) return 1;
+  }
+}
+
 static PetscErrorCode ensure_group(OxOutput out, const char *path)
 {
   hid_t lcpl, g;
 
   PetscFunctionBeginUser;
-  if (H5Lexists(out->fid, path, H5P_DEFAULT) > 0) PetscFunctionReturn(0);
+  if (link_exists(out->fid, path)) PetscFunctionReturn(0);
   lcpl = H5Pcreate(H5P_LINK_CREATE);
   OX_H5(H5Pset_create_intermediate_group(lcpl, 1));
   g = H5Gcreate2(out->fid, path, lcpl, H5P_DEFAULT, H5P_DEFAULT);
@@ -240,30 +256,72 @@ PetscErrorCode OxOutputWriteGeometry(OxOutput out, DM da, const OxMicrostructure
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode OxOutputWriteField(OxOutput out, Vec c, int cycle, double time_s, double soc)
+/* Write v under group as name, with the field attributes; v keeps its own name. */
+static PetscErrorCode write_named_field(OxOutput out, Vec v, const char *group, const char *dname, PetscInt cycle, double time_s, double soc)
 {
-  char        group[64], dset[96], saved[64];
+  char        dset[128], saved[64];
   const char *name;
-  PetscInt    cyc = cycle;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscObjectGetName((PetscObject)v, &name));
+  PetscCall(PetscStrncpy(saved, name ? name : "", sizeof(saved)));
+  PetscCall(PetscObjectSetName((PetscObject)v, dname));
+  PetscCall(PetscViewerHDF5PushGroup(out->viewer, group));
+  PetscCall(VecView(v, out->viewer));
+  PetscCall(PetscViewerHDF5PopGroup(out->viewer));
+  PetscCall(PetscObjectSetName((PetscObject)v, saved));
+  PetscCall(PetscSNPrintf(dset, sizeof(dset), "%s/%s", group, dname));
+  PetscCall(PetscViewerHDF5WriteAttribute(out->viewer, dset, "time_s", PETSC_DOUBLE, &time_s));
+  PetscCall(PetscViewerHDF5WriteAttribute(out->viewer, dset, "cycle", PETSC_INT, &cycle));
+  PetscCall(PetscViewerHDF5WriteAttribute(out->viewer, dset, "soc", PETSC_DOUBLE, &soc));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxOutputWriteField(OxOutput out, Vec c, Vec mn3, int cycle, double time_s, double soc)
+{
+  char group[64];
 
   PetscFunctionBeginUser;
   PetscCall(PetscSNPrintf(group, sizeof(group), "/fields/cycle_%06d", cycle));
-  PetscCall(PetscObjectGetName((PetscObject)c, &name));
-  PetscCall(PetscStrncpy(saved, name ? name : "", sizeof(saved)));
-  PetscCall(PetscObjectSetName((PetscObject)c, "vacancy_fraction"));
-  PetscCall(PetscViewerHDF5PushGroup(out->viewer, group));
-  PetscCall(VecView(c, out->viewer));
-  PetscCall(PetscViewerHDF5PopGroup(out->viewer));
-  PetscCall(PetscObjectSetName((PetscObject)c, saved));
-  PetscCall(PetscSNPrintf(dset, sizeof(dset), "%s/vacancy_fraction", group));
-  PetscCall(PetscViewerHDF5WriteAttribute(out->viewer, dset, "time_s", PETSC_DOUBLE, &time_s));
-  PetscCall(PetscViewerHDF5WriteAttribute(out->viewer, dset, "cycle", PETSC_INT, &cyc));
-  PetscCall(PetscViewerHDF5WriteAttribute(out->viewer, dset, "soc", PETSC_DOUBLE, &soc));
+  PetscCall(write_named_field(out, c, group, "vacancy_fraction", cycle, time_s, soc));
+  if (mn3) PetscCall(write_named_field(out, mn3, group, "mn3_fraction", cycle, time_s, soc));
   if (out->nfields == out->capfields) {
     out->capfields = out->capfields ? 2 * out->capfields : 16;
     PetscCall(PetscRealloc(sizeof(int) * out->capfields, &out->field_cycle));
+    PetscCall(PetscRealloc(sizeof(PetscBool) * out->capfields, &out->field_mn3));
   }
+  out->field_mn3[out->nfields]     = mn3 ? PETSC_TRUE : PETSC_FALSE;
   out->field_cycle[out->nfields++] = cycle;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxOutputWriteProfile(OxOutput out, const char *kind, const OxProfile *p, const OxProfileInfo *info)
+{
+  char   group[64], path[128];
+  hid_t  g;
+  int    cyc = info->cycle;
+  static const char *names[] = {"distance_nm", "mn3_fraction", "vacancy_fraction", "count"};
+  const double      *cols[]  = {p->distance_nm, p->mn3_fraction, p->vacancy_fraction, p->count};
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(group, sizeof(group), "/%s/cycle_%06d", kind, info->cycle));
+  PetscCall(ensure_group(out, group));
+  for (int k = 0; k < 4; k++) {
+    PetscCall(PetscSNPrintf(path, sizeof(path), "%s/%s", group, names[k]));
+    PetscCall(write_1d(out, path, H5T_NATIVE_DOUBLE, p->n, cols[k]));
+  }
+  g = H5Gopen2(out->fid, group, H5P_DEFAULT);
+  OX_H5(g);
+  PetscCall(write_attr(g, "cycle", H5T_NATIVE_INT, 1, &cyc));
+  PetscCall(write_attr(g, "time_s", H5T_NATIVE_DOUBLE, 1, &info->time_s));
+  PetscCall(write_attr(g, "soc", H5T_NATIVE_DOUBLE, 1, &info->soc));
+  PetscCall(write_attr(g, "bin_nm", H5T_NATIVE_DOUBLE, 1, &p->bin_nm));
+  if (info->axis) {
+    PetscCall(write_attr_string(g, "axis", info->axis));
+    PetscCall(write_attr(g, "thickness_nm", H5T_NATIVE_DOUBLE, 1, &info->thickness_nm));
+    PetscCall(write_attr(g, "centre_m", H5T_NATIVE_DOUBLE, 3, info->centre_m));
+  }
+  OX_H5(H5Gclose(g));
   PetscFunctionReturn(0);
 }
 
@@ -340,6 +398,11 @@ static PetscErrorCode write_xdmf(OxOutput out, const char *xpath)
               "    <Attribute Name=\"vacancy_fraction\" AttributeType=\"Scalar\" Center=\"Cell\">\n     <DataItem Dimensions=\"%d %d %d\" "
               "NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">%s:/fields/cycle_%06d/vacancy_fraction</DataItem>\n    </Attribute>\n",
               (int)nz, (int)ny, (int)nx, base, out->field_cycle[s]);
+    if (out->nfields && out->field_mn3[s])
+      fprintf(f,
+              "    <Attribute Name=\"mn3_fraction\" AttributeType=\"Scalar\" Center=\"Cell\">\n     <DataItem Dimensions=\"%d %d %d\" "
+              "NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">%s:/fields/cycle_%06d/mn3_fraction</DataItem>\n    </Attribute>\n",
+              (int)nz, (int)ny, (int)nx, base, out->field_cycle[s]);
     fprintf(f, "   </Grid>\n");
   }
   fprintf(f, "  </Grid>\n </Domain>\n</Xdmf>\n");
@@ -378,6 +441,7 @@ PetscErrorCode OxOutputClose(OxOutput *pout, PetscBool success)
   if (!out->rank) ok = finish_files(out, success);
   PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, out->comm));
   PetscCall(PetscFree(out->field_cycle));
+  PetscCall(PetscFree(out->field_mn3));
   PetscCall(PetscFree(*pout));
   PetscCheck(ok || !success, PETSC_COMM_WORLD, PETSC_ERR_FILE_WRITE, "cannot write the result into place");
   PetscFunctionReturn(0);

@@ -247,6 +247,7 @@ PetscErrorCode OxSimulate(const OxCli *cli, const OxConfig *cfg, const OxProtoco
   int           averaged = cfg->time_mode == OX_TIME_AVERAGED && OxProtocolNumCycles(prot) > OX_AVERAGING_WINDOW;
   int           g_win = first_segment_of_cycle(prot, 1), g_end = averaged ? first_segment_of_cycle(prot, OX_AVERAGING_WINDOW + 1) : prot->nseg;
   Vec           c_win = NULL;
+  OxProfiler    prof  = NULL;
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
@@ -283,18 +284,21 @@ PetscErrorCode OxSimulate(const OxCli *cli, const OxConfig *cfg, const OxProtoco
     free(cfg_text);
     PetscFunctionReturn(0);
   }
+  PetscCall(OxProfilerCreate(cfg, m.da, &m.ms, &prof));
   if (cli->restart) {
     char *saved;
-    PetscCall(OxHistoryRead(cli->restart, m.da, &m.ms, &hist, m.c, &saved));
+    PetscCall(OxHistoryRead(cli->restart, m.da, &m.ms, prof, &hist, m.c, &saved));
     PetscCall(PetscFree(saved));
     t0 = hist.ts.row[hist.ts.n - 1].time_s;
     PetscCall(PetscStrncpy(last_ckpt, cli->restart, sizeof(last_ckpt)));
   } else {
     PetscCall(PetscMemzero(&hist, sizeof(hist)));
+    hist.profiler = prof;
     PetscCall(OxObservablesSample(&m.op, m.c, 0.0, 0, prot->initial_soc, 0.0, &smp));
     PetscCall(OxTimeseriesAppend(&hist.ts, &smp));
     if (wants_field(cfg, 0)) PetscCall(OxHistoryStoreField(&hist, &m.ms, m.c, 0, 0.0, prot->initial_soc));
   }
+  hist.mn3_field = cfg->mn3_field ? PETSC_TRUE : PETSC_FALSE;
   PetscCall(OxIntegratorCreate(cfg, &m.op, prot, m.c, t0, hist.released_mol, &integ));
   PetscCall(PetscLogStagePop());
 
@@ -367,6 +371,7 @@ PetscErrorCode OxSimulate(const OxCli *cli, const OxConfig *cfg, const OxProtoco
   }
   free(cfg_text);
   PetscCall(OxHistoryDestroy(&hist));
+  PetscCall(OxProfilerDestroy(&prof));
   PetscCall(OxIntegratorDestroy(&integ));
   PetscCall(OxModelDestroy(&m));
   PetscFunctionReturn(0);

@@ -14,6 +14,7 @@
 #include "oxvac/microstructure.h"
 #include "oxvac/observables.h"
 #include "oxvac/operator.h"
+#include "oxvac/profiles.h"
 
 typedef struct {
   OxTimeseries ts;
@@ -22,6 +23,9 @@ typedef struct {
   int         *field_cycle;
   double      *field_time_s, *field_soc;
   double      *pmean;       /**< [nfields][nparticles] particle means at the stored cycles */
+  OxProfile   *prof3d, *lamella; /**< [nfields] profiles of the stored fields (when profiler is set) */
+  OxProfiler   profiler;    /**< not owned; set before storing fields to get profiles */
+  PetscBool    mn3_field;   /**< write mn3_fraction beside each stored field */
   PetscInt     nparticles;
   int          next_seg;    /**< first protocol segment still to run */
   double       released_mol;
@@ -30,7 +34,7 @@ typedef struct {
   double       avg_err_loss;      /**< relative error of the total oxygen loss at the window's end */
 } OxHistory;
 
-/** @brief Keep a copy of c as the stored field of cycle, with its particle means. */
+/** @brief Keep a copy of c as the stored field of cycle, with its particle means and (with a profiler) profiles. */
 PetscErrorCode OxHistoryStoreField(OxHistory *h, const OxMicrostructure *ms, Vec c, int cycle, double time_s, double soc);
 
 /**
@@ -42,10 +46,11 @@ PetscErrorCode OxHistoryWrite(const OxHistory *h, const char *path, const char *
                               const OxMicrostructure *ms, const OxOperator *op, Vec state);
 
 /**
- * @brief Read a checkpoint: history and state (into c, a DMDA vector of da).
+ * @brief Read a checkpoint: history and state (into c, a DMDA vector of da);
+ *        the profiles of the stored fields are recomputed with profiler.
  * @param[out] config_text the resolved config the checkpoint was made with (PetscFree it)
  */
-PetscErrorCode OxHistoryRead(const char *path, DM da, const OxMicrostructure *ms, OxHistory *h, Vec c, char **config_text);
+PetscErrorCode OxHistoryRead(const char *path, DM da, const OxMicrostructure *ms, OxProfiler profiler, OxHistory *h, Vec c, char **config_text);
 
 /**
  * @brief Before a restart: is path a checkpoint made with exactly this

@@ -12,6 +12,7 @@
 #include "oxvac/microstructure.h"
 #include "oxvac/observables.h"
 #include "oxvac/operator.h"
+#include "oxvac/profiles.h"
 
 typedef struct OxOutput_private *OxOutput;
 
@@ -36,8 +37,27 @@ PetscErrorCode OxOutputWriteRoot(OxOutput out, const char *config_text, const ch
 /** @brief /geometry: labels, secondary (int32 [nz][ny][nx]), exchange area, attrs voxel_m and shape. */
 PetscErrorCode OxOutputWriteGeometry(OxOutput out, DM da, const OxMicrostructure *ms, const OxOperator *op);
 
-/** @brief /fields/cycle_NNNNNN/vacancy_fraction with attrs time_s, cycle, soc (c keeps its name). */
-PetscErrorCode OxOutputWriteField(OxOutput out, Vec c, int cycle, double time_s, double soc);
+/**
+ * @brief /fields/cycle_NNNNNN/vacancy_fraction with attrs time_s, cycle, soc
+ *        (c keeps its name), and /fields/cycle_NNNNNN/mn3_fraction when mn3 is not NULL.
+ */
+PetscErrorCode OxOutputWriteField(OxOutput out, Vec c, Vec mn3, int cycle, double time_s, double soc);
+
+/** Where and when a profile was taken (attributes of its group). */
+typedef struct {
+  int         cycle;
+  double      time_s, soc;
+  const char *axis;          /**< lamella: "x", "y" or "z"; NULL for a 3D profile */
+  double      thickness_nm;  /**< lamella */
+  double      centre_m[3];   /**< lamella: centre of the slab */
+} OxProfileInfo;
+
+/**
+ * @brief /KIND/cycle_NNNNNN/{distance_nm, mn3_fraction, vacancy_fraction, count}
+ *        with KIND "profiles" or "lamella"; attributes cycle, time_s, soc,
+ *        bin_nm (and axis, thickness_nm, centre_m for the lamella).
+ */
+PetscErrorCode OxOutputWriteProfile(OxOutput out, const char *kind, const OxProfile *p, const OxProfileInfo *info);
 
 /** @brief /timeseries, one dataset per column. */
 PetscErrorCode OxOutputWriteTimeseries(OxOutput out, const OxTimeseries *ts);

@@ -1,0 +1,74 @@
+/**
+ * @file profiles.h
+ * @brief What the X-ray microscope sees: Mn3+ from the vacancy field by
+ *        charge balance, its profile against the distance from each
+ *        particle's own surface (3D), and a virtual lamella (a slab through
+ *        a secondary particle's centre, projected along the beam) with the
+ *        Mn3+ profile against the distance from the projected particle edge.
+ *
+ * Owns: the geometry of both reductions, built once per run (the distance
+ * map, the slab, the projected particle edges), and their evaluation for a
+ * vacancy field. The reductions work on the whole grid gathered to the first
+ * rank (16 bytes per voxel there, transiently); results are broadcast, so
+ * every rank holds the same profiles.
+ */
+#ifndef OXVAC_PROFILES_H
+#define OXVAC_PROFILES_H
+
+#include <petscdmda.h>
+#include "oxvac/config.h"
+#include "oxvac/microstructure.h"
+
+/**
+ * @brief Mn3+ fraction of Mn for vacancy site fraction c: each vacancy
+ *        leaves two electrons, there are two oxygen sites per formula unit,
+ *        and mn_share of the electrons reduce Mn4+ to Mn3+:
+ *        min(1, mn_share * 4 c / formula_mn), and 0 for c <= 0.
+ */
+double OxMn3Fraction(double c, double mn_share, double formula_mn);
+
+/** A profile against distance: bins of bin_nm, empty bins have count 0 and NaN means. */
+typedef struct {
+  PetscInt n;                 /**< bins */
+  double   bin_nm;
+  double  *distance_nm;       /**< bin centres */
+  double  *mn3_fraction;      /**< mean Mn3+ fraction of Mn in the bin */
+  double  *vacancy_fraction;  /**< mean vacancy fraction in the bin */
+  double  *count;             /**< voxels (3D) or pixels (lamella) in the bin */
+} OxProfile;
+
+void OxProfileFree(OxProfile *p);
+
+typedef struct OxProfiler_private *OxProfiler;
+
+/**
+ * @brief Build the geometry of the reductions (collective).
+ *
+ * 3D: the distance of a solid voxel from its particle's surface is
+ * (e + 1/2) voxels, e the Euclidean distance from its centre to the nearest
+ * voxel that has a face neighbour of another label (electrolyte or another
+ * primary); the domain faces are mirror planes, not surfaces.
+ *
+ * Lamella: the slab is normal to observables.lamella.axis, thickness_nm
+ * thick, centred on the centre of the largest secondary (the sphere's centre
+ * for type "sphere"); voxels cut by a slab face count by their overlap. The
+ * beam runs along the axis: a pixel's solid thickness T = sum of overlaps of
+ * its solid voxels, its Mn3+ fraction = sum(overlap * mn3) / T (what a
+ * transmission image of Mn gives). A pixel belongs to the particle with the
+ * most solid in its column; its edge distance is (e + 1/2) pixels with e the
+ * 2D Euclidean distance to the nearest pixel with a neighbour of another
+ * particle (or empty). Bins average pixels weighted by T.
+ */
+PetscErrorCode OxProfilerCreate(const OxConfig *cfg, DM da, const OxMicrostructure *ms, OxProfiler *pr);
+PetscErrorCode OxProfilerDestroy(OxProfiler *pr);
+
+/** @brief The 3D profile and the lamella of field c (collective; every rank gets them). */
+PetscErrorCode OxProfilerCompute(OxProfiler pr, Vec c, OxProfile *prof3d, OxProfile *lamella);
+
+/** @brief mn3 = OxMn3Fraction(c) voxel by voxel (0 in electrolyte); mn3 is a vector like c. */
+PetscErrorCode OxProfilerMn3Field(OxProfiler pr, Vec c, Vec mn3);
+
+/** @brief Slab description for the result file: centre (m), axis (0,1,2), thickness (nm). */
+void OxProfilerLamellaGeometry(OxProfiler pr, double centre_m[3], int *axis, double *thickness_nm);
+
+#endif
