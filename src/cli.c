@@ -14,8 +14,14 @@ static const struct {
    "one config key (libconfig syntax, repeatable, applied in order); PETSc options\n"
    "such as -log_view, -pc_type, -ksp_type pass through. Runs under mpiexec -n N."},
   {"check", "oxvac check CONFIG [--set PATH=VALUE]...", "Validate the config and print it resolved (every key, defaults filled)."},
-  {"compare", "oxvac compare RESULT.h5 MEASURED.csv", "Profile residuals against measurement (not in this version)."},
-  {"fit", "oxvac fit CONFIG MEASURED.csv [--param PATH]...", "Fit scale factors to measurement (not in this version)."},
+  {"compare", "oxvac compare RESULT.h5 MEASURED.csv [--geometry lamella|3d] [--format text|csv|json] [-o FILE]",
+   "Residuals of a result's Mn3+ profiles (/lamella, or /profiles with --geometry 3d)\n"
+   "against measured ones (CSV: cycle,distance_nm,mn3_fraction,sigma): per cycle the\n"
+   "number of points, weighted RMS residual and reduced chi-square. See docs/compare.md."},
+  {"fit", "oxvac fit CONFIG MEASURED.csv --param PATH... [--set PATH=VALUE]... [--geometry lamella|3d] [--mode auto|averaged|resolved] [-o FITTED.cfg]",
+   "Fit scale factors (e.g. material.diffusivity_scale) to measured profiles in log\n"
+   "space by repeated forward runs; prints PATH = VALUE +/- SIGMA per parameter, the\n"
+   "reduced chi-square, and writes the fitted config. See docs/fit.md."},
   {"sweep", "oxvac sweep SWEEP.cfg [--executor local|slurm] [--jobs N] [--dry-run] [--collect]", "Parameter sweeps (not in this version)."},
 };
 #define NCOMMANDS (int)(sizeof(commands) / sizeof(commands[0]))
