@@ -189,11 +189,16 @@ int OxFitMinimize(const OxFitProblem *pb, OxFitResidualFn fn, void *ctx, const d
   res->r     = calloc((size_t)n, sizeof(double));
   res->J     = calloc((size_t)p * n, sizeof(double));
   memcpy(res->theta, theta0, (size_t)p * sizeof(double));
-  rc = fn(ctx, res->theta, res->r);
-  res->nevals = 1;
-  if (rc) {
-    status = rc;
-    goto done;
+  if (pb->r0) {
+    memcpy(res->r, pb->r0, (size_t)n * sizeof(double));
+    res->nevals = 1;
+  } else {
+    rc          = fn(ctx, res->theta, res->r);
+    res->nevals = 1;
+    if (rc) {
+      status = rc;
+      goto done;
+    }
   }
   res->chi2 = res->chi2_start = SumSquares(n, res->r);
   for (res->niter = 0;; res->niter++) {
@@ -1024,7 +1029,7 @@ static PetscErrorCode FitMain(const FitOptions *o, const OxCli *cli, const OxMea
   Summary      sm;
   PetscMPIInt  rank;
   int          p = o->nparam, n = meas->n, rc, ndistinct = 0;
-  double      *theta0, *lo, *hi;
+  double      *theta0, *lo, *hi, *r0 = NULL;
   char         err[OX_ERR_MAX] = "";
 
   PetscFunctionBeginUser;
@@ -1084,23 +1089,22 @@ static PetscErrorCode FitMain(const FitOptions *o, const OxCli *cli, const OxMea
   pb.xtol = XTOL;
   pb.max_evals = o->max_evals;
   pb.hold_below = NO_EFFECT;
+  pb.r0 = NULL;
   pb.progress = Progress;
 
   if (!o->quiet && rank == 0)
-    fprintf(stderr, "fit: %d parameters, %d points at %d cycles (of %d), %s mode, forward runs in %s\n", p, n, ndistinct, ncycles,
+    fprintf(stderr, "fit: %d parameters, %d points at %d cycle%s (of %d), %s mode, forward runs in %s\n", p, n, ndistinct, ndistinct == 1 ? "" : "s", ncycles,
             c.averaged ? "averaged" : "resolved", c.tmpdir);
   if (c.averaged && o->mode == MODE_AUTO) {
     /* Averaged iterations only where the run's own error estimate says they are accurate. */
-    double *r0;
     PetscCall(PetscMalloc1(n, &r0));
     rc = Residuals(&c, theta0, r0);
-    PetscCall(PetscFree(r0));
     if (rc == 0 && !(fabs(c.err_loss_rel) <= AUTO_AVERAGED_MAX_ERROR)) {
       if (rank == 0 && !o->quiet)
-        fprintf(stderr, "fit: averaged mode's own error estimate is %.3g (above %g): fitting in resolved mode\n", c.err_loss_rel,
-                AUTO_AVERAGED_MAX_ERROR);
+        fprintf(stderr, "fit: averaged mode's own error estimate at the start values is %.3g (above %g): fitting in resolved mode\n",
+                c.err_loss_rel, AUTO_AVERAGED_MAX_ERROR);
       c.averaged = 0;
-    }
+    } else if (rc == 0) pb.r0 = r0; /* the minimiser starts from this run */
   }
   rc = OxFitMinimize(&pb, Residuals, &c, theta0, &res);
   if (rc) {
@@ -1162,6 +1166,7 @@ cleanup:
   PetscCallMPI(MPI_Barrier(PETSC_COMM_WORLD));
   if (rank == 0 && c.tmpdir[0]) RemoveTempDir(c.tmpdir);
   OxFitResultFree(&res);
+  PetscCall(PetscFree(r0));
   PetscCall(PetscFree(c.valset));
   PetscCall(PetscFree(c.sets));
   PetscCall(PetscFree3(theta0, lo, hi));

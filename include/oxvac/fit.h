@@ -37,6 +37,7 @@ typedef struct {
   double        xtol;      /**< ... or changes no theta by more than xtol */
   int           max_evals; /**< residual evaluations, all counted (the final Jacobian included) */
   OxFitProgressFn progress; /**< may be NULL */
+  const double *r0;        /**< [n] residuals at theta0 when already known (counted as one evaluation), else NULL */
 } OxFitProblem;
 
 typedef enum {
