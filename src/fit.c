@@ -23,6 +23,7 @@
 #include <libconfig.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -653,7 +654,7 @@ typedef struct {
   const FitOptions *o;
   const OxCli      *cli;
   const OxMeasured *meas;
-  int               rank, averaged, nruns, failed_runs;
+  int               rank, averaged, nruns, failed_runs, failed_in_a_row;
   char              tmpdir[PETSC_MAX_PATH_LEN], result[PETSC_MAX_PATH_LEN + 16];
   char              fields_set[4096];
   char            (*valset)[1100]; /* "PATH=VALUE" per parameter */
@@ -690,6 +691,18 @@ static double ReadAveragingError(const char *path)
   H5Eset_auto2(H5E_DEFAULT, fn, data);
   return v;
 }
+
+/* SIGINT/SIGTERM between forward runs (OxSimulate handles them during a run). */
+static volatile sig_atomic_t fit_signal = 0;
+static void OnSignal(int sig) { fit_signal = sig; }
+static void CatchSignals(void)
+{
+  signal(SIGINT, OnSignal);
+  signal(SIGTERM, OnSignal);
+}
+
+/* Forward runs failing one after the other (for whatever reason) end the fit. */
+#define MAX_FAILED_IN_A_ROW 5
 
 static void RemoveResult(const FitCtx *c)
 {
@@ -745,6 +758,14 @@ static int Residuals(void *ctx, const double *theta, double *r)
   memset(&cfg, 0, sizeof(cfg));
   memset(&prot, 0, sizeof(prot));
   memset(&cmp, 0, sizeof(cmp));
+  {
+    int sig = fit_signal;
+    MPI_Allreduce(MPI_IN_PLACE, &sig, 1, MPI_INT, MPI_MAX, PETSC_COMM_WORLD);
+    if (sig) {
+      snprintf(c->fatal, sizeof(c->fatal), "oxvac: fit: stopped by signal %d after %d forward runs; nothing written", sig, c->nruns);
+      return 2;
+    }
+  }
   c->nruns++;
   /* A value the config rejects (out of its range) is a rejected step; at the start it is reported. */
   status = OxLoadInputs(&cli, c->nruns == 1 ? c->rank : 1, &cfg, &prot);
@@ -754,10 +775,15 @@ static int Residuals(void *ctx, const double *theta, double *r)
       st[0] = 2;
       snprintf(c->fatal, sizeof(c->fatal), "oxvac: fit: forward run %d stopped on a PETSc error", c->nruns);
     } else if (status != OX_EXIT_OK) {
+      char ck[PETSC_MAX_PATH_LEN + 32];
       st[0] = 1;
       c->failed_runs++;
+      /* A run stopped by a signal leaves a checkpoint (fit's runs write none otherwise): stop the fit too. */
+      snprintf(ck, sizeof(ck), "%.*s.ckpt.h5", (int)strlen(c->result) - 3, c->result);
+      st[1] = c->rank == 0 && !access(ck, F_OK);
     }
   } else st[0] = 1;
+  CatchSignals(); /* OxSimulate left the default handlers */
   OxProtocolDestroy(&prot);
   OxConfigFree(&cfg);
   if (st[0] == 0 && c->rank == 0) {
@@ -780,6 +806,16 @@ static int Residuals(void *ctx, const double *theta, double *r)
   MPI_Bcast(r, c->meas->n, MPI_DOUBLE, 0, PETSC_COMM_WORLD);
   MPI_Bcast(&c->err_loss_rel, 1, MPI_DOUBLE, 0, PETSC_COMM_WORLD);
   MPI_Barrier(PETSC_COMM_WORLD); /* nobody starts the next run before the file is gone */
+  c->failed_in_a_row = status == OX_EXIT_RUN_FAILED ? c->failed_in_a_row + 1 : 0;
+  if (st[1]) {
+    snprintf(c->fatal, sizeof(c->fatal), "oxvac: fit: forward run %d was stopped by a signal; nothing written", c->nruns);
+    return 2;
+  }
+  if (c->failed_in_a_row >= MAX_FAILED_IN_A_ROW) {
+    snprintf(c->fatal, sizeof(c->fatal), "oxvac: fit: %d forward runs in a row failed (see above), the last at run %d; nothing written",
+             c->failed_in_a_row, c->nruns);
+    return 2;
+  }
   return st[0];
 }
 
@@ -925,8 +961,7 @@ static int WriteFitted(const FitOptions *o, const OxCli *cli, FitCtx *c, const V
   strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", localtime(&now));
   fprintf(fp, "# fitted by oxvac %s fit on %s\n", OXVAC_VERSION, buf);
   fprintf(fp, "# command: %s\n", cli->command_line ? cli->command_line : "oxvac fit");
-  fprintf(fp, "# config: %s\n# measured: %s (%d points%s%s)\n", o->config, o->measured, sm->n, c->meas->synthetic ? ", synthetic" : "",
-          c->meas->citation[0] ? "; source: " : "");
+  fprintf(fp, "# config: %s\n# measured: %s (%d points%s)\n", o->config, o->measured, sm->n, c->meas->synthetic ? ", synthetic" : "");
   if (c->meas->citation[0]) fprintf(fp, "#   source: %s\n", c->meas->citation);
   fprintf(fp, "# geometry: %s\n", o->geometry == OX_GEOMETRY_3D ? "3d (/profiles)" : "lamella (/lamella)");
   fprintf(fp, "# reduced chi-square = %.6g (chi2 = %.6g, n = %d points, p = %d parameters)%s\n", sm->chi2_final / (sm->n - sm->p), sm->chi2_final,
@@ -1078,6 +1113,7 @@ static PetscErrorCode FitMain(const FitOptions *o, const OxCli *cli, const OxMea
     goto cleanup;
   }
   snprintf(c.result, sizeof(c.result), "%s/run.h5", c.tmpdir);
+  CatchSignals();
 
   pb.n = n;
   pb.p = p;
@@ -1149,9 +1185,12 @@ static PetscErrorCode FitMain(const FitOptions *o, const OxCli *cli, const OxMea
       FormatValue(v.value[j], v.sigma[j], buf, sizeof(buf));
       printf("%s = %s%s%s%s\n", o->param[j], buf, v.why[j][0] ? "  (not identifiable: " : "", v.why[j], v.why[j][0] ? ")" : "");
     }
-    if (sm.final_resolved)
-      printf("averaged-mode iterations: chi2 = %.6g (reduced %.6g), averaging error estimate %.2g; confirmed by a resolved run:\n", sm.chi2_fit,
-             sm.chi2_fit / (n - p), sm.err_loss_rel);
+    if (sm.final_resolved) {
+      char est[64] = "none (no cycles past the resolved window)";
+      if (isfinite(sm.err_loss_rel)) snprintf(est, sizeof(est), "%.2g", sm.err_loss_rel);
+      printf("averaged-mode iterations: chi2 = %.6g (reduced %.6g), averaging error estimate %s; confirmed by a resolved run:\n", sm.chi2_fit,
+             sm.chi2_fit / (n - p), est);
+    }
     printf("reduced chi-square = %.6g (chi2 = %.6g, n = %d points, p = %d parameters)\n", sm.chi2_final / (n - p), sm.chi2_final, n, p);
     if (res.stop == OX_FIT_MAX_EVALS) printf("warning: %s\n", sm.stop);
     rc = WriteFitted(o, cli, &c, &v, &sm, fitted, err, sizeof(err));
@@ -1165,6 +1204,8 @@ static PetscErrorCode FitMain(const FitOptions *o, const OxCli *cli, const OxMea
 cleanup:
   PetscCallMPI(MPI_Barrier(PETSC_COMM_WORLD));
   if (rank == 0 && c.tmpdir[0]) RemoveTempDir(c.tmpdir);
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
   OxFitResultFree(&res);
   PetscCall(PetscFree(r0));
   PetscCall(PetscFree(c.valset));
