@@ -1259,9 +1259,15 @@ int OxCommandFit(OxCli *cli)
     status = OX_EXIT_INPUT;
   }
   if (!status) {
-    char why[512];
+    char  why[512];
+    char *rf, *rc;
     FittedPath(&o, fitted, sizeof(fitted));
     CheckWritable(fitted, why, sizeof(why));
+    rf = realpath(fitted, NULL);
+    rc = realpath(o.config, NULL);
+    if (!why[0] && rf && rc && !strcmp(rf, rc)) snprintf(why, sizeof(why), "it is CONFIG itself");
+    free(rf);
+    free(rc);
     if (why[0]) {
       Say(err, sizeof(err), "%s:1: key 'output': cannot write the fitted config %s: %s; expected a writable path (-o FITTED.cfg)", o.measured,
                fitted, why);

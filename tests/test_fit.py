@@ -230,6 +230,7 @@ def error_cases(args, work, c):
         ("a cycle past the protocol", [cfg, late] + P, late, 5, "cycle", "past the end"),
         ("a missing config", [os.path.join(work, "nothing.cfg"), good] + P, os.path.join(work, "nothing.cfg"), 1, None, ""),
         ("an unwritable -o", [cfg, good, "-o", os.path.join(work, "no", "such", "f.cfg")] + P, good, 1, "output", "does not exist"),
+        ("-o CONFIG itself", [cfg, good, "-o", cfg] + P, good, 1, "output", "CONFIG itself"),
         ("a bad --set", [cfg, good, "--set", "material.diffusivity_scale=-1"] + P, "--set", 1, D, ""),
         ("--mode fast", [cfg, good, "--mode", "fast"] + P, None, None, None, "--mode"),
         ("--bounds 2,3", [cfg, good, "--bounds", "2,3"] + P, None, None, None, "--bounds"),
