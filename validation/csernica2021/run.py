@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Run inputs/csernica2021.cfg and write validation/csernica2021/REPORT.md.
 
-    /usr/bin/python3 validation/csernica2021/run.py             # run (~10 min, 1 core) + report
+    /usr/bin/python3 validation/csernica2021/run.py             # run (~5 min, 1 core) + report
     /usr/bin/python3 validation/csernica2021/run.py --skip-run  # report from the existing result
 
 The result goes to results/csernica2021/csernica2021.h5 (git-ignored), with
