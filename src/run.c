@@ -271,8 +271,12 @@ PetscErrorCode OxSimulate(const OxCli *cli, const OxConfig *cfg, const OxProtoco
       PetscFunctionReturn(0);
     }
   }
-  PetscCall(PetscLogStageRegister("oxvac setup", &stage_setup));
-  PetscCall(PetscLogStageRegister("oxvac integrate", &stage_int));
+  /* registered once per process: fit runs many simulations */
+  PetscCall(PetscLogStageGetId("oxvac setup", &stage_setup));
+  if (stage_setup < 0) PetscCall(PetscLogStageRegister("oxvac setup", &stage_setup));
+  PetscCall(PetscLogStageGetId("oxvac integrate", &stage_int));
+  if (stage_int < 0) PetscCall(PetscLogStageRegister("oxvac integrate", &stage_int));
+  stop_requested = 0;
   PetscCall(PetscLogStagePush(stage_setup));
   PetscCall(OxModelCreate(cfg, &m));
   if (m.op.nsolid == 0) {
