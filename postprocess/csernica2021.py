@@ -22,7 +22,8 @@ from . import metrics as M
 from . import plots
 from .oxresult import Result
 
-REFERENCE = "/work/shared/reference/csernica2021-nature-energy.txt"
+REFERENCE = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "reference",
+                                         "csernica2021-nature-energy.txt"))
 CITATION = ("P. M. Csernica et al., Persistent and partially mobile oxygen vacancies in Li-rich "
             "layered oxides, Nature Energy 6, 642 (2021), doi:10.1038/s41560-021-00832-7")
 
@@ -248,7 +249,7 @@ def build(result, out_dir, config_path=None, run_info=None, reference=REFERENCE)
     w = L.append
     w("# Validation: Csernica et al., Nature Energy 6 (2021)\n")
     w(f"Reference: {CITATION}. Its figures and supplement are not available; every paper number below is "
-      "quoted from the main text as printed, with its line in `/work/shared/reference/csernica2021-nature-energy.txt` "
+      "quoted from the main text as printed, with its line in `../shared/reference/csernica2021-nature-energy.txt` "
       "(\"ref. l.\") and the paper's own line number printed at the start of that line (\"paper l.\").")
     if qok:
         bad = [k for k, v in qok.items() if not v]

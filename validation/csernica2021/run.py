@@ -39,10 +39,10 @@ def machine():
 
 
 def find_oxvac():
-    for cand in (os.environ.get("OXVAC"), "build-valid/oxvac", "build/oxvac"):
+    for cand in (os.environ.get("OXVAC"), "build/oxvac", "build-valid/oxvac"):
         if cand and os.path.exists(os.path.join(ROOT, cand) if not os.path.isabs(cand) else cand):
             return cand
-    sys.exit("oxvac binary not found: build it (cmake -S . -B build-valid && cmake --build build-valid) or set OXVAC")
+    sys.exit("oxvac binary not found: build it (./quickstart.sh, or cmake -S . -B build && cmake --build build) or set OXVAC")
 
 
 def main():
@@ -51,7 +51,7 @@ def main():
     ap.add_argument("--config", default="inputs/csernica2021.cfg")
     ap.add_argument("--result", default="results/csernica2021/csernica2021.h5")
     ap.add_argument("--report-dir", default="validation/csernica2021")
-    ap.add_argument("--oxvac", default=None, help="oxvac binary (default: $OXVAC, build-valid/oxvac, build/oxvac)")
+    ap.add_argument("--oxvac", default=None, help="oxvac binary (default: $OXVAC, build/oxvac, build-valid/oxvac)")
     ap.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                     help="extra oxvac --set override (the report then no longer describes the committed config)")
     a = ap.parse_args()
