@@ -18,7 +18,7 @@ static const struct {
    "Residuals of a result's Mn3+ profiles (/lamella, or /profiles with --geometry 3d)\n"
    "against measured ones (CSV: cycle,distance_nm,mn3_fraction,sigma): per cycle the\n"
    "number of points, weighted RMS residual and reduced chi-square. See docs/compare.md."},
-  {"fit", "oxvac fit CONFIG MEASURED.csv --param PATH... [--set PATH=VALUE]... [--geometry lamella|3d] [--mode auto|averaged|resolved] [-o FITTED.cfg]",
+  {"fit", "oxvac fit CONFIG MEASURED.csv --param PATH... [--set PATH=VALUE]... [--geometry lamella|3d] [--mode auto|averaged|resolved] [--bounds LO,HI] [--max-evals N] [-o FITTED.cfg] [--quiet]",
    "Fit scale factors (e.g. material.diffusivity_scale) to measured profiles in log\n"
    "space by repeated forward runs; prints PATH = VALUE +/- SIGMA per parameter, the\n"
    "reduced chi-square, and writes the fitted config. See docs/fit.md."},
