@@ -324,28 +324,45 @@ PetscErrorCode OxGenerateAgglomerates(const OxConfig *cfg, DM da, OxMicrostructu
     if (tot[1] / tot[0] < phi) t_lo = t;
     else t_hi = t;
   }
-  PetscCall(DMDAVecGetArray(da, ms->labels, &lab));
-  PetscCall(DMDAVecGetArray(da, ms->secondary, &sec));
+  /* Number only the primaries that have a voxel in the grid (a secondary
+   * cut by a domain face, e.g. an octant, has many seeds outside): labels
+   * 1..n in seed order, the same on every rank. Each keeps the diffusivity
+   * multiplier of its seed number, so renumbering changes no physics. */
   {
-    PetscInt o = 0;
     double   t = phi > 0.0 ? 0.5 * (t_lo + t_hi) : -1.0;
+    int     *present, *newlab;
+    PetscInt o = 0, nnew = 0;
+    PetscCall(PetscCalloc2(nlab + 1, &present, nlab + 1, &newlab));
+    for (o = 0; o < n; o++)
+      if (own[o] >= 0 && S.s[own[o]].label && fd[o] >= t) present[S.s[own[o]].label] = 1;
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, present, nlab + 1, MPI_INT, MPI_MAX, comm));
+    for (int l = 1; l <= nlab; l++) newlab[l] = present[l] ? (int)++nnew : 0;
+    PetscCall(DMDAVecGetArray(da, ms->labels, &lab));
+    PetscCall(DMDAVecGetArray(da, ms->secondary, &sec));
+    o = 0;
     for (PetscInt k = zs; k < zs + zm; k++)
       for (PetscInt j = ys; j < ys + ym; j++)
         for (PetscInt i = xs; i < xs + xm; i++, o++) {
           const Seed *s = own[o] >= 0 ? &S.s[own[o]] : NULL;
-          lab[k][j][i]  = (s && s->label && fd[o] >= t) ? s->label : 0;
+          lab[k][j][i]  = (s && s->label && fd[o] >= t) ? newlab[s->label] : 0;
           sec[k][j][i]  = s ? s->sec : 0;
         }
+    PetscCall(DMDAVecRestoreArray(da, ms->labels, &lab));
+    PetscCall(DMDAVecRestoreArray(da, ms->secondary, &sec));
+    ms->nparticles   = nnew;
+    ms->nsecondaries = cfg->n_secondaries;
+    PetscCall(PetscMalloc1(nnew + 1, &ms->particle_secondary));
+    PetscCall(PetscMalloc1(nnew + 1, &ms->multiplier));
+    PetscCall(PetscMalloc1(cfg->n_secondaries + 1, &ms->envelope));
+    ms->particle_secondary[0] = 0;
+    ms->multiplier[0]         = 0.0;
+    for (int q = 0; q < S.n; q++)
+      if (S.s[q].label && newlab[S.s[q].label]) {
+        ms->particle_secondary[newlab[S.s[q].label]] = S.s[q].sec;
+        ms->multiplier[newlab[S.s[q].label]]         = OxParticleMultiplier(cfg->seed, S.s[q].label, cfg->particle_spread);
+      }
+    PetscCall(PetscFree2(present, newlab));
   }
-  PetscCall(DMDAVecRestoreArray(da, ms->labels, &lab));
-  PetscCall(DMDAVecRestoreArray(da, ms->secondary, &sec));
-  ms->nparticles   = nlab;
-  ms->nsecondaries = cfg->n_secondaries;
-  PetscCall(PetscMalloc1(nlab + 1, &ms->particle_secondary));
-  PetscCall(PetscMalloc1(cfg->n_secondaries + 1, &ms->envelope));
-  ms->particle_secondary[0] = 0;
-  for (int q = 0; q < S.n; q++)
-    if (S.s[q].label) ms->particle_secondary[S.s[q].label] = S.s[q].sec;
   for (int t = 0; t < cfg->n_secondaries; t++) {
     for (int d = 0; d < 3; d++) ms->envelope[t + 1][d] = cfg->secondaries[t].center_um[d] * OX_UM_TO_M;
     ms->envelope[t + 1][3] = cfg->secondaries[t].radius_um * OX_UM_TO_M;

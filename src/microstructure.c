@@ -80,9 +80,11 @@ PetscErrorCode OxMicrostructureCreate(const OxConfig *cfg, DM da, OxMicrostructu
   } break;
   default: SETERRQ(PetscObjectComm((PetscObject)da), PETSC_ERR_SUP, "microstructure type not available in this version");
   }
-  PetscCall(PetscMalloc1(ms->nparticles + 1, &ms->multiplier));
-  ms->multiplier[0] = 0.0;
-  for (PetscInt p = 1; p <= ms->nparticles; p++) ms->multiplier[p] = OxParticleMultiplier(cfg->seed, p, cfg->particle_spread);
+  if (!ms->multiplier) { /* the generator sets its own (by seed number) */
+    PetscCall(PetscMalloc1(ms->nparticles + 1, &ms->multiplier));
+    ms->multiplier[0] = 0.0;
+    for (PetscInt p = 1; p <= ms->nparticles; p++) ms->multiplier[p] = OxParticleMultiplier(cfg->seed, p, cfg->particle_spread);
+  }
   PetscFunctionReturn(0);
 }
 
