@@ -775,13 +775,14 @@ static int Residuals(void *ctx, const double *theta, double *r)
       st[0] = 2;
       snprintf(c->fatal, sizeof(c->fatal), "oxvac: fit: forward run %d stopped on a PETSc error", c->nruns);
     } else if (status != OX_EXIT_OK) {
-      char ck[PETSC_MAX_PATH_LEN + 32];
       st[0] = 1;
       c->failed_runs++;
-      /* A run stopped by a signal leaves a checkpoint (fit's runs write none otherwise): stop the fit too. */
-      snprintf(ck, sizeof(ck), "%.*s.ckpt.h5", (int)strlen(c->result) - 3, c->result);
-      st[1] = c->rank == 0 && !access(ck, F_OK);
     }
+    /* A signal during the run stops the fit too. OxSimulate caught it: a run
+     * stopped in averaged mode writes no checkpoint, one in the last step just
+     * finishes, so ask it rather than look for a checkpoint. */
+    st[1] = OxSimulateStopSignal();
+    MPI_Allreduce(MPI_IN_PLACE, &st[1], 1, MPI_INT, MPI_MAX, PETSC_COMM_WORLD);
   } else st[0] = 1;
   CatchSignals(); /* OxSimulate left the default handlers */
   OxProtocolDestroy(&prot);
@@ -808,7 +809,7 @@ static int Residuals(void *ctx, const double *theta, double *r)
   MPI_Barrier(PETSC_COMM_WORLD); /* nobody starts the next run before the file is gone */
   c->failed_in_a_row = status == OX_EXIT_RUN_FAILED ? c->failed_in_a_row + 1 : 0;
   if (st[1]) {
-    snprintf(c->fatal, sizeof(c->fatal), "oxvac: fit: forward run %d was stopped by a signal; nothing written", c->nruns);
+    snprintf(c->fatal, sizeof(c->fatal), "oxvac: fit: stopped by signal %d during forward run %d; nothing written", st[1], c->nruns);
     return 2;
   }
   if (c->failed_in_a_row >= MAX_FAILED_IN_A_ROW) {
@@ -1063,7 +1064,7 @@ static PetscErrorCode FitMain(const FitOptions *o, const OxCli *cli, const OxMea
   Verdict      v;
   Summary      sm;
   PetscMPIInt  rank;
-  int          p = o->nparam, n = meas->n, rc, ndistinct = 0;
+  int          p = o->nparam, n = meas->n, rc = 0, ndistinct = 0;
   double      *theta0, *lo, *hi, *r0 = NULL;
   char         err[OX_ERR_MAX] = "";
 
@@ -1142,7 +1143,7 @@ static PetscErrorCode FitMain(const FitOptions *o, const OxCli *cli, const OxMea
       c.averaged = 0;
     } else if (rc == 0) pb.r0 = r0; /* the minimiser starts from this run */
   }
-  rc = OxFitMinimize(&pb, Residuals, &c, theta0, &res);
+  if (rc != 2) rc = OxFitMinimize(&pb, Residuals, &c, theta0, &res); /* 2: a signal or a fatal error in the first run */
   if (rc) {
     if (rank == 0) {
       if (c.fatal[0]) fprintf(stderr, "%s\n", c.fatal);

@@ -118,6 +118,7 @@ static PetscErrorCode print_summary(MPI_Comm comm, const OxOperator *op, const O
 /* SIGTERM/SIGINT ask for a checkpoint and a clean stop at the next step end. */
 static volatile sig_atomic_t stop_requested = 0;
 static void on_signal(int sig) { stop_requested = sig; }
+int         OxSimulateStopSignal(void) { return (int)stop_requested; }
 
 /* OUT.h5 -> OUT.ckpt.h5 */
 static void checkpoint_path(const char *path, char *ck, size_t len)

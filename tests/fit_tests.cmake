@@ -11,7 +11,9 @@ add_test(NAME test_fit_recovers_scales_3d_np2 COMMAND ${FIT_TEST} --case B --mpi
 add_test(NAME test_fit_reports_not_identifiable COMMAND ${FIT_TEST} --case C)
 # Twelve cycles: iterations in averaged mode, confirmed by a resolved run.
 add_test(NAME test_fit_averaged_then_resolved COMMAND ${FIT_TEST} --case averaged)
+# SIGINT during a forward run (here an averaged one, which writes no checkpoint) ends the fit: exit 1, nothing left.
+add_test(NAME test_fit_stops_on_signal COMMAND ${FIT_TEST} --case signal)
 # Input errors: exit 2, one FILE:LINE: key message, nothing left behind.
 add_test(NAME test_fit_input_errors COMMAND ${FIT_TEST} --case errors)
 set_tests_properties(test_fit_recovers_scales_lamella test_fit_recovers_scales_3d test_fit_recovers_scales_3d_np2
-  test_fit_reports_not_identifiable test_fit_averaged_then_resolved test_fit_input_errors PROPERTIES TIMEOUT 180)
+  test_fit_reports_not_identifiable test_fit_averaged_then_resolved test_fit_stops_on_signal test_fit_input_errors PROPERTIES TIMEOUT 180)

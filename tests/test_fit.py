@@ -18,6 +18,11 @@ values (all 1.0) and checks what it prints and writes:
   --case averaged  tests/data/fit/sphere_long.cfg (12 cycles): --mode auto
               iterates in averaged mode and confirms with a resolved run;
               exchange_scale within 10 %, diffusivity within 3 sigmas.
+  --case signal  sphere_long.cfg: SIGINT while a forward run is in progress
+              (an averaged trial run with --mode averaged, the first run with
+              --mode auto; averaged runs write no checkpoint) ends the fit with
+              exit 1 and a `stopped by signal` message; no fitted config,
+              nothing left behind.
   --case errors  input errors exit 2 with one `FILE:LINE: key 'a.b': what;
               expected ...` line and leave nothing behind: no --param, unknown,
               string, integer and non-positive keys, a parameter given twice,
@@ -29,11 +34,13 @@ measurement as MEASURED.fit.cfg, starts with a `# fitted by oxvac` header,
 passes `oxvac check` and holds the printed values; no temporary folder or
 file is left beside the measurement or in $TMPDIR.
 
-usage: test_fit.py --oxvac PATH --case A|B|C|averaged|errors [--mpiexec "mpiexec -n 2"] [--keep DIR]
+usage: test_fit.py --oxvac PATH --case A|B|C|averaged|signal|errors [--mpiexec "mpiexec -n 2"] [--keep DIR]
 Exit status 0 if every check passes, 1 otherwise.
 """
 import os
 import re
+import signal
+import subprocess
 import sys
 import time
 
@@ -196,6 +203,35 @@ def fit_case(args, work, c):
     print(f"{args.case}: {chi2 and 'reduced chi-square %g (chi2 %g, n %d, p %d)' % chi2}; wall {wall:.1f} s")
 
 
+def signal_case(args, work, c):
+    """SIGINT during a forward run stops the whole fit (exit 1), whatever the run's mode:
+    during an averaged trial run (--mode averaged), and during the first run of --mode auto."""
+    cfg = os.path.join(DATA, "sphere_long.cfg")
+    measured, _ = synthetic(args, c, work, cfg, "lamella", {D: 2.0, K: 0.5}, 7)
+    tmpdir = os.path.join(work, "tmp")
+    os.makedirs(tmpdir)
+    env = dict(os.environ, TMPDIR=tmpdir)
+    # (mode, the stderr line after which a forward run starts at once); each run takes about 0.7 s here
+    for mode, after in (("averaged", "fit: iteration 0"), ("auto", "fit: 2 parameters")):
+        cmd = [args.oxvac, "fit", cfg, measured, "--param", D, "--param", K, "--mode", mode]
+        c.commands.append(cmd)
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        err = []
+        for line in p.stderr:
+            err.append(line)
+            if line.startswith(after):
+                break
+        time.sleep(0.2)
+        p.send_signal(signal.SIGINT)
+        out, rest = p.communicate(timeout=args.timeout)
+        err = "".join(err) + rest
+        c.check(p.returncode == 1, f"--mode {mode}, SIGINT during a forward run: exit 1 (got {p.returncode})", cmd, out, err)
+        c.check("stopped by signal" in err, f"--mode {mode}: the message says the fit was stopped by a signal", cmd, out, err)
+        fits, chi2, wrote = parse_fit(out)
+        c.check(not fits and chi2 is None and wrote is None, f"--mode {mode}: no parameter, chi-square or `wrote` line on stdout", cmd, out)
+        check_clean(c, work, tmpdir, ["measured.csv", "tmp"])
+
+
 def error_cases(args, work, c):
     cfg = os.path.join(DATA, "sphere.cfg")
     cfg_lines = open(cfg).read().splitlines()
@@ -259,9 +295,9 @@ def error_cases(args, work, c):
 
 def main():
     ap = oxtest.parser(__doc__, timeout=300.0)
-    ap.add_argument("--case", required=True, choices=["A", "B", "C", "averaged", "errors"])
+    ap.add_argument("--case", required=True, choices=["A", "B", "C", "averaged", "signal", "errors"])
     args = oxtest.parse_args(ap)
-    return oxtest.main(f"test_fit_{args.case}", args, error_cases if args.case == "errors" else fit_case, verbose=False)
+    return oxtest.main(f"test_fit_{args.case}", args, {"errors": error_cases, "signal": signal_case}.get(args.case, fit_case), verbose=False)
 
 
 if __name__ == "__main__":

@@ -27,4 +27,13 @@ int OxLoadInputs(const OxCli *cli, int rank, OxConfig *cfg, OxProtocol *prot);
  */
 PetscErrorCode OxSimulate(const OxCli *cli, const OxConfig *cfg, const OxProtocol *prot, int *status);
 
+/**
+ * @brief The SIGINT/SIGTERM this process received during the last OxSimulate
+ *        (0 if none; this rank only). A run stopped in averaged mode writes no
+ *        checkpoint, and a signal during the last step just lets the run
+ *        finish, so a caller that runs many simulations (fit) asks here
+ *        whether the user wants to stop.
+ */
+int OxSimulateStopSignal(void);
+
 #endif
