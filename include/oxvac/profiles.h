@@ -9,8 +9,9 @@
  * Owns: the geometry of both reductions, built once per run (the distance
  * map, the slab, the projected particle edges), and their evaluation for a
  * vacancy field. The reductions work on the whole grid gathered to the first
- * rank (16 bytes per voxel there, transiently); results are broadcast, so
- * every rank holds the same profiles.
+ * rank: 12 bytes per voxel there for the whole run (the gathered field and
+ * each voxel's 3D bin), 24 while OxProfilerCreate builds the geometry;
+ * results are broadcast, so every rank holds the same profiles.
  */
 #ifndef OXVAC_PROFILES_H
 #define OXVAC_PROFILES_H
