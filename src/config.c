@@ -816,7 +816,7 @@ static int ReadMaterial(const Group *root, OxConfig *c)
   TRY(CheckKeys(&f, formula_keys, NULL));
   TRY(ReadNumber(&f, "li", &kNonNeg, 1.18, NULL, &c->formula_li));
   TRY(ReadNumber(&f, "ni", &kNonNeg, 0.21, NULL, &c->formula_ni));
-  TRY(ReadNumber(&f, "mn", &kNonNeg, 0.53, NULL, &c->formula_mn));
+  TRY(ReadNumber(&f, "mn", &kPositive, 0.53, NULL, &c->formula_mn)); /* Mn3+ is a fraction of it */
   return ReadNumber(&f, "co", &kNonNeg, 0.08, NULL, &c->formula_co);
 }
 

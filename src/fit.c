@@ -789,8 +789,16 @@ static int Residuals(void *ctx, const double *theta, double *r)
   OxConfigFree(&cfg);
   if (st[0] == 0 && c->rank == 0) {
     if (OxCompareResult(c->result, c->meas, c->o->geometry, &cmp, err, sizeof(err))) {
-      st[0] = 2;
-      snprintf(c->fatal, sizeof(c->fatal), "%s", err);
+      /* At the start the measurement does not fit the model (an input error);
+       * later it is a trial value that made the model unable to answer
+       * (e.g. a profile shallower than the deepest point): a rejected step. */
+      if (c->nruns == 1) {
+        st[0] = 2;
+        snprintf(c->fatal, sizeof(c->fatal), "%s", err);
+      } else {
+        st[0] = 1;
+        if (!c->o->quiet) fprintf(stderr, "fit: run %d rejected: %s\n", c->nruns, err);
+      }
     } else if (cmp.n != c->meas->n) {
       st[0] = 2;
       snprintf(c->fatal, sizeof(c->fatal), "oxvac: fit: the comparison has %d points, the measurement %d", cmp.n, c->meas->n);
