@@ -399,17 +399,6 @@ static int UsageError(int print, const char *fmt, ...)
   return OX_EXIT_INPUT;
 }
 
-/* This process's rank as the MPI launcher announces it (0 when not launched). */
-static int LauncherRank(void)
-{
-  static const char *vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"};
-  for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
-    const char *v = getenv(vars[i]);
-    if (v) return atoi(v);
-  }
-  return 0;
-}
-
 static int ParseDouble(const char *s, double *v)
 {
   char *end;
@@ -1232,7 +1221,7 @@ int OxCommandFit(OxCli *cli)
   OxMeasured     meas;
   OxCli          load;
   PetscErrorCode ierr;
-  int            rank = LauncherRank(), status, ncycles = 0;
+  int            rank = OxLauncherRank(), status, ncycles = 0;
   double        *start = NULL;
   char           err[OX_ERR_MAX] = "", fitted[PETSC_MAX_PATH_LEN + 16];
 

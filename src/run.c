@@ -383,7 +383,7 @@ PetscErrorCode OxSimulate(const OxCli *cli, const OxConfig *cfg, const OxProtoco
 }
 
 /* This process's rank as the MPI launcher announces it (0 when not launched). */
-static int launcher_rank(void)
+int OxLauncherRank(void)
 {
   static const char *vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"};
   for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
@@ -405,7 +405,7 @@ int OxCommandRun(OxCli *cli)
   /* Inputs are plain files: check them before MPI starts, so a bad config
    * costs nothing and cannot hang in MPI start-up. Under mpiexec only the
    * first rank (from the launcher's environment) prints. */
-  status = OxLoadInputs(cli, launcher_rank(), &cfg, &prot);
+  status = OxLoadInputs(cli, OxLauncherRank(), &cfg, &prot);
   if (status != 0) {
     OxProtocolDestroy(&prot);
     OxConfigFree(&cfg);

@@ -18,6 +18,9 @@
  */
 int OxLoadInputs(const OxCli *cli, int rank, OxConfig *cfg, OxProtocol *prot);
 
+/** @brief This process's rank as the MPI launcher announces it, before MPI starts (0 when not launched). */
+int OxLauncherRank(void);
+
 /**
  * @brief Run the simulation of a loaded config and write its result to
  *        cli->out (or output.file). Uses cli->config (messages), cli->restart,
