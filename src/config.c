@@ -122,7 +122,7 @@ static int FailSet(const Ctx *ctx, int index, const char *key, const char *fmt, 
   return 2;
 }
 
-static const char *TypeName(const config_setting_t *s)
+const char *OxConfigSettingKind(const config_setting_t *s)
 {
   switch (config_setting_type(s)) {
   case CONFIG_TYPE_INT:
@@ -160,10 +160,10 @@ static void JoinNames(char *out, size_t outlen, const char *const *names, const 
   }
 }
 
-/** Case-insensitive edit distance; INT_MAX for names too long to matter. */
-static int Levenshtein(const char *a, const char *b)
+/* Case-insensitive edit distance (config.h); also used by fit for --param suggestions. */
+int OxEditDistance(const char *a, const char *b)
 {
-  enum { N = 64 };
+  enum { N = 128 };
   size_t la = strlen(a), lb = strlen(b);
   if (la >= N || lb >= N) return INT_MAX;
   int row[N], prev[N];
@@ -192,7 +192,7 @@ static const char *Nearest(const char *name, const char *const *valid)
   const char *best = NULL;
   int bestd = (int)(1 + len / 4) + 1;
   for (int i = 0; valid[i]; i++) {
-    int d = Levenshtein(name, valid[i]);
+    int d = OxEditDistance(name, valid[i]);
     if (len >= 3 && !strncmp(valid[i], name, len)) d = 1;
     if (d < bestd && d < (int)len) { /* "w" is one edit from every one-letter name */
       bestd = d;
@@ -247,7 +247,7 @@ static int SubGroup(const Group *g, const char *name, Group *sub)
   sub->ctx = g->ctx;
   Join(sub->path, g->path, name);
   if (s && !config_setting_is_group(s))
-    return Fail(g->ctx, s, sub->path, "expected a group, got %s; write %s = { ... };", TypeName(s),
+    return Fail(g->ctx, s, sub->path, "expected a group, got %s; write %s = { ... };", OxConfigSettingKind(s),
                 name);
   sub->set = s;
   sub->anchor = s ? s : g->anchor;
@@ -268,7 +268,7 @@ static int ElemGroup(const Group *g, const char *name, const config_setting_t *l
   el->anchor = s;
   if (!config_setting_is_group(s))
     return Fail(g->ctx, s, el->path, "expected a group, got %s; write each element as { ... }",
-                TypeName(s));
+                OxConfigSettingKind(s));
   return 0;
 }
 
@@ -312,7 +312,7 @@ static int GroupList(const Group *g, const char *name, const char *empty, const 
     return Fail(g->ctx, s, key, "%s; expected %s", empty, hint);
   if (!config_setting_is_list(s))
     return Fail(g->ctx, s, key, "expected a list ( { ... }, ... ), got %s; expected %s",
-                TypeName(s), hint);
+                OxConfigSettingKind(s), hint);
   *list = s;
   *n = config_setting_length(s);
   return 0;
@@ -358,7 +358,7 @@ static int ToNumber(const Ctx *ctx, const config_setting_t *s, const char *key, 
   case CONFIG_TYPE_INT64: v = (double)config_setting_get_int64(s); break;
   case CONFIG_TYPE_FLOAT: v = config_setting_get_float(s); break;
   default:
-    return Fail(ctx, s, key, "expected a number%s, got %s; give a number%s", where, TypeName(s),
+    return Fail(ctx, s, key, "expected a number%s, got %s; give a number%s", where, OxConfigSettingKind(s),
                 r->cond);
   }
   if (!InRange(r, v))
@@ -385,7 +385,7 @@ static int ToInt(const Ctx *ctx, const config_setting_t *s, const char *key, con
     break;
   default:
     return Fail(ctx, s, key, "expected an integer%s, got %s; give an integer%s", where,
-                TypeName(s), r->cond);
+                OxConfigSettingKind(s), r->cond);
   }
   if (!InRange(r, (double)v))
     return Fail(ctx, s, key, "%lld%s is out of range; expected an integer%s", v, where, r->cond);
@@ -435,7 +435,7 @@ static int ReadBool(const Group *g, const char *name, int def, int *out)
   }
   if (config_setting_type(s) != CONFIG_TYPE_BOOL)
     return Fail(g->ctx, s, key, "expected true or false, got %s; give true or false (no quotes)",
-                TypeName(s));
+                OxConfigSettingKind(s));
   *out = config_setting_get_bool(s);
   return 0;
 }
@@ -445,7 +445,7 @@ static int StringOf(const Ctx *ctx, const config_setting_t *s, const char *key, 
 {
   if (config_setting_type(s) != CONFIG_TYPE_STRING)
     return Fail(ctx, s, key, "expected a string, got %s; give a quoted string such as \"text\"",
-                TypeName(s));
+                OxConfigSettingKind(s));
   *out = config_setting_get_string(s);
   return 0;
 }
@@ -512,7 +512,7 @@ static int GetArray(const Group *g, const char *name, int nmin, int nmax, const 
   else snprintf(count, sizeof count, "%d to %d", nmin, nmax);
   if (!config_setting_is_array(s) && !config_setting_is_list(s))
     return Fail(g->ctx, s, key, "got %s instead of an array; expected an array of %s %s%s",
-                TypeName(s), count, noun, r->cond);
+                OxConfigSettingKind(s), count, noun, r->cond);
   int len = config_setting_length(s);
   if (len < nmin || len > nmax)
     return Fail(g->ctx, s, key, "has %d elements; expected an array of %s %s%s", len, count, noun,
@@ -1082,7 +1082,7 @@ static int SetParent(const Ctx *ctx, int index, config_t *lc, char *path, const 
     if (elem >= 0) {
       if (!config_setting_is_list(cur) && !config_setting_is_array(cur))
         return FailSet(ctx, index, key, "'%s' indexes %s; expected a list or array before it",
-                       comp, TypeName(cur));
+                       comp, OxConfigSettingKind(cur));
       next = config_setting_get_elem(cur, (unsigned)elem);
       if (!next)
         return FailSet(ctx, index, key, "index %d is past the end (%d elements); expected an "
@@ -1109,7 +1109,7 @@ static int SetParent(const Ctx *ctx, int index, config_t *lc, char *path, const 
                    "material.diffusivity_scale", comp);
   if (!config_setting_is_group(cur))
     return FailSet(ctx, index, key, "cannot set '%s' inside %s; expected a path through groups, "
-                   "e.g. material.diffusivity_scale", comp, TypeName(cur));
+                   "e.g. material.diffusivity_scale", comp, OxConfigSettingKind(cur));
   *parent = cur;
   *leaf = comp;
   return 0;

@@ -510,27 +510,6 @@ static config_setting_t *LookupPath(const config_t *lc, const char *path)
   return cur;
 }
 
-static int Levenshtein(const char *a, const char *b)
-{
-  int la = (int)strlen(a), lb = (int)strlen(b), *row = calloc((size_t)lb + 1, sizeof(int)), d;
-  if (!row) return INT_MAX;
-  for (int j = 0; j <= lb; j++) row[j] = j;
-  for (int i = 1; i <= la; i++) {
-    int diag = row[0];
-    row[0]   = i;
-    for (int j = 1; j <= lb; j++) {
-      int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-      if (up + 1 < best) best = up + 1;
-      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-      row[j] = best;
-      diag   = up;
-    }
-  }
-  d = row[lb];
-  free(row);
-  return d;
-}
-
 /* The floating-point key of the resolved config nearest to want (by edit distance). */
 static void NearestFloatKey(const config_setting_t *s, const char *prefix, const char *want, char *best, int *bestd)
 {
@@ -542,26 +521,12 @@ static void NearestFloatKey(const config_setting_t *s, const char *prefix, const
     else if (config_setting_is_list(s)) snprintf(path, sizeof(path), "%s.[%d]", prefix, i);
     else continue; /* array elements cannot be set on their own */
     if (config_setting_type(e) == CONFIG_TYPE_FLOAT) {
-      int d = Levenshtein(want, path);
+      int d = OxEditDistance(want, path);
       if (d < *bestd) {
         *bestd = d;
         snprintf(best, 1024, "%s", path);
       }
     } else if (config_setting_is_group(e) || config_setting_is_list(e)) NearestFloatKey(e, path, want, best, bestd);
-  }
-}
-
-static const char *TypeWord(const config_setting_t *s)
-{
-  switch (config_setting_type(s)) {
-  case CONFIG_TYPE_INT:
-  case CONFIG_TYPE_INT64: return "an integer";
-  case CONFIG_TYPE_STRING: return "a string";
-  case CONFIG_TYPE_BOOL: return "a boolean";
-  case CONFIG_TYPE_ARRAY: return "an array";
-  case CONFIG_TYPE_LIST: return "a list";
-  case CONFIG_TYPE_GROUP: return "a group";
-  default: return "not a number";
   }
 }
 
@@ -621,7 +586,7 @@ static int CheckParams(const FitOptions *o, const OxConfig *cfg, double *start, 
     } else if (config_setting_type(s) != CONFIG_TYPE_FLOAT) {
       snprintf(err, errlen, "%s:%d: key '%s': is %s; expected a floating-point key (fit varies a positive number continuously), e.g. "
                "material.diffusivity_scale",
-               o->config, line, path, TypeWord(s));
+               o->config, line, path, OxConfigSettingKind(s));
       status = OX_EXIT_INPUT;
     } else if (!(config_setting_get_float(s) > 0.0)) {
       snprintf(err, errlen, "%s:%d: key '%s': has the value %g; expected a positive value (fit works with its logarithm)", o->config, line, path,

@@ -141,6 +141,13 @@ void OxConfigFree(OxConfig *cfg);
  */
 char *OxConfigToString(const OxConfig *cfg);
 
+/** @brief Case-insensitive edit distance of two names (for "did you mean"); INT_MAX when one has 128 characters or more. */
+int OxEditDistance(const char *a, const char *b);
+
+struct config_setting_t;
+/** @brief What a libconfig setting is, for messages: "an integer", "a float", "a string", ... */
+const char *OxConfigSettingKind(const struct config_setting_t *s);
+
 /** @brief Evaluate a table log-linearly (segments with a zero end are linear). */
 double OxTableEvalLog(const OxTable *t, double soc);
 /** @brief Evaluate a table linearly; outside the first/last knot the end value holds. */
