@@ -337,6 +337,9 @@ static const Range kPorosity = {0, 0.9, 0, 1, " in [0, 0.9)"};
 /* The Laguerre generator reproduces size spreads up to about this (measured). */
 static const Range kPrimaryCv = {0, 0.35, 0, 0, " in [0, 0.35] (wider size distributions are not reproduced by the generator)"};
 static const Range kCount0 = {0, INT_MAX, 0, 0, " >= 0"};
+static const Range kLayerCells = {0, 32, 0, 0, " in [0, 32]"};
+static const Range kLayerDepth = {0, 1, 1, 1, " in (0, 1)"};
+static const Range kLayerGrowth = {1, 10, 0, 0, " in [1, 10]"};
 static const Range kCount1 = {1, INT_MAX, 0, 0, " >= 1"};
 static const Range kShape = {1, SHAPE_MAX, 0, 0, " in [1, 1048576]"};
 static const Range kSeed = {-9.2e18, 9.2e18, 0, 0, ""};
@@ -823,9 +826,11 @@ static int ReadMaterial(const Group *root, OxConfig *c)
 static int ReadSurface(const Group *root, OxConfig *c)
 {
   static const char *const keys[] = {"exchange_nm_s", "exchange_scale", "equilibrium_fraction",
-                                     "accessibility", NULL};
-  Group g, a;
+                                     "accessibility", "layer", NULL};
+  static const char *const layer_keys[] = {"cells", "depth_fraction", "growth", NULL};
+  Group g, a, l;
   int model = 0;
+  long long cells = 0;
   TRY(SubGroup(root, "surface", &g));
   TRY(CheckKeys(&g, keys, NULL));
   c->exchange_nm_s = kDefaultExchange;
@@ -837,7 +842,14 @@ static int ReadSurface(const Group *root, OxConfig *c)
   TRY(ReadChoice(&a, "model", kAccessModels, OX_ACCESS_UNIFORM, NULL, &model));
   c->access_model = (OxAccessModel)model;
   TRY(CheckKeys(&a, kAccessKeys[model], kAccessVariant[model]));
-  return ReadNumber(&a, "length_nm", &kPositive, 100.0, NULL, &c->access_length_nm);
+  TRY(ReadNumber(&a, "length_nm", &kPositive, 100.0, NULL, &c->access_length_nm));
+  /* Sub-voxel surface layer (docs/numerics.md): defaults chosen there. */
+  TRY(SubGroup(&g, "layer", &l));
+  TRY(CheckKeys(&l, layer_keys, NULL));
+  TRY(ReadInt(&l, "cells", &kLayerCells, 6, NULL, &cells));
+  c->layer_cells = (int)cells;
+  TRY(ReadNumber(&l, "depth_fraction", &kLayerDepth, 0.75, NULL, &c->layer_depth));
+  return ReadNumber(&l, "growth", &kLayerGrowth, 1.6, NULL, &c->layer_growth);
 }
 
 /** One protocol step; the keys allowed depend on its type. */
@@ -1498,6 +1510,11 @@ static void PutPhysics(Buf *b, const OxConfig *c)
   Put(b, "  accessibility = {");
   PutStr(b, -1, "model", kAccessModels[c->access_model]);
   if (c->access_model == OX_ACCESS_DEPTH) PutNum(b, -1, "length_nm", c->access_length_nm);
+  Put(b, " };\n");
+  Put(b, "  layer = {");
+  PutInt(b, -1, "cells", c->layer_cells);
+  PutNum(b, -1, "depth_fraction", c->layer_depth);
+  PutNum(b, -1, "growth", c->layer_growth);
   Put(b, " };\n");
   Close(b, 0);
 }

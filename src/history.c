@@ -7,7 +7,8 @@
 #include "oxvac/history.h"
 #include "oxvac/output.h"
 
-PetscErrorCode OxHistoryStoreField(OxHistory *h, const OxMicrostructure *ms, Vec c, int cycle, double time_s, double soc)
+/* Append a copy of the voxel field cbar with its particle means; profiles zeroed. */
+static PetscErrorCode append_field(OxHistory *h, const OxMicrostructure *ms, Vec cbar, int cycle, double time_s, double soc)
 {
   PetscFunctionBeginUser;
   if (h->nfields == h->capfields) {
@@ -22,24 +23,83 @@ PetscErrorCode OxHistoryStoreField(OxHistory *h, const OxMicrostructure *ms, Vec
   }
   PetscCall(PetscMemzero(&h->prof3d[h->nfields], sizeof(OxProfile)));
   PetscCall(PetscMemzero(&h->lamella[h->nfields], sizeof(OxProfile)));
-  if (h->profiler) PetscCall(OxProfilerCompute(h->profiler, c, &h->prof3d[h->nfields], &h->lamella[h->nfields]));
   h->nparticles = ms->nparticles;
-  PetscCall(VecDuplicate(c, &h->field[h->nfields]));
-  PetscCall(VecCopy(c, h->field[h->nfields]));
-  PetscCall(OxParticleMeans(ms, c, h->pmean + h->nfields * ms->nparticles));
+  PetscCall(VecDuplicate(cbar, &h->field[h->nfields]));
+  PetscCall(VecCopy(cbar, h->field[h->nfields]));
+  PetscCall(OxParticleMeans(ms, cbar, h->pmean + h->nfields * ms->nparticles));
   h->field_cycle[h->nfields]  = cycle;
   h->field_time_s[h->nfields] = time_s;
   h->field_soc[h->nfields++]  = soc;
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode OxHistoryStoreField(OxHistory *h, const OxMicrostructure *ms, OxOperator *op, Vec c, Vec u, int cycle, double time_s, double soc)
+{
+  Vec cbar;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecDuplicate(c, &cbar));
+  PetscCall(OxOperatorVoxelMean(op, c, u, cbar));
+  PetscCall(append_field(h, ms, cbar, cycle, time_s, soc));
+  PetscCall(VecDestroy(&cbar));
+  if (h->profiler) {
+    OxProfileSamples   x = {0};
+    double            *buf = NULL;
+    const PetscScalar *ca, *ua;
+    if (u) {
+      x.n = op->surf.ncol * (op->surf.ncells + 1);
+      PetscCall(PetscMalloc1(3 * x.n + 1, &buf));
+      PetscCall(VecGetArrayRead(c, &ca));
+      PetscCall(VecGetArrayRead(u, &ua));
+      OxSurfaceDepthSamples(&op->surf, ca, ua, buf, buf + x.n, buf + 2 * x.n);
+      PetscCall(VecRestoreArrayRead(u, &ua));
+      PetscCall(VecRestoreArrayRead(c, &ca));
+      x.depth_nm = buf, x.weight = buf + x.n, x.value = buf + 2 * x.n;
+    }
+    PetscCall(OxProfilerCompute(h->profiler, h->field[h->nfields - 1], u ? &x : NULL, &h->prof3d[h->nfields - 1], &h->lamella[h->nfields - 1]));
+    PetscCall(PetscFree(buf));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Layer cell j of every column as a voxel field (0 elsewhere): checkpoints
+ * store the layer in the natural voxel order, independent of the ranks. */
+static PetscErrorCode layer_to_voxels(const OxOperator *op, Vec u, PetscInt j, Vec x)
+{
+  const PetscScalar *ua;
+  PetscScalar       *xa;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecZeroEntries(x));
+  PetscCall(VecGetArrayRead(u, &ua));
+  PetscCall(VecGetArray(x, &xa));
+  for (PetscInt n = 0; n < op->surf.ncol; n++) xa[op->surf.col[n].cell] = ua[op->surf.col[n].off + j];
+  PetscCall(VecRestoreArray(x, &xa));
+  PetscCall(VecRestoreArrayRead(u, &ua));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode voxels_to_layer(const OxOperator *op, Vec x, PetscInt j, Vec u)
+{
+  const PetscScalar *xa;
+  PetscScalar       *ua;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecGetArrayRead(x, &xa));
+  PetscCall(VecGetArray(u, &ua));
+  for (PetscInt n = 0; n < op->surf.ncol; n++) ua[op->surf.col[n].off + j] = xa[op->surf.col[n].cell];
+  PetscCall(VecRestoreArray(u, &ua));
+  PetscCall(VecRestoreArrayRead(x, &xa));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode write_contents(OxOutput out, const OxHistory *h, const char *config_text, const char *command, DM da,
-                                     const OxMicrostructure *ms, const OxOperator *op, Vec state)
+                                     const OxMicrostructure *ms, const OxOperator *op, Vec state, Vec layer)
 {
   OxParticleTable pt;
 
   PetscFunctionBeginUser;
-  PetscCall(OxOutputWriteRoot(out, config_text, command));
+  PetscCall(OxOutputWriteRoot(out, config_text, command, (long long)op->nsolid + (long long)op->nlayer));
   PetscCall(OxOutputWriteGeometry(out, da, ms, op));
   PetscCall(OxParticleTableCreate(op, ms, &pt));
   PetscCall(OxOutputWriteParticles(out, &pt));
@@ -81,6 +141,20 @@ static PetscErrorCode write_contents(OxOutput out, const OxHistory *h, const cha
     PetscCall(VecView(state, v));
     PetscCall(PetscViewerHDF5PopGroup(v));
     PetscCall(PetscObjectSetName((PetscObject)state, saved));
+    if (layer) {
+      Vec x;
+      PetscCall(VecDuplicate(state, &x));
+      PetscCall(PetscViewerHDF5PushGroup(v, "/state/layer"));
+      for (PetscInt j = 0; j < op->surf.ncells; j++) {
+        char name[32];
+        PetscCall(PetscSNPrintf(name, sizeof(name), "cell_%02" PetscInt_FMT, j));
+        PetscCall(layer_to_voxels(op, layer, j, x));
+        PetscCall(PetscObjectSetName((PetscObject)x, name));
+        PetscCall(VecView(x, v));
+      }
+      PetscCall(PetscViewerHDF5PopGroup(v));
+      PetscCall(VecDestroy(&x));
+    }
     PetscCall(PetscViewerHDF5WriteAttribute(v, "/state", "next_segment", PETSC_INT, &next));
     PetscCall(PetscViewerHDF5WriteAttribute(v, "/state", "released_mol", PETSC_DOUBLE, &h->released_mol));
   }
@@ -88,14 +162,14 @@ static PetscErrorCode write_contents(OxOutput out, const OxHistory *h, const cha
 }
 
 PetscErrorCode OxHistoryWrite(const OxHistory *h, const char *path, const char *config_text, const char *command, DM da,
-                              const OxMicrostructure *ms, const OxOperator *op, Vec state)
+                              const OxMicrostructure *ms, const OxOperator *op, Vec state, Vec layer)
 {
   OxOutput       out;
   PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
   PetscCall(OxOutputOpen(PetscObjectComm((PetscObject)da), path, state ? PETSC_FALSE : PETSC_TRUE, &out));
-  ierr = write_contents(out, h, config_text, command, da, ms, op, state);
+  ierr = write_contents(out, h, config_text, command, da, ms, op, state, layer);
   PetscCall(OxOutputClose(&out, ierr ? PETSC_FALSE : PETSC_TRUE)); /* a failed write leaves no file behind */
   PetscCall(ierr);
   PetscFunctionReturn(0);
@@ -145,7 +219,7 @@ static PetscErrorCode read_timeseries(hid_t fid, OxTimeseries *ts)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode load_vec(PetscViewer v, const char *group, Vec x)
+static PetscErrorCode load_vec(PetscViewer v, const char *group, const char *dataset, Vec x)
 {
   const char *name;
   char        saved[64];
@@ -153,7 +227,7 @@ static PetscErrorCode load_vec(PetscViewer v, const char *group, Vec x)
   PetscFunctionBeginUser;
   PetscCall(PetscObjectGetName((PetscObject)x, &name));
   PetscCall(PetscStrncpy(saved, name ? name : "", sizeof(saved)));
-  PetscCall(PetscObjectSetName((PetscObject)x, "vacancy_fraction"));
+  PetscCall(PetscObjectSetName((PetscObject)x, dataset));
   PetscCall(PetscViewerHDF5PushGroup(v, group));
   PetscCall(VecLoad(x, v));
   PetscCall(PetscViewerHDF5PopGroup(v));
@@ -161,7 +235,42 @@ static PetscErrorCode load_vec(PetscViewer v, const char *group, Vec x)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode OxHistoryRead(const char *path, DM da, const OxMicrostructure *ms, OxProfiler profiler, OxHistory *h, Vec c, char **config_text)
+/* A profile group written by OxOutputWriteProfile, read back exactly. */
+static PetscErrorCode read_profile(hid_t fid, const char *kind, int cycle, OxProfile *p)
+{
+  static const char *cols[] = {"distance_nm", "mn3_fraction", "vacancy_fraction", "count"};
+  double           **dst[]  = {&p->distance_nm, &p->mn3_fraction, &p->vacancy_fraction, &p->count};
+  double            *v[4];
+  hsize_t            n[4];
+
+  PetscFunctionBeginUser;
+  for (int k = 0; k < 4; k++) {
+    char path[96];
+    PetscCall(PetscSNPrintf(path, sizeof(path), "/%s/cycle_%06d/%s", kind, cycle, cols[k]));
+    PetscCall(read_1d(fid, path, H5T_NATIVE_DOUBLE, sizeof(double), &n[k], (void **)&v[k]));
+    PetscCheck(n[k] == n[0], PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "checkpoint profile /%s/cycle_%06d columns differ in length", kind, cycle);
+  }
+  PetscCall(PetscMalloc4(n[0] + 1, &p->distance_nm, n[0] + 1, &p->mn3_fraction, n[0] + 1, &p->vacancy_fraction, n[0] + 1, &p->count));
+  for (int k = 0; k < 4; k++) {
+    PetscCall(PetscArraycpy(*dst[k], v[k], n[0]));
+    free(v[k]);
+  }
+  p->n = (PetscInt)n[0];
+  {
+    char   path[64];
+    hid_t  g, at;
+    PetscCall(PetscSNPrintf(path, sizeof(path), "/%s/cycle_%06d", kind, cycle));
+    g  = H5Gopen2(fid, path, H5P_DEFAULT);
+    at = g >= 0 ? H5Aopen(g, "bin_nm", H5P_DEFAULT) : -1;
+    PetscCheck(at >= 0 && H5Aread(at, H5T_NATIVE_DOUBLE, &p->bin_nm) >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "cannot read %s bin_nm", path);
+    H5Aclose(at);
+    H5Gclose(g);
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxHistoryRead(const char *path, DM da, const OxMicrostructure *ms, const OxOperator *op, OxProfiler profiler, OxHistory *h, Vec c, Vec u,
+                             char **config_text)
 {
   PetscViewer v;
   hid_t       fid;
@@ -181,7 +290,18 @@ PetscErrorCode OxHistoryRead(const char *path, DM da, const OxMicrostructure *ms
   PetscCall(PetscViewerHDF5ReadAttribute(v, "/state", "next_segment", PETSC_INT, NULL, &next));
   PetscCall(PetscViewerHDF5ReadAttribute(v, "/state", "released_mol", PETSC_DOUBLE, NULL, &h->released_mol));
   h->next_seg = (int)next;
-  PetscCall(load_vec(v, "/state", c));
+  PetscCall(load_vec(v, "/state", "vacancy_fraction", c));
+  if (u) {
+    Vec x;
+    PetscCall(VecDuplicate(c, &x));
+    for (PetscInt j = 0; j < op->surf.ncells; j++) {
+      char name[32];
+      PetscCall(PetscSNPrintf(name, sizeof(name), "cell_%02" PetscInt_FMT, j));
+      PetscCall(load_vec(v, "/state/layer", name, x));
+      PetscCall(voxels_to_layer(op, x, j, u));
+    }
+    PetscCall(VecDestroy(&x));
+  }
   PetscCall(read_timeseries(fid, &h->ts));
   PetscCall(read_1d(fid, "/particles_series/cycle", H5T_NATIVE_INT, sizeof(int), &nf, (void **)&fc));
   for (hsize_t f = 0; f < nf; f++) {
@@ -193,9 +313,14 @@ PetscErrorCode OxHistoryRead(const char *path, DM da, const OxMicrostructure *ms
     PetscCall(PetscViewerHDF5ReadAttribute(v, dset, "time_s", PETSC_DOUBLE, NULL, &t));
     PetscCall(PetscViewerHDF5ReadAttribute(v, dset, "soc", PETSC_DOUBLE, NULL, &s));
     PetscCall(VecDuplicate(c, &x));
-    PetscCall(load_vec(v, group, x));
-    PetscCall(OxHistoryStoreField(h, ms, x, fc[f], t, s));
+    PetscCall(load_vec(v, group, "vacancy_fraction", x));
+    PetscCall(append_field(h, ms, x, fc[f], t, s));
     PetscCall(VecDestroy(&x));
+    /* the profiles as the run computed them (layer cells included) */
+    if (profiler) {
+      PetscCall(read_profile(fid, "profiles", fc[f], &h->prof3d[h->nfields - 1]));
+      PetscCall(read_profile(fid, "lamella", fc[f], &h->lamella[h->nfields - 1]));
+    }
   }
   free(fc);
   PetscCall(PetscViewerDestroy(&v));

@@ -1,5 +1,6 @@
 /* CVODE BDF + SPGMR with a PETSc preconditioner, segment by segment. */
 #include <cvodes/cvodes.h>
+#include <nvector/nvector_mpimanyvector.h>
 #include <nvector/nvector_petsc.h>
 #include <nvector/nvector_serial.h>
 #include <sunlinsol/sunlinsol_spgmr.h>
@@ -12,6 +13,8 @@ struct OxIntegrator_private {
   SUNContext        sunctx;
   void             *cvode;
   N_Vector          y, yq;
+  N_Vector          yparts[2];  /* with a layer: y is a many-vector of (voxels, layer) */
+  int               layer;
   SUNLinearSolver   ls;
   SUNNonlinearSolver nls;      /* conserving wrapper around Newton */
   SUNNonlinearSolver newton;   /* the wrapped Newton solver */
@@ -37,6 +40,18 @@ static void params_at(OxIntegrator it, sunrealtype t, OxParams *prm)
   else OxProtocolParams(it->prot, it->seg, t, prm);
 }
 
+/* The voxel and layer parts (u NULL without a layer) of a state-shaped vector. */
+static void parts(OxIntegrator it, N_Vector v, Vec *c, Vec *u)
+{
+  if (it->layer) {
+    *c = N_VGetVector_Petsc(N_VGetSubvector_MPIManyVector(v, 0));
+    *u = N_VGetVector_Petsc(N_VGetSubvector_MPIManyVector(v, 1));
+  } else {
+    *c = N_VGetVector_Petsc(v);
+    *u = NULL;
+  }
+}
+
 /* CVODE retries on a positive return; a PETSc error is not recoverable, so -1. */
 #define OX_CB(call) \
   do { \
@@ -47,8 +62,11 @@ static int rhs(sunrealtype t, N_Vector y, N_Vector ydot, void *ctx)
 {
   OxIntegrator it = (OxIntegrator)ctx;
   OxParams     prm;
+  Vec          c, u, f, fu;
   params_at(it, t, &prm);
-  OX_CB(OxOperatorApply(it->op, &prm, N_VGetVector_Petsc(y), N_VGetVector_Petsc(ydot), PETSC_TRUE));
+  parts(it, y, &c, &u);
+  parts(it, ydot, &f, &fu);
+  OX_CB(OxOperatorApply(it->op, &prm, c, u, f, fu, PETSC_TRUE));
   return 0;
 }
 
@@ -56,9 +74,12 @@ static int jtimes(N_Vector v, N_Vector jv, sunrealtype t, N_Vector y, N_Vector f
 {
   OxIntegrator it = (OxIntegrator)ctx;
   OxParams     prm;
+  Vec          c, u, f, fu;
   (void)y, (void)fy, (void)tmp;
   params_at(it, t, &prm);
-  OX_CB(OxOperatorApply(it->op, &prm, N_VGetVector_Petsc(v), N_VGetVector_Petsc(jv), PETSC_FALSE));
+  parts(it, v, &c, &u);
+  parts(it, jv, &f, &fu);
+  OX_CB(OxOperatorApply(it->op, &prm, c, u, f, fu, PETSC_FALSE));
   return 0;
 }
 
@@ -68,8 +89,10 @@ static int rhs_released(sunrealtype t, N_Vector y, N_Vector yqdot, void *ctx)
   OxIntegrator it = (OxIntegrator)ctx;
   OxParams     prm;
   PetscReal    rate;
+  Vec          c, u;
   params_at(it, t, &prm);
-  OX_CB(OxOperatorExchangeRate(it->op, &prm, N_VGetVector_Petsc(y), &rate));
+  parts(it, y, &c, &u);
+  OX_CB(OxOperatorExchangeRate(it->op, &prm, c, u, &rate));
   NV_Ith_S(yqdot, 0) = rate * it->op->site_mol_m3;
   return 0;
 }
@@ -89,19 +112,23 @@ static int psetup(sunrealtype t, N_Vector y, N_Vector fy, sunbooleantype jok, su
 static int psolve(sunrealtype t, N_Vector y, N_Vector fy, N_Vector r, N_Vector z, sunrealtype gamma, sunrealtype delta, int lr, void *ctx)
 {
   OxIntegrator it = (OxIntegrator)ctx;
+  Vec          rc, ru, zc, zu;
   (void)t, (void)y, (void)fy, (void)gamma, (void)delta, (void)lr;
-  OX_CB(KSPSolve(it->ksp, N_VGetVector_Petsc(r), N_VGetVector_Petsc(z)));
+  parts(it, r, &rc, &ru);
+  parts(it, z, &zc, &zu);
+  OX_CB(OxOperatorPrecApply(it->op, it->ksp, rc, ru, zc, zu));
   return 0;
 }
 
 /*
- * Conservation to round-off. The solid's vacancy inventory I = w.c (w = 1 on
- * solid voxels) and the released-oxygen quadrature Q obey the same BDF
+ * Conservation to round-off. The solid's vacancy inventory I = w.c (w the
+ * volume of each unknown in voxels: 1 on solid voxels, less on a layer
+ * column's voxel, the cell volumes in the layer) and the released-oxygen quadrature Q obey the same BDF
  * recursion only if every step's Newton residual G has w.G = 0; an inexact
  * Newton/Krylov solve leaves w.G of the order of the nonlinear tolerance, and
  * I - Q drifts by that much each step. The problem is affine in c, so after
  * Newton has converged one exact correction along u = w removes it:
- *   ycor += alpha u,  alpha = -w.G / (w.M u),  M = I - gamma J,
+ *   ycor += alpha u,  alpha = -w.G / (w.M u),  M = I - gamma J,  u = 1 on solid unknowns,
  *   w.M u = nsolid + gamma * sum_f G_f / V    (interior fluxes cancel).
  * The correction is far below the error tolerance, so accuracy is unchanged.
  */
@@ -136,17 +163,21 @@ static int nls_solve(SUNNonlinearSolver S, N_Vector y0, N_Vector ycor, N_Vector 
   sunrealtype  tcur, gamma, rl1;
   N_Vector     ypred, yn, fn, zn1;
   void        *udata;
-  PetscScalar  wG;
-  PetscReal    cond = 0.0, inv_v = 1.0 / (it->op->h_m * it->op->h_m * it->op->h_m);
+  PetscReal    wG, alpha, cond = 0.0, inv_v = 1.0 / (it->op->h_m * it->op->h_m * it->op->h_m);
+  Vec          gc, gu, yc, yu;
   int          flag = SUNNonlinSolSolve(it->newton, y0, ycor, w, tol, lsetup, mem);
 
   if (flag != SUN_NLS_SUCCESS) return flag;
   if (it->sysfn(ycor, it->res, mem)) return -1;
-  if (VecDot(N_VGetVector_Petsc(it->res), it->op->solid, &wG)) return -1;
+  parts(it, it->res, &gc, &gu);
+  if (OxOperatorInventory(it->op, gc, gu, &wG)) return -1;
   if (CVodeGetNonlinearSystemData(it->cvode, &tcur, &ypred, &yn, &fn, &gamma, &rl1, &zn1, &udata) < 0) return -1;
   params_at(it, tcur, &prm);
   if (OxOperatorExchangeConductance(it->op, &prm, &cond)) return -1;
-  if (VecAXPY(N_VGetVector_Petsc(ycor), -PetscRealPart(wG) / ((PetscReal)it->op->nsolid + gamma * cond * inv_v), it->op->solid)) return -1;
+  alpha = -wG / ((PetscReal)it->op->nsolid + gamma * cond * inv_v);
+  parts(it, ycor, &yc, &yu);
+  if (VecAXPY(yc, alpha, it->op->solid)) return -1;
+  if (yu && VecShift(yu, alpha)) return -1;
   return SUN_NLS_SUCCESS;
 }
 
@@ -196,7 +227,7 @@ static PetscErrorCode create_preconditioner(OxIntegrator it)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode OxIntegratorCreate(const OxConfig *cfg, OxOperator *op, const OxProtocol *prot, Vec c, double t0_s, double released_mol,
+PetscErrorCode OxIntegratorCreate(const OxConfig *cfg, OxOperator *op, const OxProtocol *prot, Vec c, Vec u, double t0_s, double released_mol,
                                   OxIntegrator *out)
 {
   OxIntegrator it;
@@ -210,7 +241,13 @@ PetscErrorCode OxIntegratorCreate(const OxConfig *cfg, OxOperator *op, const OxP
   it->t_s  = t0_s;
   it->seg  = -1;
   OX_SUN(SUNContext_Create((void *)&it->comm, &it->sunctx));
-  it->y  = N_VMake_Petsc(c, it->sunctx);
+  it->layer = u != NULL;
+  if (it->layer) {
+    it->yparts[0] = N_VMake_Petsc(c, it->sunctx);
+    it->yparts[1] = N_VMake_Petsc(u, it->sunctx);
+    PetscCheck(it->yparts[0] && it->yparts[1], comm, PETSC_ERR_MEM, "could not create SUNDIALS vectors");
+    it->y = N_VMake_MPIManyVector(comm, 2, it->yparts, it->sunctx);
+  } else it->y = N_VMake_Petsc(c, it->sunctx);
   it->yq = N_VNew_Serial(1, it->sunctx);
   PetscCheck(it->y && it->yq, comm, PETSC_ERR_MEM, "could not create SUNDIALS vectors");
   NV_Ith_S(it->yq, 0) = released_mol;
@@ -254,6 +291,10 @@ PetscErrorCode OxIntegratorDestroy(OxIntegrator *pit)
   SUNNonlinSolFree(it->newton);
   N_VDestroy(it->res);
   N_VDestroy(it->y);
+  if (it->layer) {
+    N_VDestroy(it->yparts[0]);
+    N_VDestroy(it->yparts[1]);
+  }
   N_VDestroy(it->yq);
   SUNContext_Free(&it->sunctx);
   PetscCall(KSPDestroy(&it->ksp));

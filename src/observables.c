@@ -3,20 +3,20 @@
 #include <stdlib.h>
 #include "oxvac/observables.h"
 
-PetscErrorCode OxObservablesSample(OxOperator *op, Vec c, double time_s, int cycle, double soc, double released_mol, OxSample *s)
+PetscErrorCode OxObservablesSample(OxOperator *op, Vec c, Vec u, double time_s, int cycle, double soc, double released_mol, OxSample *s)
 {
-  PetscScalar sum;
-  double      v_m3 = op->h_m * op->h_m * op->h_m;
+  PetscReal sum;
+  double    v_m3 = op->h_m * op->h_m * op->h_m;
 
   PetscFunctionBeginUser;
-  PetscCall(VecDot(c, op->solid, &sum));
+  PetscCall(OxOperatorInventory(op, c, u, &sum));
   s->time_s          = time_s;
   s->cycle           = cycle;
   s->soc             = soc;
-  s->vacancy_mean    = op->nsolid > 0 ? PetscRealPart(sum) / (double)op->nsolid : 0.0;
+  s->vacancy_mean    = op->nsolid > 0 ? sum / (double)op->nsolid : 0.0;
   s->oxygen_loss_pct = 100.0 * s->vacancy_mean;
   s->released_mol    = released_mol;
-  s->inventory_mol   = PetscRealPart(sum) * v_m3 * op->site_mol_m3;
+  s->inventory_mol   = sum * v_m3 * op->site_mol_m3;
   PetscFunctionReturn(0);
 }
 

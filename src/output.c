@@ -125,9 +125,9 @@ static PetscErrorCode write_attr_string(hid_t obj, const char *name, const char 
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode OxOutputWriteRoot(OxOutput out, const char *config_text, const char *command)
+PetscErrorCode OxOutputWriteRoot(OxOutput out, const char *config_text, const char *command, long long unknowns)
 {
-  hid_t root;
+  hid_t root, sp, at;
 
   PetscFunctionBeginUser;
   root = H5Gopen2(out->fid, "/", H5P_DEFAULT);
@@ -135,6 +135,13 @@ PetscErrorCode OxOutputWriteRoot(OxOutput out, const char *config_text, const ch
   PetscCall(write_attr_string(root, "oxvac_version", OXVAC_VERSION));
   PetscCall(write_attr_string(root, "config", config_text));
   PetscCall(write_attr_string(root, "command", command));
+  sp = H5Screate(H5S_SCALAR);
+  OX_H5(sp);
+  at = H5Acreate2(root, "unknowns", H5T_NATIVE_LLONG, sp, H5P_DEFAULT, H5P_DEFAULT);
+  OX_H5(at);
+  OX_H5(H5Awrite(at, H5T_NATIVE_LLONG, &unknowns));
+  OX_H5(H5Aclose(at));
+  OX_H5(H5Sclose(sp));
   OX_H5(H5Gclose(root));
   PetscFunctionReturn(0);
 }

@@ -249,6 +249,7 @@ PetscErrorCode OxProfilerCreate(const OxConfig *cfg, DM da, const OxMicrostructu
     PetscCall(build_lamella(pr, lab));
     PetscCall(PetscFree(lab));
   }
+  PetscCallMPI(MPI_Bcast(&pr->nbin3, 1, MPIU_INT, 0, pr->comm)); /* depth samples are binned on every rank */
   *ppr = pr;
   PetscFunctionReturn(0);
 }
@@ -298,7 +299,41 @@ static PetscErrorCode finish_profile(OxProfiler pr, PetscInt nbin, const double 
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode OxProfilerCompute(OxProfiler pr, Vec c, OxProfile *prof3d, OxProfile *lamella)
+PetscErrorCode OxProfilerExclude(OxProfiler pr, Vec mask)
+{
+  const PetscScalar *m;
+
+  PetscFunctionBeginUser;
+  PetscCall(gather(pr, mask, &m));
+  if (!pr->rank)
+    for (PetscInt i = 0; i < pr->n[0] * pr->n[1] * pr->n[2]; i++)
+      if (PetscRealPart(m[i]) > 0.5) pr->bin3[i] = -1;
+  PetscCall(VecRestoreArrayRead(pr->seq, &m));
+  PetscFunctionReturn(0);
+}
+
+/* Depth samples binned on each rank and summed on rank 0 (into s3 there). */
+static PetscErrorCode bin_samples(OxProfiler pr, const OxProfileSamples *x, double *s3)
+{
+  double *loc, *sum = NULL;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscCalloc1(4 * pr->nbin3 + 4, &loc));
+  for (PetscInt m = 0; m < x->n; m++) {
+    PetscInt b  = PetscMin((PetscInt)(x->depth_nm[m] / pr->bin_nm), pr->nbin3 - 1);
+    double  *sb = loc + 4 * PetscMax(b, 0), w = x->weight[m];
+    sb[0] += w, sb[1] += w * OxMn3Fraction(x->value[m], pr->mn_share, pr->formula_mn), sb[2] += w * x->value[m], sb[3] += w;
+  }
+  if (!pr->rank) PetscCall(PetscMalloc1(4 * pr->nbin3 + 4, &sum));
+  PetscCallMPI(MPI_Reduce(loc, sum, (int)(4 * pr->nbin3), MPI_DOUBLE, MPI_SUM, 0, pr->comm));
+  if (!pr->rank)
+    for (PetscInt i = 0; i < 4 * pr->nbin3; i++) s3[i] += sum[i];
+  PetscCall(PetscFree(sum));
+  PetscCall(PetscFree(loc));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxProfilerCompute(OxProfiler pr, Vec c, const OxProfileSamples *extra, OxProfile *prof3d, OxProfile *lamella)
 {
   const PetscScalar *cc;
   double            *s3 = NULL, *sl = NULL, *pm = NULL, *pc = NULL;
@@ -332,6 +367,7 @@ PetscErrorCode OxProfilerCompute(OxProfiler pr, Vec c, OxProfile *prof3d, OxProf
     PetscCall(PetscFree2(pm, pc));
   }
   PetscCall(VecRestoreArrayRead(pr->seq, &cc));
+  if (extra) PetscCall(bin_samples(pr, extra, s3));
   PetscCall(finish_profile(pr, pr->nbin3, s3, prof3d));
   PetscCall(finish_profile(pr, pr->nbinl, sl, lamella));
   PetscCall(PetscFree2(s3, sl));

@@ -235,11 +235,7 @@ void OxProtocolParams(const OxProtocol *p, int g, double t_s, OxParams *out) {
     dstep = st->diffusivity_scale;
     kstep = st->release_scale;
   }
-  out->soc = s;
-  out->D_m2_s = cfg->diffusivity_scale * dstep * OxTableEvalLog(&cfg->diffusivity_cm2_s, s) * 1e-4;
-  out->k_m_s = cfg->exchange_scale * kstep * OxTableEvalLog(&cfg->exchange_nm_s, s) * 1e-9;
-  out->c_eq = OxTableEvalLinear(&cfg->equilibrium_fraction, s);
-  out->averaged = 0;
+  OxMaterialParams(cfg, s, dstep, kstep, out);
 }
 
 /** @brief Total simulated time in seconds (end of the last segment, 0 if none). */

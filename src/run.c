@@ -105,8 +105,10 @@ static PetscErrorCode print_summary(MPI_Comm comm, const OxOperator *op, const O
 
   PetscFunctionBeginUser;
   PetscCall(OxIntegratorGetStats(integ, &st));
-  PetscCall(PetscPrintf(comm, "oxvac: %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT " voxels (%" PetscInt_FMT " solid), %.4g h simulated in %.2f s wall\n",
-                        ms->nx, ms->ny, ms->nz, op->nsolid, last->time_s / 3600.0, wall));
+  PetscCall(PetscPrintf(comm,
+                        "oxvac: %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT " voxels (%" PetscInt_FMT " solid), %" PetscInt_FMT
+                        " unknowns (%" PetscInt_FMT " in the surface layer), %.4g h simulated in %.2f s wall\n",
+                        ms->nx, ms->ny, ms->nz, op->nsolid, op->nsolid + op->nlayer, op->nlayer, last->time_s / 3600.0, wall));
   PetscCall(PetscPrintf(comm, "oxvac: %ld steps, %ld rhs, %ld linear iterations, %ld preconditioner setups, %ld error-test failures\n", st.nsteps,
                         st.nrhs, st.nlinit, st.npsetup, st.nerrfail));
   PetscCall(PetscPrintf(comm, "oxvac: oxygen loss %.6g at.%%, released %.6g mol, inventory %.6g mol (relative difference %.2e)\n", last->oxygen_loss_pct,
@@ -141,6 +143,7 @@ PetscErrorCode OxModelCreate(const OxConfig *cfg, OxModel *m)
   PetscCall(DMCreateGlobalVector(m->da, &m->c));
   PetscCall(PetscObjectSetName((PetscObject)m->c, "c"));
   PetscCall(VecZeroEntries(m->c));
+  PetscCall(OxSurfaceCreateLayerVec(&m->op.surf, PETSC_COMM_WORLD, &m->u));
   PetscFunctionReturn(0);
 }
 
@@ -148,6 +151,7 @@ PetscErrorCode OxModelDestroy(OxModel *m)
 {
   PetscFunctionBeginUser;
   PetscCall(VecDestroy(&m->c));
+  PetscCall(VecDestroy(&m->u));
   PetscCall(OxOperatorDestroy(&m->op));
   PetscCall(OxMicrostructureDestroy(&m->ms));
   PetscCall(DMDestroy(&m->da));
@@ -172,7 +176,7 @@ static int first_segment_of_cycle(const OxProtocol *prot, int cycle)
  * start (c_win), and the difference is the error estimate.
  */
 static PetscErrorCode run_averaged(const OxConfig *cfg, const OxProtocol *prot, OxModel *m, OxIntegrator integ, OxHistory *hist, Vec c_win,
-                                   double released_win, int *status, int quiet, int silent)
+                                   Vec u_win, double released_win, int *status, int quiet, int silent)
 {
   MPI_Comm     comm = PETSC_COMM_WORLD;
   int          ncyc = OxProtocolNumCycles(prot), W = PetscMin(OX_AVERAGING_WINDOW, ncyc), ca = ncyc >= 2 ? 2 : 1;
@@ -188,12 +192,12 @@ static PetscErrorCode run_averaged(const OxConfig *cfg, const OxProtocol *prot, 
   PetscFunctionBeginUser;
   PetscCall(OxOperatorSetCycleAverage(&m->op, prot, g0, g1, &avg));
   /* error estimate: the same window, averaged, from the same state */
-  PetscCall(OxObservablesSample(&m->op, c_win, t_win0, 0, 0.0, released_win, &s_win0));
-  PetscCall(OxIntegratorCreate(cfg, &m->op, prot, c_win, t_win0, released_win, &integ2));
+  PetscCall(OxObservablesSample(&m->op, c_win, u_win, t_win0, 0, 0.0, released_win, &s_win0));
+  PetscCall(OxIntegratorCreate(cfg, &m->op, prot, c_win, u_win, t_win0, released_win, &integ2));
   PetscCall(OxIntegratorAdvanceAveraged(integ2, &avg, t_win1, t_win1, &ok, msg, sizeof(msg)));
   PetscCheck(ok, comm, PETSC_ERR_NOT_CONVERGED, "averaged window failed: %s", msg);
   PetscCall(OxIntegratorDestroy(&integ2));
-  PetscCall(OxObservablesSample(&m->op, c_win, t_win1, W, 0.0, 0.0, &s_win1));
+  PetscCall(OxObservablesSample(&m->op, c_win, u_win, t_win1, W, 0.0, 0.0, &s_win1));
   {
     const OxSample *r = &hist->ts.row[hist->ts.n - 1]; /* resolved, end of the window */
     double          dres = r->vacancy_mean - s_win0.vacancy_mean, davg = s_win1.vacancy_mean - s_win0.vacancy_mean;
@@ -215,9 +219,9 @@ static PetscErrorCode run_averaged(const OxConfig *cfg, const OxProtocol *prot, 
       break;
     }
     hist->released_mol = OxIntegratorReleasedMol(integ);
-    PetscCall(OxObservablesSample(&m->op, m->c, last->t1_s, k, last->s1, hist->released_mol, &smp));
+    PetscCall(OxObservablesSample(&m->op, m->c, m->u, last->t1_s, k, last->s1, hist->released_mol, &smp));
     PetscCall(OxTimeseriesAppend(&hist->ts, &smp));
-    if (wants_field(cfg, k)) PetscCall(OxHistoryStoreField(hist, &m->ms, m->c, k, last->t1_s, last->s1));
+    if (wants_field(cfg, k)) PetscCall(OxHistoryStoreField(hist, &m->ms, &m->op, m->c, m->u, k, last->t1_s, last->s1));
     if (!quiet && (k % PetscMax(1, ncyc / 100) == 0 || k == ncyc))
       PetscCall(PetscFPrintf(comm, PETSC_STDERR, "averaged cycle %d/%d  t = %.4g h\n", k, ncyc, last->t1_s / 3600.0));
     int stop = k < ncyc ? stop_requested : 0;
@@ -247,7 +251,7 @@ PetscErrorCode OxSimulate(const OxCli *cli, const OxConfig *cfg, const OxProtoco
   double        wall0 = wall_s(), t0 = 0.0, released_win = 0.0;
   int           averaged = cfg->time_mode == OX_TIME_AVERAGED && OxProtocolNumCycles(prot) > OX_AVERAGING_WINDOW;
   int           g_win = first_segment_of_cycle(prot, 1), g_end = averaged ? first_segment_of_cycle(prot, OX_AVERAGING_WINDOW + 1) : prot->nseg;
-  Vec           c_win = NULL;
+  Vec           c_win = NULL, u_win = NULL;
   OxProfiler    prof  = NULL;
 
   PetscFunctionBeginUser;
@@ -290,21 +294,32 @@ PetscErrorCode OxSimulate(const OxCli *cli, const OxConfig *cfg, const OxProtoco
     PetscFunctionReturn(0);
   }
   PetscCall(OxProfilerCreate(cfg, m.da, &m.ms, &prof));
+  if (m.u) { /* the layer columns' voxels enter the 3D profile as depth samples */
+    Vec mask;
+    PetscScalar *ma;
+    PetscCall(VecDuplicate(m.c, &mask));
+    PetscCall(VecZeroEntries(mask));
+    PetscCall(VecGetArray(mask, &ma));
+    for (PetscInt n = 0; n < m.op.surf.ncol; n++) ma[m.op.surf.col[n].cell] = 1.0;
+    PetscCall(VecRestoreArray(mask, &ma));
+    PetscCall(OxProfilerExclude(prof, mask));
+    PetscCall(VecDestroy(&mask));
+  }
   if (cli->restart) {
     char *saved;
-    PetscCall(OxHistoryRead(cli->restart, m.da, &m.ms, prof, &hist, m.c, &saved));
+    PetscCall(OxHistoryRead(cli->restart, m.da, &m.ms, &m.op, prof, &hist, m.c, m.u, &saved));
     PetscCall(PetscFree(saved));
     t0 = hist.ts.row[hist.ts.n - 1].time_s;
     PetscCall(PetscStrncpy(last_ckpt, cli->restart, sizeof(last_ckpt)));
   } else {
     PetscCall(PetscMemzero(&hist, sizeof(hist)));
     hist.profiler = prof;
-    PetscCall(OxObservablesSample(&m.op, m.c, 0.0, 0, prot->initial_soc, 0.0, &smp));
+    PetscCall(OxObservablesSample(&m.op, m.c, m.u, 0.0, 0, prot->initial_soc, 0.0, &smp));
     PetscCall(OxTimeseriesAppend(&hist.ts, &smp));
-    if (wants_field(cfg, 0)) PetscCall(OxHistoryStoreField(&hist, &m.ms, m.c, 0, 0.0, prot->initial_soc));
+    if (wants_field(cfg, 0)) PetscCall(OxHistoryStoreField(&hist, &m.ms, &m.op, m.c, m.u, 0, 0.0, prot->initial_soc));
   }
   hist.mn3_field = cfg->mn3_field ? PETSC_TRUE : PETSC_FALSE;
-  PetscCall(OxIntegratorCreate(cfg, &m.op, prot, m.c, t0, hist.released_mol, &integ));
+  PetscCall(OxIntegratorCreate(cfg, &m.op, prot, m.c, m.u, t0, hist.released_mol, &integ));
   PetscCall(PetscLogStagePop());
 
   prog.enabled    = !cli->quiet && rank == 0;
@@ -323,6 +338,10 @@ PetscErrorCode OxSimulate(const OxCli *cli, const OxConfig *cfg, const OxProtoco
     if (averaged && g == g_win) {
       PetscCall(VecDuplicate(m.c, &c_win));
       PetscCall(VecCopy(m.c, c_win));
+      if (m.u) {
+        PetscCall(VecDuplicate(m.u, &u_win));
+        PetscCall(VecCopy(m.u, u_win));
+      }
       released_win = hist.released_mol;
     }
     PetscBool        ok;
@@ -339,14 +358,15 @@ PetscErrorCode OxSimulate(const OxCli *cli, const OxConfig *cfg, const OxProtoco
     }
     hist.released_mol = OxIntegratorReleasedMol(integ);
     hist.next_seg     = g + 1;
-    PetscCall(OxObservablesSample(&m.op, m.c, s->t1_s, s->cycle, s->s1, hist.released_mol, &smp));
+    PetscCall(OxObservablesSample(&m.op, m.c, m.u, s->t1_s, s->cycle, s->s1, hist.released_mol, &smp));
     PetscCall(OxTimeseriesAppend(&hist.ts, &smp));
-    if (s->last_of_cycle && s->cycle > 0 && wants_field(cfg, s->cycle)) PetscCall(OxHistoryStoreField(&hist, &m.ms, m.c, s->cycle, s->t1_s, s->s1));
+    if (s->last_of_cycle && s->cycle > 0 && wants_field(cfg, s->cycle))
+      PetscCall(OxHistoryStoreField(&hist, &m.ms, &m.op, m.c, m.u, s->cycle, s->t1_s, s->s1));
     progress_report(&prog, s, g == g_end - 1);
     PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &stop, 1, MPI_INT, MPI_MAX, comm));
     periodic = !averaged && every > 0 && s->last_of_cycle && s->cycle > 0 && s->cycle % every == 0 && g < prot->nseg - 1;
     if ((periodic || stop) && !averaged) {
-      PetscCall(OxHistoryWrite(&hist, ckpt, cfg_text, cli->command_line, m.da, &m.ms, &m.op, m.c));
+      PetscCall(OxHistoryWrite(&hist, ckpt, cfg_text, cli->command_line, m.da, &m.ms, &m.op, m.c, m.u));
       PetscCall(PetscStrncpy(last_ckpt, ckpt, sizeof(last_ckpt)));
       /* A run restarted from here re-initialises CVODE; so does this one. */
       OxIntegratorForceRestart(integ);
@@ -362,13 +382,15 @@ PetscErrorCode OxSimulate(const OxCli *cli, const OxConfig *cfg, const OxProtoco
       break;
     }
   }
-  if (averaged && *status == OX_EXIT_OK && c_win) PetscCall(run_averaged(cfg, prot, &m, integ, &hist, c_win, released_win, status, cli->quiet, cli->silent));
+  if (averaged && *status == OX_EXIT_OK && c_win)
+    PetscCall(run_averaged(cfg, prot, &m, integ, &hist, c_win, u_win, released_win, status, cli->quiet, cli->silent));
   PetscCall(VecDestroy(&c_win));
+  PetscCall(VecDestroy(&u_win));
   PetscCall(PetscLogStagePop());
   signal(SIGTERM, SIG_DFL);
   signal(SIGINT, SIG_DFL);
   if (*status == OX_EXIT_OK) {
-    PetscCall(OxHistoryWrite(&hist, path, cfg_text, cli->command_line, m.da, &m.ms, &m.op, NULL));
+    PetscCall(OxHistoryWrite(&hist, path, cfg_text, cli->command_line, m.da, &m.ms, &m.op, NULL, NULL));
     if (!cli->silent) {
       PetscCall(print_summary(comm, &m.op, &m.ms, integ, &hist.ts, wall_s() - wall0));
       PetscCall(PetscPrintf(comm, "oxvac: wrote %s\n", path));

@@ -94,6 +94,9 @@ typedef struct {
   OxTable equilibrium_fraction; /**< linear */
   OxAccessModel access_model;
   double access_length_nm;      /**< depth model */
+  int layer_cells;              /**< sub-voxel cells below each exposed voxel's surface (0: none) */
+  double layer_depth;           /**< fraction of the voxel's depth along its normal they cover */
+  double layer_growth;          /**< thickness ratio of successive cells, surface to depth */
 
   /* protocol */
   double initial_soc;

@@ -34,23 +34,29 @@ typedef struct {
   double       avg_err_loss;      /**< relative error of the total oxygen loss at the window's end */
 } OxHistory;
 
-/** @brief Keep a copy of c as the stored field of cycle, with its particle means and (with a profiler) profiles. */
-PetscErrorCode OxHistoryStoreField(OxHistory *h, const OxMicrostructure *ms, Vec c, int cycle, double time_s, double soc);
+/**
+ * @brief Keep the voxel means of (c, u) as the stored field of cycle, with
+ *        its particle means and (with a profiler) profiles, the 3D one with
+ *        the layer cells at their own depths.
+ */
+PetscErrorCode OxHistoryStoreField(OxHistory *h, const OxMicrostructure *ms, OxOperator *op, Vec c, Vec u, int cycle, double time_s, double soc);
 
 /**
  * @brief Write a result (state == NULL) or a checkpoint (state = the vacancy
- *        field) to path, through a temporary file renamed when complete.
- *        A result also gets its XDMF sidecar.
+ *        field, layer = the layer state or NULL) to path, through a
+ *        temporary file renamed when complete. A result also gets its XDMF sidecar.
  */
 PetscErrorCode OxHistoryWrite(const OxHistory *h, const char *path, const char *config_text, const char *command, DM da,
-                              const OxMicrostructure *ms, const OxOperator *op, Vec state);
+                              const OxMicrostructure *ms, const OxOperator *op, Vec state, Vec layer);
 
 /**
- * @brief Read a checkpoint: history and state (into c, a DMDA vector of da);
- *        the profiles of the stored fields are recomputed with profiler.
+ * @brief Read a checkpoint: history and state (into c, a DMDA vector of da,
+ *        and the layer u, NULL without one); the profiles of the stored
+ *        fields are read back as written (with a profiler).
  * @param[out] config_text the resolved config the checkpoint was made with (PetscFree it)
  */
-PetscErrorCode OxHistoryRead(const char *path, DM da, const OxMicrostructure *ms, OxProfiler profiler, OxHistory *h, Vec c, char **config_text);
+PetscErrorCode OxHistoryRead(const char *path, DM da, const OxMicrostructure *ms, const OxOperator *op, OxProfiler profiler, OxHistory *h, Vec c,
+                             Vec u, char **config_text);
 
 /**
  * @brief Before a restart: is path a checkpoint made with exactly this

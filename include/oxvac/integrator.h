@@ -2,7 +2,8 @@
  * @file integrator.h
  * @brief Time integration of the operator along the protocol with CVODE.
  *
- * Owns: CVODE (BDF, SPGMR) on an NVECTOR_PETSC wrapper of the DMDA vector,
+ * Owns: CVODE (BDF, SPGMR) on an NVECTOR_PETSC wrapper of the DMDA vector
+ * (a many-vector of it and the layer vector when there is a layer),
  * the preconditioner (a PETSc KSP with KSPPREONLY and a PC from the options,
  * applied to I - gamma J), the released-oxygen quadrature, and stopping
  * exactly at every protocol segment end. The caller drives it segment by
@@ -22,11 +23,12 @@ typedef struct {
 } OxIntegratorStats;
 
 /**
- * @brief Create the integrator with state c (taken, not copied: the
- *        integrator advances c in place) at time t0.
+ * @brief Create the integrator with state c and layer state u (NULL without
+ *        a layer; both taken, not copied: the integrator advances them in
+ *        place) at time t0.
  * @param[in] released_mol oxygen released before t0 (0 for a fresh run)
  */
-PetscErrorCode OxIntegratorCreate(const OxConfig *cfg, OxOperator *op, const OxProtocol *prot, Vec c, double t0_s,
+PetscErrorCode OxIntegratorCreate(const OxConfig *cfg, OxOperator *op, const OxProtocol *prot, Vec c, Vec u, double t0_s,
                                   double released_mol, OxIntegrator *integ);
 PetscErrorCode OxIntegratorDestroy(OxIntegrator *integ);
 

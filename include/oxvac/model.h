@@ -15,7 +15,8 @@ typedef struct {
   DM               da;
   OxMicrostructure ms;
   OxOperator       op;
-  Vec              c; /**< state, zero on creation */
+  Vec              c; /**< state of the voxels, zero on creation */
+  Vec              u; /**< state of the surface layer cells (NULL without a layer), zero on creation */
 } OxModel;
 
 /** @brief DMDA from the config's grid (PETSc options apply), labels, operator, state (collective). */

@@ -13,7 +13,7 @@ typedef struct {
   double time_s;
   int cycle;
   double soc;
-  double vacancy_mean;    /**< c averaged over solid voxels */
+  double vacancy_mean;    /**< c averaged over the solid volume (voxels and layer cells) */
   double oxygen_loss_pct; /**< 100 * vacancy_mean */
   double released_mol;    /**< time integral of the exchange flux */
   double inventory_mol;   /**< vacancies held by the solid */
@@ -39,8 +39,8 @@ void OxParticleTableFree(OxParticleTable *pt);
 /** @brief Mean vacancy fraction of every primary particle (collective); mean[p-1] for label p. */
 PetscErrorCode OxParticleMeans(const OxMicrostructure *ms, Vec c, double *mean);
 
-/** @brief Sample the state: means and inventory (collective). */
-PetscErrorCode OxObservablesSample(OxOperator *op, Vec c, double time_s, int cycle, double soc, double released_mol, OxSample *s);
+/** @brief Sample the state (voxels c, layer u or NULL): volume means and inventory (collective). */
+PetscErrorCode OxObservablesSample(OxOperator *op, Vec c, Vec u, double time_s, int cycle, double soc, double released_mol, OxSample *s);
 
 PetscErrorCode OxTimeseriesAppend(OxTimeseries *ts, const OxSample *s);
 void OxTimeseriesFree(OxTimeseries *ts);

@@ -11,9 +11,10 @@
  * Discretisation (cell-centred FV on cubic voxels of edge h):
  *  - bulk face between voxels of one particle p: D(t) m_p h (c_j - c_i) / h^3
  *  - face between particles p, q: grain_boundary * harmonic(m_p, m_q) times that
- *  - solid/electrolyte face facing axis a: exchange conductance a(x) k(t) h^2 |n_a|
- *    (|n_a| from the smoothed-indicator normal corrects the staircase area)
- *    in series with the half-voxel diffusion conductance 2 D(t) m_p h
+ *  - solid/electrolyte exchange and the sub-voxel surface layer: surface.h
+ *    (the state is the voxel vector c and, with a layer, the layer vector u;
+ *    a layer column's voxel unknown stands for the column's deepest part,
+ *    and the two-point fluxes of its faces use that point)
  *  - domain faces are mirror planes (no flux)
  */
 #ifndef OXVAC_OPERATOR_H
@@ -21,14 +22,9 @@
 
 #include <petscdmda.h>
 #include "oxvac/microstructure.h"
+#include <petscksp.h>
 #include "oxvac/protocol.h"
-
-/** One solid/electrolyte face of an owned voxel. */
-typedef struct {
-  PetscInt cell;     /**< index of the voxel in the owned (global) array */
-  PetscReal area_m2; /**< accessibility * corrected exchange area */
-  PetscReal half_m;  /**< 2 m_p h: half-voxel conductance per unit D (m) */
-} OxSurfaceFace;
+#include "oxvac/surface.h"
 
 typedef struct {
   DM da;
@@ -36,19 +32,20 @@ typedef struct {
   PetscInt xs, ys, zs, xm, ym, zm;       /**< owned box */
   PetscInt gxs, gys, gzs, gxm, gym, gzm; /**< ghosted box */
   PetscReal *w[3];   /**< per ghosted voxel: coefficient of its +x,+y,+z face (1/s per unit D, m_p included) */
-  PetscInt nface;    /**< surface faces of owned voxels */
-  OxSurfaceFace *face;
+  OxSurface surf;    /**< exchange faces and the layer columns */
+  PetscInt nlayer;   /**< layer unknowns in the whole domain (0: no layer) */
   Vec solid;         /**< 1 on solid voxels, 0 on electrolyte (global) */
   Vec exchange_area; /**< corrected exchange area per voxel, m^2 (global, for output) */
   Vec accessibility; /**< area-weighted accessibility of each voxel's surface faces (0 off the surface) */
+  Vec wvox, wlay;    /**< volume of each unknown in voxels: voxel vector (0 in electrolyte), layer vector */
   Vec cloc;          /**< scratch local vector */
+  Vec rt;            /**< scratch: right-hand side of the voxel preconditioner solve */
   PetscInt nsolid;   /**< solid voxels in the whole domain */
   double area_m2;    /**< total corrected exchange area (accessibility 1) */
   double site_mol_m3;/**< oxygen-site density */
   Mat L;             /**< bulk operator per unit D (assembled once, on first use) */
   Mat P;             /**< preconditioner matrix I - gamma J */
   Vec shift;         /**< scratch: diagonal added to -gamma D L */
-  PetscReal *gbar, *gcbar; /**< averaged mode: per face <G> and <G c_eq> over one cycle */
 } OxOperator;
 
 /** @brief Build coefficients from the microstructure. */
@@ -56,13 +53,14 @@ PetscErrorCode OxOperatorCreate(const OxConfig *cfg, DM da, const OxMicrostructu
 PetscErrorCode OxOperatorDestroy(OxOperator *op);
 
 /**
- * @brief y = f(t, x) when with_source, else y = J x (the operator is affine in x).
+ * @brief (y, yu) = f(t, x, u) when with_source, else J (x, u) (the operator is affine).
  * @param[in] prm effective parameters at t (from the protocol)
+ * @param[in] u, yu layer state and its rate; NULL without a layer
  */
-PetscErrorCode OxOperatorApply(OxOperator *op, const OxParams *prm, Vec x, Vec y, PetscBool with_source);
+PetscErrorCode OxOperatorApply(OxOperator *op, const OxParams *prm, Vec x, Vec u, Vec y, Vec yu, PetscBool with_source);
 
 /** @brief Total exchange rate into the solid, in vacancy sites * m^3/s (multiply by site density for mol/s). */
-PetscErrorCode OxOperatorExchangeRate(OxOperator *op, const OxParams *prm, Vec x, PetscReal *rate_m3_s);
+PetscErrorCode OxOperatorExchangeRate(OxOperator *op, const OxParams *prm, Vec x, Vec u, PetscReal *rate_m3_s);
 
 /** @brief Total exchange conductance sum_f G_f (m^3/s) at prm: minus the derivative of the exchange rate. */
 PetscErrorCode OxOperatorExchangeConductance(OxOperator *op, const OxParams *prm, PetscReal *cond_m3_s);
@@ -74,7 +72,16 @@ PetscErrorCode OxOperatorExchangeConductance(OxOperator *op, const OxParams *prm
  */
 PetscErrorCode OxOperatorSetCycleAverage(OxOperator *op, const OxProtocol *prot, int g0, int g1, OxParams *avg);
 
-/** @brief Assemble op->P = I - gamma J at prm. */
+/** @brief Assemble op->P (the voxel system left after eliminating the layer from I - gamma J) at prm. */
 PetscErrorCode OxOperatorAssemblePrec(OxOperator *op, const OxParams *prm, PetscReal gamma);
+
+/** @brief (zc, zu) = (I - gamma J)^-1 (rc, ru), the voxel part through ksp (whose operator is op->P); ru, zu NULL without a layer. */
+PetscErrorCode OxOperatorPrecApply(OxOperator *op, KSP ksp, Vec rc, Vec ru, Vec zc, Vec zu);
+
+/** @brief cbar = volume mean of each voxel's own unknown and its layer cells (a copy of c without a layer). */
+PetscErrorCode OxOperatorVoxelMean(OxOperator *op, Vec c, Vec u, Vec cbar);
+
+/** @brief Vacancies held by the solid, in voxel volumes (times h^3 for m^3 of sites). */
+PetscErrorCode OxOperatorInventory(OxOperator *op, Vec c, Vec u, PetscReal *voxels);
 
 #endif

@@ -31,8 +31,8 @@ PetscErrorCode OxOutputCheckPath(MPI_Comm comm, const char *path, char *err, siz
 /** @brief The PETSc HDF5 viewer of the open file (for VecView into groups). */
 PetscViewer OxOutputViewer(OxOutput out);
 
-/** @brief Root attributes: oxvac_version, config, command. */
-PetscErrorCode OxOutputWriteRoot(OxOutput out, const char *config_text, const char *command);
+/** @brief Root attributes: oxvac_version, config, command, unknowns (voxels + layer cells). */
+PetscErrorCode OxOutputWriteRoot(OxOutput out, const char *config_text, const char *command, long long unknowns);
 
 /** @brief /geometry: labels, secondary (int32 [nz][ny][nx]), exchange area, attrs voxel_m and shape. */
 PetscErrorCode OxOutputWriteGeometry(OxOutput out, DM da, const OxMicrostructure *ms, const OxOperator *op);

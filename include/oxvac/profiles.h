@@ -35,7 +35,7 @@ typedef struct {
   double  *distance_nm;       /**< bin centres */
   double  *mn3_fraction;      /**< mean Mn3+ fraction of Mn in the bin */
   double  *vacancy_fraction;  /**< mean vacancy fraction in the bin */
-  double  *count;             /**< voxels (3D) or pixels (lamella) in the bin */
+  double  *count;             /**< solid volume in voxels (3D) or pixels (lamella) in the bin */
 } OxProfile;
 
 void OxProfileFree(OxProfile *p);
@@ -63,8 +63,25 @@ typedef struct OxProfiler_private *OxProfiler;
 PetscErrorCode OxProfilerCreate(const OxConfig *cfg, DM da, const OxMicrostructure *ms, OxProfiler *pr);
 PetscErrorCode OxProfilerDestroy(OxProfiler *pr);
 
-/** @brief The 3D profile and the lamella of field c (collective; every rank gets them). */
-PetscErrorCode OxProfilerCompute(OxProfiler pr, Vec c, OxProfile *prof3d, OxProfile *lamella);
+/** Sub-voxel samples of this rank (the surface layer): depth below the surface, volume in voxels, value. */
+typedef struct {
+  PetscInt      n;
+  const double *depth_nm, *weight, *value;
+} OxProfileSamples;
+
+/**
+ * @brief Leave the voxels where mask > 0.5 out of the 3D profile (collective):
+ *        their volume comes as depth samples instead.
+ */
+PetscErrorCode OxProfilerExclude(OxProfiler pr, Vec mask);
+
+/**
+ * @brief The 3D profile and the lamella of field c (collective; every rank
+ *        gets them). The 3D profile also bins extra (NULL for none) at the
+ *        samples' own depths; the lamella uses c alone. A bin's count is
+ *        the solid volume in it, in voxels.
+ */
+PetscErrorCode OxProfilerCompute(OxProfiler pr, Vec c, const OxProfileSamples *extra, OxProfile *prof3d, OxProfile *lamella);
 
 /** @brief mn3 = OxMn3Fraction(c) voxel by voxel (0 in electrolyte); mn3 is a vector like c. */
 PetscErrorCode OxProfilerMn3Field(OxProfiler pr, Vec c, Vec mn3);

@@ -5,15 +5,14 @@
  *
  * Owns: expanding formation and cycling blocks into a flat list of segments
  * (one per step execution) with exact start and end times, s(t) inside each,
- * and the contract's parameter law
- *   D = material.diffusivity_scale * step.diffusivity_scale * D(s),
- *   k = surface.exchange_scale * step.release_scale * k(s), c_eq = c_eq(s).
+ * and the parameters at any time (through the parameter law of material.h).
  * The integrator stops exactly at every segment end. Plain C, no PETSc.
  */
 #ifndef OXVAC_PROTOCOL_H
 #define OXVAC_PROTOCOL_H
 
 #include "oxvac/config.h"
+#include "oxvac/material.h"
 
 /** One execution of one step. */
 typedef struct {
@@ -33,14 +32,6 @@ typedef struct {
   const OxConfig *cfg; /**< borrowed: must outlive the protocol */
 } OxProtocol;
 
-/** Effective parameters at one instant, SI units. */
-typedef struct {
-  double soc;
-  double D_m2_s;  /**< bulk diffusivity, all scales applied */
-  double k_m_s;   /**< surface exchange velocity, all scales applied */
-  double c_eq;    /**< surface equilibrium vacancy fraction */
-  int averaged;   /**< 1: cycle-averaged exchange (per-face averages held by the operator) */
-} OxParams;
 
 /**
  * @brief Expand the protocol of cfg into segments.

@@ -1,0 +1,491 @@
+/* Solid/electrolyte exchange and the sub-voxel surface layer (surface.h). */
+#include <math.h>
+#include "oxvac/surface.h"
+#include "box.h"
+
+/* Number of binomial [1 2 1]/4 smoothing passes of the solid indicator before
+ * taking its gradient as the surface normal. Three passes (variance 1.5 voxel^2
+ * per axis) make the normals of a voxelised sphere of radius >= 20 voxels
+ * accurate enough for its exchange area to be within 1 % of 4 pi R^2. */
+#define OX_NORMAL_SMOOTH_PASSES 8
+
+/* Solid indicator smoothed by binomial passes, ghosts filled (mirror at the domain faces). */
+static PetscErrorCode smoothed_indicator(DM da, const OxBox *b, Vec lab_loc, Vec *sloc)
+{
+  Vec                g, l;
+  PetscInt           xs, ys, zs, xm, ym, zm;
+  const PetscScalar *lab;
+
+  PetscFunctionBeginUser;
+  PetscCall(DMCreateGlobalVector(da, &g));
+  PetscCall(DMCreateLocalVector(da, &l));
+  PetscCall(DMDAGetCorners(da, &xs, &ys, &zs, &xm, &ym, &zm));
+  PetscCall(VecGetArrayRead(lab_loc, &lab));
+  {
+    PetscScalar *ga;
+    PetscInt     o = 0;
+    PetscCall(VecGetArray(g, &ga));
+    for (PetscInt k = zs; k < zs + zm; k++)
+      for (PetscInt j = ys; j < ys + ym; j++)
+        for (PetscInt i = xs; i < xs + xm; i++) ga[o++] = PetscRealPart(lab[OxBoxIndex(b, i, j, k)]) > 0.5 ? 1.0 : 0.0;
+    PetscCall(VecRestoreArray(g, &ga));
+  }
+  PetscCall(VecRestoreArrayRead(lab_loc, &lab));
+  PetscInt npass = OX_NORMAL_SMOOTH_PASSES;
+  PetscCall(PetscOptionsGetInt(NULL, NULL, "-ox_normal_smooth_passes", &npass, NULL));
+  for (int pass = 0; pass < npass; pass++)
+    for (int d = 0; d < 3; d++) {
+      const PetscScalar *la;
+      PetscScalar       *ga;
+      PetscInt           o = 0;
+      PetscCall(DMGlobalToLocal(da, g, INSERT_VALUES, l));
+      PetscCall(VecGetArrayRead(l, &la));
+      PetscCall(VecGetArray(g, &ga));
+      for (PetscInt k = zs; k < zs + zm; k++)
+        for (PetscInt j = ys; j < ys + ym; j++)
+          for (PetscInt i = xs; i < xs + xm; i++) {
+            PetscInt p[3] = {i, j, k};
+            ga[o++] = 0.25 * la[OxBoxMirrorIndex(b, p, d, -1)] + 0.5 * la[OxBoxIndex(b, i, j, k)] + 0.25 * la[OxBoxMirrorIndex(b, p, d, +1)];
+          }
+      PetscCall(VecRestoreArray(g, &ga));
+      PetscCall(VecRestoreArrayRead(l, &la));
+    }
+  PetscCall(DMGlobalToLocal(da, g, INSERT_VALUES, l));
+  PetscCall(VecDestroy(&g));
+  *sloc = l;
+  PetscFunctionReturn(0);
+}
+
+/* Gradient of the smoothed indicator on owned voxels, one local (ghosted)
+ * vector per component so that a face can average the gradients of its two voxels. */
+static PetscErrorCode indicator_gradient(DM da, const OxBox *b, Vec sloc, Vec gradloc[3])
+{
+  PetscInt           xs, ys, zs, xm, ym, zm;
+  const PetscScalar *s;
+  Vec                g;
+
+  PetscFunctionBeginUser;
+  PetscCall(DMDAGetCorners(da, &xs, &ys, &zs, &xm, &ym, &zm));
+  PetscCall(DMCreateGlobalVector(da, &g));
+  PetscCall(VecGetArrayRead(sloc, &s));
+  for (int d = 0; d < 3; d++) {
+    PetscScalar *ga;
+    PetscInt     o = 0;
+    PetscCall(VecGetArray(g, &ga));
+    for (PetscInt k = zs; k < zs + zm; k++)
+      for (PetscInt j = ys; j < ys + ym; j++)
+        for (PetscInt i = xs; i < xs + xm; i++) {
+          PetscInt p[3] = {i, j, k};
+          ga[o++] = 0.5 * (s[OxBoxMirrorIndex(b, p, d, +1)] - s[OxBoxMirrorIndex(b, p, d, -1)]);
+        }
+    PetscCall(VecRestoreArray(g, &ga));
+    PetscCall(DMCreateLocalVector(da, &gradloc[d]));
+    PetscCall(DMGlobalToLocal(da, g, INSERT_VALUES, gradloc[d]));
+  }
+  PetscCall(VecRestoreArrayRead(sloc, &s));
+  PetscCall(VecDestroy(&g));
+  PetscFunctionReturn(0);
+}
+
+/* |n_d| of the unit normal at the face between voxels a and c (box indices),
+ * which faces axis d. Falls back to 1 (a flat face) where the smoothed
+ * indicator has no gradient, as inside a one-voxel-thin plate. */
+static PetscReal face_normal_component(const PetscScalar *gr[3], PetscInt a, PetscInt c, int d)
+{
+  PetscReal v[3], nrm = 0.0;
+  for (int e = 0; e < 3; e++) {
+    v[e] = 0.5 * PetscRealPart(gr[e][a] + gr[e][c]);
+    nrm += v[e] * v[e];
+  }
+  if (nrm < 1e-24) return 1.0;
+  return PetscAbsReal(v[d]) / PetscSqrtReal(nrm);
+}
+
+/* Thickness fractions of the layer cells (finest at the surface, each the
+ * previous times growth) and the internal conductance factors. */
+static PetscErrorCode layer_fractions(OxSurface *s, const OxConfig *cfg)
+{
+  PetscInt  M = s->ncells;
+  PetscReal sum = 0.0, w = 1.0;
+
+  PetscFunctionBeginUser;
+  s->lambda = cfg->layer_depth;
+  PetscCall(PetscMalloc2(M, &s->frac, M > 1 ? M - 1 : 1, &s->cf));
+  for (PetscInt j = 0; j < M; j++, w *= cfg->layer_growth) sum += (s->frac[j] = w);
+  for (PetscInt j = 0; j < M; j++) s->frac[j] *= s->lambda / sum;
+  for (PetscInt j = 0; j + 1 < M; j++) s->cf[j] = 2.0 / (s->frac[j] + s->frac[j + 1]);
+  PetscFunctionReturn(0);
+}
+
+/* Longest column: a cube's diagonal. A voxel whose corrected area is tiny
+ * keeps the volume the column does not take. */
+#define OX_COLUMN_MAX_DEPTH 1.7320508075688772
+
+/* The column of owned voxel o (box index a), from its faces' areas. */
+static void make_column(OxSurface *s, PetscInt o, PetscReal area, PetscReal karea, PetscReal m, OxSurfaceColumn *c)
+{
+  const PetscReal h = s->h_m, v = h * h * h, lam = s->lambda;
+  const PetscReal d = PetscMin(v / area, OX_COLUMN_MAX_DEPTH * h);
+  const PetscInt  M = s->ncells;
+
+  c->cell     = o;
+  c->off      = s->ncol * M;
+  c->karea_m2 = karea;
+  c->depth_m  = d;
+  c->vcol_m3  = area * d;
+  c->vvox_m3  = v - lam * area * d;
+  c->s_m      = m * area / d;
+  c->gtop_m   = m * area / (0.5 * s->frac[0] * d);
+  c->gvox_m   = m * area / (0.5 * s->frac[M - 1] * d + 0.5 * (1.0 - lam) * d);
+}
+
+PetscErrorCode OxSurfaceCreate(const OxConfig *cfg, DM da, const OxMicrostructure *ms, Vec labloc, OxSurface *s, Vec exchange_area,
+                               Vec accessibility, double *area_loc)
+{
+  Vec                sloc, gradloc[3], openloc = NULL, dglob[3];
+  const PetscScalar *lab, *gr[3], *openp = NULL;
+  PetscScalar       *area, *access, *dsp[3];
+  OxBox              b;
+  PetscInt           xs, ys, zs, xm, ym, zm, cap = 64, ccap = 64;
+  const double       h = ms->voxel_m;
+  MPI_Comm           comm = PetscObjectComm((PetscObject)da);
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMemzero(s, sizeof(*s)));
+  s->h_m    = h;
+  s->ncells = cfg->layer_cells;
+  if (s->ncells > 0) PetscCall(layer_fractions(s, cfg));
+  *area_loc = 0.0;
+  PetscCall(OxBoxFromDA(da, &b));
+  PetscCall(DMDAGetCorners(da, &xs, &ys, &zs, &xm, &ym, &zm));
+  PetscCall(smoothed_indicator(da, &b, labloc, &sloc));
+  PetscCall(indicator_gradient(da, &b, sloc, gradloc));
+  PetscCall(VecDestroy(&sloc));
+  if (cfg->access_model == OX_ACCESS_CONNECTED) {
+    Vec open;
+    PetscCall(OxMicrostructureOpenPores(da, ms, &open));
+    PetscCall(DMCreateLocalVector(da, &openloc));
+    PetscCall(DMGlobalToLocal(da, open, INSERT_VALUES, openloc));
+    PetscCall(VecDestroy(&open));
+    PetscCall(VecGetArrayRead(openloc, &openp));
+  }
+  PetscCall(VecGetArrayRead(labloc, &lab));
+  for (int d = 0; d < 3; d++) {
+    PetscCall(VecGetArrayRead(gradloc[d], &gr[d]));
+    PetscCall(DMCreateGlobalVector(da, &dglob[d]));
+    PetscCall(VecZeroEntries(dglob[d]));
+    PetscCall(VecGetArray(dglob[d], &dsp[d]));
+  }
+  PetscCall(PetscMalloc1(cap, &s->face));
+  if (s->ncells > 0) PetscCall(PetscMalloc1(ccap, &s->col));
+  PetscCall(VecGetArray(exchange_area, &area));
+  PetscCall(VecGetArray(accessibility, &access));
+  {
+    PetscInt o = 0;
+    for (PetscInt k = zs; k < zs + zm; k++)
+      for (PetscInt j = ys; j < ys + ym; j++)
+        for (PetscInt i = xs; i < xs + xm; i++, o++) {
+          PetscInt  a = OxBoxIndex(&b, i, j, k), la = (PetscInt)PetscRealPart(lab[a]);
+          PetscReal karea = 0.0;
+          area[o] = access[o] = 0.0;
+          if (la <= 0) continue;
+          for (int d = 0; d < 3; d++)
+            for (int sg = -1; sg <= 1; sg += 2) {
+              PetscInt q[3] = {i, j, k}, c;
+              q[d] += sg;
+              if (!OxBoxInDomain(&b, q)) continue; /* mirror plane: no exchange */
+              c = OxBoxIndex(&b, q[0], q[1], q[2]);
+              if (PetscRealPart(lab[c]) > 0.5) continue;
+              if (s->nface == cap) PetscCall(PetscRealloc(sizeof(*s->face) * (cap *= 2), &s->face));
+              {
+                PetscReal A = h * h * face_normal_component(gr, a, c, d);
+                double    xf[3] = {(i + 0.5) * h, (j + 0.5) * h, (k + 0.5) * h};
+                xf[d] += 0.5 * sg * h;
+                PetscReal acc = OxMicrostructureAccessibility(cfg, ms, ms->particle_secondary[la], xf);
+                if (openp) acc *= PetscRealPart(openp[c]);
+                s->face[s->nface++] = (OxSurfaceFace){o, acc * A, 2.0 * ms->multiplier[la] * h};
+                area[o] += A;
+                access[o] += acc * A;
+                karea += acc * A;
+                *area_loc += A;
+              }
+            }
+          if (s->ncells > 0 && karea > 0.0 && area[o] > 0.0) {
+            PetscReal g[3], nrm = 0.0;
+            if (s->ncol == ccap) PetscCall(PetscRealloc(sizeof(*s->col) * (ccap *= 2), &s->col));
+            make_column(s, o, area[o], karea, ms->multiplier[la], &s->col[s->ncol]);
+            /* The voxel unknown now stands for the deepest part of the
+             * column: its point lies lambda d / 2 further in along the
+             * inward normal (the smoothed indicator grows into the solid). */
+            for (int d = 0; d < 3; d++) {
+              g[d] = PetscRealPart(gr[d][a]);
+              nrm += g[d] * g[d];
+            }
+            if (nrm > 1e-24)
+              for (int d = 0; d < 3; d++) dsp[d][o] = 0.5 * s->lambda * s->col[s->ncol].depth_m * g[d] / PetscSqrtReal(nrm);
+            s->ncol++;
+          }
+        }
+    for (o = 0; o < xm * ym * zm; o++) access[o] = area[o] > 0.0 ? access[o] / area[o] : 0.0;
+  }
+  PetscCall(VecRestoreArray(accessibility, &access));
+  PetscCall(VecRestoreArray(exchange_area, &area));
+  for (int d = 0; d < 3; d++) {
+    PetscCall(VecRestoreArray(dglob[d], &dsp[d]));
+    PetscCall(DMCreateLocalVector(da, &s->disp[d]));
+    PetscCall(DMGlobalToLocal(da, dglob[d], INSERT_VALUES, s->disp[d]));
+    PetscCall(VecDestroy(&dglob[d]));
+    PetscCall(VecRestoreArrayRead(gradloc[d], &gr[d]));
+    PetscCall(VecDestroy(&gradloc[d]));
+  }
+  PetscCall(VecRestoreArrayRead(labloc, &lab));
+  if (openloc) {
+    PetscCall(VecRestoreArrayRead(openloc, &openp));
+    PetscCall(VecDestroy(&openloc));
+  }
+  s->nlayer = s->ncol * s->ncells;
+  PetscCallMPI(MPI_Allreduce(&s->nlayer, &s->nlayer_global, 1, MPIU_INT, MPI_SUM, comm));
+  if (s->nlayer_global == 0) s->ncells = 0; /* nothing exchanges: no layer */
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxSurfaceDestroy(OxSurface *s)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscFree(s->face));
+  PetscCall(PetscFree(s->col));
+  PetscCall(PetscFree2(s->frac, s->cf));
+  PetscCall(PetscFree2(s->gbar, s->gcbar));
+  PetscCall(PetscFree(s->fac));
+  for (int d = 0; d < 3; d++) PetscCall(VecDestroy(&s->disp[d]));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxSurfaceCreateLayerVec(const OxSurface *s, MPI_Comm comm, Vec *u)
+{
+  PetscFunctionBeginUser;
+  *u = NULL;
+  if (s->ncells > 0) {
+    PetscCall(VecCreateMPI(comm, s->nlayer, PETSC_DETERMINE, u));
+    PetscCall(PetscObjectSetName((PetscObject)*u, "layer"));
+    PetscCall(VecZeroEntries(*u));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Exchange conductance (m^3/s): exchange k A_acc in series with the
+ * diffusion conductance D g between the surface and the first unknown. */
+static inline PetscReal series(PetscReal kA, PetscReal Dg) { return kA > 0.0 ? kA * Dg / (kA + Dg) : 0.0; }
+
+static inline PetscReal face_conductance(const OxSurfaceFace *f, const OxParams *prm)
+{
+  return series(prm->k_m_s * f->area_m2, prm->D_m2_s * f->half_m);
+}
+
+static inline PetscReal column_conductance(const OxSurfaceColumn *c, const OxParams *prm)
+{
+  return series(prm->k_m_s * c->karea_m2, prm->D_m2_s * c->gtop_m);
+}
+
+/* G and G c_eq of face or column n: instantaneous, or their cycle averages. */
+static inline void exchange_terms(const OxSurface *s, PetscInt n, const OxParams *prm, PetscReal *G, PetscReal *Gc)
+{
+  if (prm->averaged) {
+    *G  = s->gbar[n];
+    *Gc = s->gcbar[n];
+  } else {
+    *G  = s->ncells ? column_conductance(&s->col[n], prm) : face_conductance(&s->face[n], prm);
+    *Gc = *G * prm->c_eq;
+  }
+}
+
+void OxSurfaceApply(const OxSurface *s, const OxParams *prm, const PetscScalar *c, const PetscScalar *u, PetscScalar *f, PetscScalar *fu,
+                    PetscBool with_source)
+{
+  const PetscReal v = s->h_m * s->h_m * s->h_m, D = prm->D_m2_s;
+  const PetscInt  M = s->ncells;
+
+  if (!M) {
+    for (PetscInt n = 0; n < s->nface; n++) {
+      PetscReal G, Gc;
+      exchange_terms(s, n, prm, &G, &Gc);
+      f[s->face[n].cell] += ((with_source ? Gc : 0.0) - G * c[s->face[n].cell]) / v;
+    }
+    return;
+  }
+  for (PetscInt n = 0; n < s->ncol; n++) {
+    const OxSurfaceColumn *col = &s->col[n];
+    const PetscScalar     *uc  = u + col->off;
+    PetscScalar           *fc  = fu + col->off;
+    PetscReal              G, Gc, Fin, Fv;
+    exchange_terms(s, n, prm, &G, &Gc);
+    Fin = (with_source ? Gc : 0.0) - G * uc[0]; /* into cell 0 from the electrolyte */
+    for (PetscInt j = 0; j + 1 < M; j++) {
+      PetscReal F = D * col->s_m * s->cf[j] * (uc[j + 1] - uc[j]); /* from j+1 into j */
+      fc[j] = (Fin + F) / (col->vcol_m3 * s->frac[j]);
+      Fin   = -F;
+    }
+    Fv        = D * col->gvox_m * (c[col->cell] - uc[M - 1]);
+    fc[M - 1] = (Fin + Fv) / (col->vcol_m3 * s->frac[M - 1]);
+    f[col->cell] = (f[col->cell] * v - Fv) / col->vvox_m3;
+  }
+}
+
+void OxSurfaceExchange(const OxSurface *s, const OxParams *prm, const PetscScalar *c, const PetscScalar *u, PetscReal *rate, PetscReal *cond)
+{
+  PetscInt n_ex = s->ncells ? s->ncol : s->nface;
+  *rate = *cond = 0.0;
+  for (PetscInt n = 0; n < n_ex; n++) {
+    PetscReal G, Gc;
+    exchange_terms(s, n, prm, &G, &Gc);
+    if (c) *rate += Gc - G * (s->ncells ? u[s->col[n].off] : c[s->face[n].cell]);
+    *cond += G;
+  }
+}
+
+PetscErrorCode OxSurfaceSetCycleAverage(OxSurface *s, const OxProtocol *prot, int g0, int g1)
+{
+  /* 8-point Gauss-Legendre on [-1, 1]: s(t) is smooth inside every segment. */
+  static const double x8[8] = {-0.9602898564975363, -0.7966664774136267, -0.5255324099163290, -0.1834346424956498,
+                               0.1834346424956498,  0.5255324099163290,  0.7966664774136267,  0.9602898564975363};
+  static const double w8[8] = {0.1012285362903763, 0.2223810344533745, 0.3137066458778873, 0.3626837833783620,
+                               0.3626837833783620, 0.3137066458778873, 0.2223810344533745, 0.1012285362903763};
+  double   T    = prot->seg[g1].t1_s - prot->seg[g0].t0_s;
+  PetscInt n_ex = s->ncells ? s->ncol : s->nface;
+
+  PetscFunctionBeginUser;
+  if (!s->gbar) PetscCall(PetscMalloc2(n_ex ? n_ex : 1, &s->gbar, n_ex ? n_ex : 1, &s->gcbar));
+  for (PetscInt n = 0; n < n_ex; n++) s->gbar[n] = s->gcbar[n] = 0.0;
+  for (int g = g0; g <= g1; g++) {
+    const OxSegment *sg = &prot->seg[g];
+    double           hw = 0.5 * (sg->t1_s - sg->t0_s);
+    if (!(hw > 0.0)) continue;
+    for (int q = 0; q < 8; q++) {
+      OxParams prm;
+      double   wt = w8[q] * hw / T;
+      OxProtocolParams(prot, g, sg->t0_s + hw * (1.0 + x8[q]), &prm);
+      for (PetscInt n = 0; n < n_ex; n++) {
+        PetscReal G = s->ncells ? column_conductance(&s->col[n], &prm) : face_conductance(&s->face[n], &prm);
+        s->gbar[n] += wt * G;
+        s->gcbar[n] += wt * G * prm.c_eq;
+      }
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Per column in s->fac: cp[M] (Thomas upper factors), iden[M] (inverse
+ * pivots), lo[M] (lower diagonal), q[M] = T^-1 e_last, beta (coupling of the
+ * last cell to the voxel). */
+#define FAC_STRIDE(M) (4 * (M) + 1)
+
+PetscErrorCode OxSurfacePrecSetup(OxSurface *s, const OxParams *prm, PetscReal gamma, PetscScalar *shift)
+{
+  const PetscInt  M = s->ncells;
+  const PetscReal v = s->h_m * s->h_m * s->h_m, D = prm->D_m2_s;
+
+  PetscFunctionBeginUser;
+  s->pgamma = gamma;
+  s->pD     = D;
+  if (!M) {
+    for (PetscInt n = 0; n < s->nface; n++) {
+      PetscReal G, Gc;
+      exchange_terms(s, n, prm, &G, &Gc);
+      shift[s->face[n].cell] += gamma * G / v;
+    }
+    PetscFunctionReturn(0);
+  }
+  if (!s->fac) PetscCall(PetscMalloc1(FAC_STRIDE(M) * (s->ncol ? s->ncol : 1), &s->fac));
+  for (PetscInt n = 0; n < s->ncol; n++) {
+    const OxSurfaceColumn *col = &s->col[n];
+    PetscReal             *cp = s->fac + FAC_STRIDE(M) * n, *iden = cp + M, *lo = iden + M, *q = lo + M, *beta = q + M;
+    PetscReal              G, Gc, a, bcond, prev_cp = 0.0, y = 0.0;
+    exchange_terms(s, n, prm, &G, &Gc);
+    a = G; /* conductance above cell j */
+    for (PetscInt j = 0; j < M; j++) {
+      PetscReal V = col->vcol_m3 * s->frac[j];
+      bcond       = j + 1 < M ? D * col->s_m * s->cf[j] : D * col->gvox_m; /* below */
+      lo[j]       = j ? -gamma * a / V : 0.0;
+      iden[j]     = 1.0 / (1.0 + gamma * (a + bcond) / V - lo[j] * prev_cp);
+      cp[j]       = j + 1 < M ? -gamma * bcond / V * iden[j] : 0.0;
+      prev_cp     = cp[j];
+      a           = bcond;
+      if (j == M - 1) *beta = -gamma * bcond / V;
+    }
+    /* q = T^-1 e_{M-1} */
+    for (PetscInt j = 0; j < M; j++) q[j] = y = ((j == M - 1 ? 1.0 : 0.0) - lo[j] * y) * iden[j];
+    for (PetscInt j = M - 2; j >= 0; j--) q[j] -= cp[j] * q[j + 1];
+    shift[col->cell] = (col->vvox_m3 + gamma * D * col->gvox_m * (1.0 + *beta * q[M - 1])) / v;
+  }
+  PetscFunctionReturn(0);
+}
+
+void OxSurfacePrecReduce(const OxSurface *s, const PetscScalar *rc, const PetscScalar *ru, PetscScalar *rt, PetscScalar *zu)
+{
+  const PetscInt  M = s->ncells;
+  const PetscReal v = s->h_m * s->h_m * s->h_m;
+
+  for (PetscInt n = 0; n < s->ncol; n++) {
+    const OxSurfaceColumn *col = &s->col[n];
+    const PetscReal       *cp = s->fac + FAC_STRIDE(M) * n, *iden = cp + M, *lo = iden + M;
+    const PetscScalar     *r  = ru + col->off;
+    PetscScalar           *z  = zu + col->off, y = 0.0;
+    for (PetscInt j = 0; j < M; j++) z[j] = y = (r[j] - lo[j] * y) * iden[j];
+    for (PetscInt j = M - 2; j >= 0; j--) z[j] -= cp[j] * z[j + 1];
+    rt[col->cell] = (col->vvox_m3 * rc[col->cell] + s->pgamma * s->pD * col->gvox_m * z[M - 1]) / v;
+  }
+}
+
+void OxSurfacePrecExpand(const OxSurface *s, const PetscScalar *zc, PetscScalar *zu)
+{
+  const PetscInt M = s->ncells;
+
+  for (PetscInt n = 0; n < s->ncol; n++) {
+    const PetscReal *q = s->fac + FAC_STRIDE(M) * n + 3 * M, beta = q[M];
+    PetscScalar     *z = zu + s->col[n].off, cv = zc[s->col[n].cell];
+    for (PetscInt j = 0; j < M; j++) z[j] -= beta * q[j] * cv;
+  }
+}
+
+void OxSurfaceVoxelMean(const OxSurface *s, const PetscScalar *c, const PetscScalar *u, PetscScalar *cbar)
+{
+  const PetscReal v = s->h_m * s->h_m * s->h_m;
+
+  for (PetscInt n = 0; n < s->ncol; n++) {
+    const OxSurfaceColumn *col = &s->col[n];
+    PetscScalar            sum = col->vvox_m3 * c[col->cell];
+    for (PetscInt j = 0; j < s->ncells; j++) sum += col->vcol_m3 * s->frac[j] * u[col->off + j];
+    cbar[col->cell] = sum / v;
+  }
+}
+
+void OxSurfaceWeights(const OxSurface *s, PetscScalar *wvox, PetscScalar *wu)
+{
+  const PetscReal v = s->h_m * s->h_m * s->h_m;
+
+  for (PetscInt n = 0; n < s->ncol; n++) {
+    const OxSurfaceColumn *col = &s->col[n];
+    wvox[col->cell]            = col->vvox_m3 / v;
+    for (PetscInt j = 0; j < s->ncells; j++) wu[col->off + j] = col->vcol_m3 * s->frac[j] / v;
+  }
+}
+
+void OxSurfaceDepthSamples(const OxSurface *s, const PetscScalar *c, const PetscScalar *u, double *depth_nm, double *weight, double *value)
+{
+  const PetscReal v = s->h_m * s->h_m * s->h_m;
+  PetscInt        m = 0;
+
+  for (PetscInt n = 0; n < s->ncol; n++) {
+    const OxSurfaceColumn *col = &s->col[n];
+    double                 z   = 0.0;
+    for (PetscInt j = 0; j < s->ncells; j++, m++) {
+      depth_nm[m] = (z + 0.5 * s->frac[j]) * col->depth_m * 1e9;
+      weight[m]   = col->vcol_m3 * s->frac[j] / v;
+      value[m]    = PetscRealPart(u[col->off + j]);
+      z += s->frac[j];
+    }
+    depth_nm[m] = 0.5 * (1.0 + s->lambda) * col->depth_m * 1e9;
+    weight[m]   = col->vvox_m3 / v;
+    value[m++]  = PetscRealPart(c[col->cell]);
+  }
+}
