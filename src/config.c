@@ -846,10 +846,10 @@ static int ReadSurface(const Group *root, OxConfig *c)
   /* Sub-voxel surface layer (docs/numerics.md): defaults chosen there. */
   TRY(SubGroup(&g, "layer", &l));
   TRY(CheckKeys(&l, layer_keys, NULL));
-  TRY(ReadInt(&l, "cells", &kLayerCells, 6, NULL, &cells));
+  TRY(ReadInt(&l, "cells", &kLayerCells, 8, NULL, &cells));
   c->layer_cells = (int)cells;
-  TRY(ReadNumber(&l, "depth_fraction", &kLayerDepth, 0.75, NULL, &c->layer_depth));
-  return ReadNumber(&l, "growth", &kLayerGrowth, 1.6, NULL, &c->layer_growth);
+  TRY(ReadNumber(&l, "depth_fraction", &kLayerDepth, 0.65, NULL, &c->layer_depth));
+  return ReadNumber(&l, "growth", &kLayerGrowth, 1.4, NULL, &c->layer_growth);
 }
 
 /** One protocol step; the keys allowed depend on its type. */

@@ -102,7 +102,7 @@ static PetscReal face_normal_component(const PetscScalar *gr[3], PetscInt a, Pet
 }
 
 /* Thickness fractions of the layer cells (finest at the surface, each the
- * previous times growth) and the internal conductance factors. */
+ * previous times growth). */
 static PetscErrorCode layer_fractions(OxSurface *s, const OxConfig *cfg)
 {
   PetscInt  M = s->ncells;
@@ -110,10 +110,9 @@ static PetscErrorCode layer_fractions(OxSurface *s, const OxConfig *cfg)
 
   PetscFunctionBeginUser;
   s->lambda = cfg->layer_depth;
-  PetscCall(PetscMalloc2(M, &s->frac, M > 1 ? M - 1 : 1, &s->cf));
+  PetscCall(PetscMalloc1(M, &s->frac));
   for (PetscInt j = 0; j < M; j++, w *= cfg->layer_growth) sum += (s->frac[j] = w);
   for (PetscInt j = 0; j < M; j++) s->frac[j] *= s->lambda / sum;
-  for (PetscInt j = 0; j + 1 < M; j++) s->cf[j] = 2.0 / (s->frac[j] + s->frac[j + 1]);
   PetscFunctionReturn(0);
 }
 
@@ -121,22 +120,78 @@ static PetscErrorCode layer_fractions(OxSurface *s, const OxConfig *cfg)
  * keeps the volume the column does not take. */
 #define OX_COLUMN_MAX_DEPTH 1.7320508075688772
 
-/* The column of owned voxel o (box index a), from its faces' areas. */
-static void make_column(OxSurface *s, PetscInt o, PetscReal area, PetscReal karea, PetscReal m, OxSurfaceColumn *c)
+/* Cross-section of a column at depth z relative to its surface area: the
+ * surface's parallel at depth z shrinks (convex, kappa > 0) or grows like
+ * (1 - kappa z / 2)^2, kappa the sum of the principal curvatures; clamped
+ * where a coarse curvature estimate would pinch or flare the column. */
+static inline PetscReal section(PetscReal kappa, PetscReal z)
+{
+  PetscReal f = PetscMin(1.25, PetscMax(0.5, 1.0 - 0.5 * kappa * z));
+  return f * f;
+}
+
+/* The column of owned voxel o: cell volumes and conductances per unit D in
+ * vol[off..], g[off..] (g[j] couples cell j to j + 1, the last cell to the
+ * voxel unknown). The cells cover lambda d of the prism depth d = h^3 / A
+ * with cross-sections following the curvature; the voxel unknown keeps the
+ * rest of the volume and stands at depth (1 + lambda) d / 2. Returns the
+ * inward shift of its point from the voxel centre, lambda d / 2. */
+static PetscReal make_column(OxSurface *s, PetscInt o, PetscReal area, PetscReal karea, PetscReal m, PetscReal kappa, OxSurfaceColumn *c)
 {
   const PetscReal h = s->h_m, v = h * h * h, lam = s->lambda;
   const PetscReal d = PetscMin(v / area, OX_COLUMN_MAX_DEPTH * h);
-  const PetscInt  M = s->ncells;
+  const PetscInt  M = s->ncells, off = s->ncol * M;
+  PetscReal       z = 0.0, vsum = 0.0;
 
+  for (int pass = 0; pass < 2; pass++, kappa = 0.0) {
+    z = vsum = 0.0;
+    for (PetscInt j = 0; j < M; j++) {
+      PetscReal dz = s->frac[j] * d; /* Simpson: exact for the quadratic section */
+      s->vol[off + j] = area * dz * (section(kappa, z) + 4.0 * section(kappa, z + 0.5 * dz) + section(kappa, z + dz)) / 6.0;
+      vsum += s->vol[off + j];
+      z += dz;
+    }
+    if (vsum <= 0.95 * v) break; /* a curvature leaving the voxel unknown almost no volume is not trusted */
+  }
   c->cell     = o;
-  c->off      = s->ncol * M;
+  c->off      = off;
   c->karea_m2 = karea;
   c->depth_m  = d;
-  c->vcol_m3  = area * d;
-  c->vvox_m3  = v - lam * area * d;
-  c->s_m      = m * area / d;
+  c->point_m  = 0.5 * (1.0 + lam) * d;
+  c->vvox_m3  = v - vsum;
   c->gtop_m   = m * area / (0.5 * s->frac[0] * d);
-  c->gvox_m   = m * area / (0.5 * s->frac[M - 1] * d + 0.5 * (1.0 - lam) * d);
+  z           = 0.0;
+  for (PetscInt j = 0; j < M; j++) {
+    PetscReal below = j + 1 < M ? 0.5 * s->frac[j + 1] * d : c->point_m - lam * d;
+    z += s->frac[j] * d; /* the face below cell j */
+    s->g[off + j] = m * area * section(kappa, z) / (0.5 * s->frac[j] * d + below);
+  }
+  return 0.5 * lam * d;
+}
+
+/* Sum of the principal curvatures of the surface at owned voxel p: -div m
+ * of the inward unit normal m of the smoothed indicator by central
+ * differences (mirrored at the domain faces), moved from the voxel centre to
+ * the surface d / 2 further out. */
+static PetscReal surface_curvature(const OxBox *b, const PetscScalar *gr[3], const PetscInt p[3], PetscReal h, PetscReal d)
+{
+  PetscReal div = 0.0, kc;
+  for (int e = 0; e < 3; e++)
+    for (int sg = -1; sg <= 1; sg += 2) {
+      PetscInt  q[3] = {p[0], p[1], p[2]}, c;
+      PetscReal g[3], nrm = 0.0, me;
+      q[e] += sg;
+      c = OxBoxInDomain(b, q) ? OxBoxIndex(b, q[0], q[1], q[2]) : OxBoxIndex(b, p[0], p[1], p[2]);
+      for (int k = 0; k < 3; k++) {
+        g[k] = PetscRealPart(gr[k][c]);
+        nrm += g[k] * g[k];
+      }
+      me = nrm > 1e-24 ? g[e] / PetscSqrtReal(nrm) : 0.0;
+      if (!OxBoxInDomain(b, q)) me = -me; /* the mirror image's normal */
+      div += sg * me / (2.0 * h);
+    }
+  kc = -div;
+  return kc / (1.0 + 0.25 * kc * d > 0.25 ? 1.0 + 0.25 * kc * d : 0.25);
 }
 
 PetscErrorCode OxSurfaceCreate(const OxConfig *cfg, DM da, const OxMicrostructure *ms, Vec labloc, OxSurface *s, Vec exchange_area,
@@ -146,7 +201,7 @@ PetscErrorCode OxSurfaceCreate(const OxConfig *cfg, DM da, const OxMicrostructur
   const PetscScalar *lab, *gr[3], *openp = NULL;
   PetscScalar       *area, *access, *dsp[3];
   OxBox              b;
-  PetscInt           xs, ys, zs, xm, ym, zm, cap = 64, ccap = 64;
+  PetscInt           xs, ys, zs, xm, ym, zm, cap = 64, ccap = 64, vcap, gcap;
   const double       h = ms->voxel_m;
   MPI_Comm           comm = PetscObjectComm((PetscObject)da);
 
@@ -177,7 +232,12 @@ PetscErrorCode OxSurfaceCreate(const OxConfig *cfg, DM da, const OxMicrostructur
     PetscCall(VecGetArray(dglob[d], &dsp[d]));
   }
   PetscCall(PetscMalloc1(cap, &s->face));
-  if (s->ncells > 0) PetscCall(PetscMalloc1(ccap, &s->col));
+  vcap = gcap = ccap * PetscMax(1, s->ncells);
+  if (s->ncells > 0) {
+    PetscCall(PetscMalloc1(ccap, &s->col));
+    PetscCall(PetscMalloc1(vcap, &s->vol));
+    PetscCall(PetscMalloc1(gcap, &s->g));
+  }
   PetscCall(VecGetArray(exchange_area, &area));
   PetscCall(VecGetArray(accessibility, &access));
   {
@@ -213,7 +273,11 @@ PetscErrorCode OxSurfaceCreate(const OxConfig *cfg, DM da, const OxMicrostructur
           if (s->ncells > 0 && karea > 0.0 && area[o] > 0.0) {
             PetscReal g[3], nrm = 0.0;
             if (s->ncol == ccap) PetscCall(PetscRealloc(sizeof(*s->col) * (ccap *= 2), &s->col));
-            make_column(s, o, area[o], karea, ms->multiplier[la], &s->col[s->ncol]);
+            PetscInt  pp[3] = {i, j, k};
+            PetscReal dcol  = PetscMin(h * h * h / area[o], OX_COLUMN_MAX_DEPTH * h);
+            if ((s->ncol + 1) * s->ncells > vcap) PetscCall(PetscRealloc(sizeof(PetscReal) * (vcap *= 2), &s->vol));
+            if ((s->ncol + 1) * s->ncells > gcap) PetscCall(PetscRealloc(sizeof(PetscReal) * (gcap *= 2), &s->g));
+            PetscReal shift = make_column(s, o, area[o], karea, ms->multiplier[la], surface_curvature(&b, gr, pp, h, dcol), &s->col[s->ncol]);
             /* The voxel unknown now stands for the deepest part of the
              * column: its point lies lambda d / 2 further in along the
              * inward normal (the smoothed indicator grows into the solid). */
@@ -222,7 +286,14 @@ PetscErrorCode OxSurfaceCreate(const OxConfig *cfg, DM da, const OxMicrostructur
               nrm += g[d] * g[d];
             }
             if (nrm > 1e-24)
-              for (int d = 0; d < 3; d++) dsp[d][o] = 0.5 * s->lambda * s->col[s->ncol].depth_m * g[d] / PetscSqrtReal(nrm);
+              for (int d = 0; d < 3; d++) {
+                /* Along axis d the two-point flux to the next voxel is right
+                 * for a gradient along the normal when the point moves by
+                 * shift / n_d (n_d the normal's component); faces nearly
+                 * across the normal (|n_d| < 1/2) get a correction fading to 0. */
+                PetscReal nd = g[d] / PetscSqrtReal(nrm);
+                dsp[d][o]    = shift * nd / PetscMax(nd * nd, 0.25);
+              }
             s->ncol++;
           }
         }
@@ -254,7 +325,9 @@ PetscErrorCode OxSurfaceDestroy(OxSurface *s)
   PetscFunctionBeginUser;
   PetscCall(PetscFree(s->face));
   PetscCall(PetscFree(s->col));
-  PetscCall(PetscFree2(s->frac, s->cf));
+  PetscCall(PetscFree(s->frac));
+  PetscCall(PetscFree(s->vol));
+  PetscCall(PetscFree(s->g));
   PetscCall(PetscFree2(s->gbar, s->gcbar));
   PetscCall(PetscFree(s->fac));
   for (int d = 0; d < 3; d++) PetscCall(VecDestroy(&s->disp[d]));
@@ -320,13 +393,14 @@ void OxSurfaceApply(const OxSurface *s, const OxParams *prm, const PetscScalar *
     PetscReal              G, Gc, Fin, Fv;
     exchange_terms(s, n, prm, &G, &Gc);
     Fin = (with_source ? Gc : 0.0) - G * uc[0]; /* into cell 0 from the electrolyte */
+    const PetscReal       *V = s->vol + col->off, *g = s->g + col->off;
     for (PetscInt j = 0; j + 1 < M; j++) {
-      PetscReal F = D * col->s_m * s->cf[j] * (uc[j + 1] - uc[j]); /* from j+1 into j */
-      fc[j] = (Fin + F) / (col->vcol_m3 * s->frac[j]);
+      PetscReal F = D * g[j] * (uc[j + 1] - uc[j]); /* from j+1 into j */
+      fc[j] = (Fin + F) / V[j];
       Fin   = -F;
     }
-    Fv        = D * col->gvox_m * (c[col->cell] - uc[M - 1]);
-    fc[M - 1] = (Fin + Fv) / (col->vcol_m3 * s->frac[M - 1]);
+    Fv        = D * g[M - 1] * (c[col->cell] - uc[M - 1]);
+    fc[M - 1] = (Fin + Fv) / V[M - 1];
     f[col->cell] = (f[col->cell] * v - Fv) / col->vvox_m3;
   }
 }
@@ -403,8 +477,8 @@ PetscErrorCode OxSurfacePrecSetup(OxSurface *s, const OxParams *prm, PetscReal g
     exchange_terms(s, n, prm, &G, &Gc);
     a = G; /* conductance above cell j */
     for (PetscInt j = 0; j < M; j++) {
-      PetscReal V = col->vcol_m3 * s->frac[j];
-      bcond       = j + 1 < M ? D * col->s_m * s->cf[j] : D * col->gvox_m; /* below */
+      PetscReal V = s->vol[col->off + j];
+      bcond       = D * s->g[col->off + j]; /* below */
       lo[j]       = j ? -gamma * a / V : 0.0;
       iden[j]     = 1.0 / (1.0 + gamma * (a + bcond) / V - lo[j] * prev_cp);
       cp[j]       = j + 1 < M ? -gamma * bcond / V * iden[j] : 0.0;
@@ -415,7 +489,7 @@ PetscErrorCode OxSurfacePrecSetup(OxSurface *s, const OxParams *prm, PetscReal g
     /* q = T^-1 e_{M-1} */
     for (PetscInt j = 0; j < M; j++) q[j] = y = ((j == M - 1 ? 1.0 : 0.0) - lo[j] * y) * iden[j];
     for (PetscInt j = M - 2; j >= 0; j--) q[j] -= cp[j] * q[j + 1];
-    shift[col->cell] = (col->vvox_m3 + gamma * D * col->gvox_m * (1.0 + *beta * q[M - 1])) / v;
+    shift[col->cell] = (col->vvox_m3 + gamma * D * s->g[col->off + M - 1] * (1.0 + *beta * q[M - 1])) / v;
   }
   PetscFunctionReturn(0);
 }
@@ -432,7 +506,7 @@ void OxSurfacePrecReduce(const OxSurface *s, const PetscScalar *rc, const PetscS
     PetscScalar           *z  = zu + col->off, y = 0.0;
     for (PetscInt j = 0; j < M; j++) z[j] = y = (r[j] - lo[j] * y) * iden[j];
     for (PetscInt j = M - 2; j >= 0; j--) z[j] -= cp[j] * z[j + 1];
-    rt[col->cell] = (col->vvox_m3 * rc[col->cell] + s->pgamma * s->pD * col->gvox_m * z[M - 1]) / v;
+    rt[col->cell] = (col->vvox_m3 * rc[col->cell] + s->pgamma * s->pD * s->g[col->off + M - 1] * z[M - 1]) / v;
   }
 }
 
@@ -454,7 +528,7 @@ void OxSurfaceVoxelMean(const OxSurface *s, const PetscScalar *c, const PetscSca
   for (PetscInt n = 0; n < s->ncol; n++) {
     const OxSurfaceColumn *col = &s->col[n];
     PetscScalar            sum = col->vvox_m3 * c[col->cell];
-    for (PetscInt j = 0; j < s->ncells; j++) sum += col->vcol_m3 * s->frac[j] * u[col->off + j];
+    for (PetscInt j = 0; j < s->ncells; j++) sum += s->vol[col->off + j] * u[col->off + j];
     cbar[col->cell] = sum / v;
   }
 }
@@ -466,7 +540,7 @@ void OxSurfaceWeights(const OxSurface *s, PetscScalar *wvox, PetscScalar *wu)
   for (PetscInt n = 0; n < s->ncol; n++) {
     const OxSurfaceColumn *col = &s->col[n];
     wvox[col->cell]            = col->vvox_m3 / v;
-    for (PetscInt j = 0; j < s->ncells; j++) wu[col->off + j] = col->vcol_m3 * s->frac[j] / v;
+    for (PetscInt j = 0; j < s->ncells; j++) wu[col->off + j] = s->vol[col->off + j] / v;
   }
 }
 
@@ -480,11 +554,11 @@ void OxSurfaceDepthSamples(const OxSurface *s, const PetscScalar *c, const Petsc
     double                 z   = 0.0;
     for (PetscInt j = 0; j < s->ncells; j++, m++) {
       depth_nm[m] = (z + 0.5 * s->frac[j]) * col->depth_m * 1e9;
-      weight[m]   = col->vcol_m3 * s->frac[j] / v;
+      weight[m]   = s->vol[col->off + j] / v;
       value[m]    = PetscRealPart(u[col->off + j]);
       z += s->frac[j];
     }
-    depth_nm[m] = 0.5 * (1.0 + s->lambda) * col->depth_m * 1e9;
+    depth_nm[m] = col->point_m * 1e9;
     weight[m]   = col->vvox_m3 / v;
     value[m++]  = PetscRealPart(c[col->cell]);
   }

@@ -31,17 +31,19 @@ typedef struct {
   PetscReal half_m;  /**< 2 m_p h: half-voxel conductance per unit D (m) */
 } OxSurfaceFace;
 
-/** The layer column of one exchanging owned voxel (all conductances per unit D, in m). */
+/**
+ * The layer column of one exchanging owned voxel. Its cells' volumes and
+ * conductances (per unit D, in m) are vol[off + j] and g[off + j] of the
+ * surface: g couples cell j to j + 1, the last cell to the voxel unknown.
+ */
 typedef struct {
   PetscInt  cell;     /**< owned voxel */
   PetscInt  off;      /**< its first layer cell in the local layer array */
   PetscReal karea_m2; /**< sum over its faces of accessibility * corrected area */
   PetscReal gtop_m;   /**< surface -> first cell: m A / (delta_1 / 2) */
-  PetscReal s_m;      /**< m A / d: cell j <-> j+1 is s * cf[j] */
-  PetscReal gvox_m;   /**< last cell -> voxel cell */
-  PetscReal vcol_m3;  /**< A d: cell j has volume vcol * frac[j] */
   PetscReal vvox_m3;  /**< volume left to the voxel's own unknown */
-  PetscReal depth_m;  /**< d, the column depth */
+  PetscReal depth_m;  /**< d = h^3 / A, the column depth */
+  PetscReal point_m;  /**< depth of the voxel unknown's point */
 } OxSurfaceColumn;
 
 typedef struct {
@@ -50,7 +52,8 @@ typedef struct {
   OxSurfaceFace *face;
   PetscInt   ncells;     /**< layer cells per column (0: no layer) */
   PetscReal  lambda;     /**< fraction of d the layer cells cover */
-  PetscReal *frac, *cf;  /**< [ncells] thickness fractions of d; [ncells-1] 2/(frac_j + frac_j+1) */
+  PetscReal *frac;       /**< [ncells] thickness fractions of d */
+  PetscReal *vol, *g;    /**< [nlayer] layer cell volumes (m^3) and conductances per unit D (m) */
   PetscInt   ncol;       /**< columns of owned voxels */
   OxSurfaceColumn *col;
   PetscInt   nlayer;     /**< local layer unknowns = ncol * ncells */
