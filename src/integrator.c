@@ -1,6 +1,5 @@
 /* CVODE BDF + SPGMR with a PETSc preconditioner, segment by segment. */
 #include <cvodes/cvodes.h>
-#include <nvector/nvector_mpimanyvector.h>
 #include <nvector/nvector_petsc.h>
 #include <nvector/nvector_serial.h>
 #include <sunlinsol/sunlinsol_spgmr.h>
@@ -13,8 +12,12 @@ struct OxIntegrator_private {
   SUNContext        sunctx;
   void             *cvode;
   N_Vector          y, yq;
-  N_Vector          yparts[2];  /* with a layer: y is a many-vector of (voxels, layer) */
-  int               layer;
+  int               layer;      /* with a layer, y is one PETSc vector holding (voxels, layer) */
+  Vec               c, u;       /* the model's state: copied into y and back around every advance */
+  Vec               vc[2], vu[2]; /* views of the two parts of a state-shaped vector (two at a time) */
+  PetscScalar      *va[2];
+  Vec               vsrc[2];
+  PetscInt          nc;         /* local length of the voxel part */
   SUNLinearSolver   ls;
   SUNNonlinearSolver nls;      /* conserving wrapper around Newton */
   SUNNonlinearSolver newton;   /* the wrapped Newton solver */
@@ -40,16 +43,50 @@ static void params_at(OxIntegrator it, sunrealtype t, OxParams *prm)
   else OxProtocolParams(it->prot, it->seg, t, prm);
 }
 
-/* The voxel and layer parts (u NULL without a layer) of a state-shaped vector. */
-static void parts(OxIntegrator it, N_Vector v, Vec *c, Vec *u)
+/* The voxel and layer parts (u NULL without a layer) of a state-shaped
+ * vector, as views into its array in slot 0 or 1; parts_end releases them.
+ * One PETSc vector rather than a many-vector: CVODE's reductions then run
+ * as single PETSc/BLAS calls. */
+static int parts(OxIntegrator it, N_Vector v, int slot, Vec *c, Vec *u)
 {
-  if (it->layer) {
-    *c = N_VGetVector_Petsc(N_VGetSubvector_MPIManyVector(v, 0));
-    *u = N_VGetVector_Petsc(N_VGetSubvector_MPIManyVector(v, 1));
-  } else {
-    *c = N_VGetVector_Petsc(v);
+  Vec y = N_VGetVector_Petsc(v);
+  if (!it->layer) {
+    *c = y;
     *u = NULL;
+    return 0;
   }
+  if (VecGetArray(y, &it->va[slot])) return -1;
+  it->vsrc[slot] = y;
+  if (VecPlaceArray(it->vc[slot], it->va[slot]) || VecPlaceArray(it->vu[slot], it->va[slot] + it->nc)) return -1;
+  *c = it->vc[slot];
+  *u = it->vu[slot];
+  return 0;
+}
+
+static int parts_end(OxIntegrator it, int slot)
+{
+  if (!it->layer) return 0;
+  if (VecResetArray(it->vc[slot]) || VecResetArray(it->vu[slot])) return -1;
+  return VecRestoreArray(it->vsrc[slot], &it->va[slot]) ? -1 : 0;
+}
+
+/* Copy the model's state into y (to_y) or y back into it. */
+static PetscErrorCode sync_state(OxIntegrator it, PetscBool to_y)
+{
+  Vec c, u;
+
+  PetscFunctionBeginUser;
+  if (!it->layer) PetscFunctionReturn(0);
+  PetscCheck(!parts(it, it->y, 0, &c, &u), it->comm, PETSC_ERR_LIB, "cannot view the state");
+  if (to_y) {
+    PetscCall(VecCopy(it->c, c));
+    PetscCall(VecCopy(it->u, u));
+  } else {
+    PetscCall(VecCopy(c, it->c));
+    PetscCall(VecCopy(u, it->u));
+  }
+  PetscCheck(!parts_end(it, 0), it->comm, PETSC_ERR_LIB, "cannot release the state view");
+  PetscFunctionReturn(0);
 }
 
 /* CVODE retries on a positive return; a PETSc error is not recoverable, so -1. */
@@ -64,9 +101,11 @@ static int rhs(sunrealtype t, N_Vector y, N_Vector ydot, void *ctx)
   OxParams     prm;
   Vec          c, u, f, fu;
   params_at(it, t, &prm);
-  parts(it, y, &c, &u);
-  parts(it, ydot, &f, &fu);
+  OX_CB(parts(it, y, 0, &c, &u));
+  OX_CB(parts(it, ydot, 1, &f, &fu));
   OX_CB(OxOperatorApply(it->op, &prm, c, u, f, fu, PETSC_TRUE));
+  OX_CB(parts_end(it, 1));
+  OX_CB(parts_end(it, 0));
   return 0;
 }
 
@@ -77,9 +116,11 @@ static int jtimes(N_Vector v, N_Vector jv, sunrealtype t, N_Vector y, N_Vector f
   Vec          c, u, f, fu;
   (void)y, (void)fy, (void)tmp;
   params_at(it, t, &prm);
-  parts(it, v, &c, &u);
-  parts(it, jv, &f, &fu);
+  OX_CB(parts(it, v, 0, &c, &u));
+  OX_CB(parts(it, jv, 1, &f, &fu));
   OX_CB(OxOperatorApply(it->op, &prm, c, u, f, fu, PETSC_FALSE));
+  OX_CB(parts_end(it, 1));
+  OX_CB(parts_end(it, 0));
   return 0;
 }
 
@@ -91,8 +132,9 @@ static int rhs_released(sunrealtype t, N_Vector y, N_Vector yqdot, void *ctx)
   PetscReal    rate;
   Vec          c, u;
   params_at(it, t, &prm);
-  parts(it, y, &c, &u);
+  OX_CB(parts(it, y, 0, &c, &u));
   OX_CB(OxOperatorExchangeRate(it->op, &prm, c, u, &rate));
+  OX_CB(parts_end(it, 0));
   NV_Ith_S(yqdot, 0) = rate * it->op->site_mol_m3;
   return 0;
 }
@@ -114,9 +156,11 @@ static int psolve(sunrealtype t, N_Vector y, N_Vector fy, N_Vector r, N_Vector z
   OxIntegrator it = (OxIntegrator)ctx;
   Vec          rc, ru, zc, zu;
   (void)t, (void)y, (void)fy, (void)gamma, (void)delta, (void)lr;
-  parts(it, r, &rc, &ru);
-  parts(it, z, &zc, &zu);
+  OX_CB(parts(it, r, 0, &rc, &ru));
+  OX_CB(parts(it, z, 1, &zc, &zu));
   OX_CB(OxOperatorPrecApply(it->op, it->ksp, rc, ru, zc, zu));
+  OX_CB(parts_end(it, 1));
+  OX_CB(parts_end(it, 0));
   return 0;
 }
 
@@ -169,15 +213,15 @@ static int nls_solve(SUNNonlinearSolver S, N_Vector y0, N_Vector ycor, N_Vector 
 
   if (flag != SUN_NLS_SUCCESS) return flag;
   if (it->sysfn(ycor, it->res, mem)) return -1;
-  parts(it, it->res, &gc, &gu);
-  if (OxOperatorInventory(it->op, gc, gu, &wG)) return -1;
+  if (parts(it, it->res, 0, &gc, &gu) || OxOperatorInventory(it->op, gc, gu, &wG) || parts_end(it, 0)) return -1;
   if (CVodeGetNonlinearSystemData(it->cvode, &tcur, &ypred, &yn, &fn, &gamma, &rl1, &zn1, &udata) < 0) return -1;
   params_at(it, tcur, &prm);
   if (OxOperatorExchangeConductance(it->op, &prm, &cond)) return -1;
   alpha = -wG / ((PetscReal)it->op->nsolid + gamma * cond * inv_v);
-  parts(it, ycor, &yc, &yu);
+  if (parts(it, ycor, 0, &yc, &yu)) return -1;
   if (VecAXPY(yc, alpha, it->op->solid)) return -1;
   if (yu && VecShift(yu, alpha)) return -1;
+  if (parts_end(it, 0)) return -1;
   return SUN_NLS_SUCCESS;
 }
 
@@ -242,11 +286,21 @@ PetscErrorCode OxIntegratorCreate(const OxConfig *cfg, OxOperator *op, const OxP
   it->seg  = -1;
   OX_SUN(SUNContext_Create((void *)&it->comm, &it->sunctx));
   it->layer = u != NULL;
+  it->c     = c;
+  it->u     = u;
   if (it->layer) {
-    it->yparts[0] = N_VMake_Petsc(c, it->sunctx);
-    it->yparts[1] = N_VMake_Petsc(u, it->sunctx);
-    PetscCheck(it->yparts[0] && it->yparts[1], comm, PETSC_ERR_MEM, "could not create SUNDIALS vectors");
-    it->y = N_VMake_MPIManyVector(comm, 2, it->yparts, it->sunctx);
+    PetscInt nu;
+    Vec      Y;
+    PetscCall(VecGetLocalSize(c, &it->nc));
+    PetscCall(VecGetLocalSize(u, &nu));
+    PetscCall(VecCreateMPI(comm, it->nc + nu, PETSC_DETERMINE, &Y));
+    for (int k = 0; k < 2; k++) {
+      PetscCall(VecCreateMPIWithArray(comm, 1, it->nc, PETSC_DETERMINE, NULL, &it->vc[k]));
+      PetscCall(VecCreateMPIWithArray(comm, 1, nu, PETSC_DETERMINE, NULL, &it->vu[k]));
+    }
+    it->y = N_VMake_Petsc(Y, it->sunctx); /* destroyed with the integrator (N_VMake does not own it) */
+    PetscCheck(it->y, comm, PETSC_ERR_MEM, "could not create SUNDIALS vectors");
+    PetscCall(sync_state(it, PETSC_TRUE));
   } else it->y = N_VMake_Petsc(c, it->sunctx);
   it->yq = N_VNew_Serial(1, it->sunctx);
   PetscCheck(it->y && it->yq, comm, PETSC_ERR_MEM, "could not create SUNDIALS vectors");
@@ -290,11 +344,15 @@ PetscErrorCode OxIntegratorDestroy(OxIntegrator *pit)
   SUNNonlinSolFree(it->nls);
   SUNNonlinSolFree(it->newton);
   N_VDestroy(it->res);
-  N_VDestroy(it->y);
   if (it->layer) {
-    N_VDestroy(it->yparts[0]);
-    N_VDestroy(it->yparts[1]);
+    Vec Y = N_VGetVector_Petsc(it->y);
+    PetscCall(VecDestroy(&Y));
+    for (int k = 0; k < 2; k++) {
+      PetscCall(VecDestroy(&it->vc[k]));
+      PetscCall(VecDestroy(&it->vu[k]));
+    }
   }
+  N_VDestroy(it->y);
   N_VDestroy(it->yq);
   SUNContext_Free(&it->sunctx);
   PetscCall(KSPDestroy(&it->ksp));
@@ -339,6 +397,7 @@ PetscErrorCode OxIntegratorAdvanceSegment(OxIntegrator it, int g, PetscBool *ok,
   OxProtocolParams(it->prot, g, s->t0_s, &start);
   if (!it->started || it->force || params_jump(&start, &it->last)) {
     if (it->started) add_stats(it);
+    PetscCall(sync_state(it, PETSC_TRUE));
     OX_SUN(CVodeReInit(it->cvode, s->t0_s, it->y));
     OX_SUN(CVodeQuadReInit(it->cvode, it->yq));
     it->started = 1;
@@ -371,6 +430,7 @@ static PetscErrorCode advance_to(OxIntegrator it, double t1, double tstop, Petsc
     }
   }
   OX_SUN(CVodeGetQuad(it->cvode, &tret, it->yq));
+  PetscCall(sync_state(it, PETSC_FALSE));
   it->t_s = t1;
   PetscFunctionReturn(0);
 }
@@ -385,6 +445,7 @@ PetscErrorCode OxIntegratorAdvanceAveraged(OxIntegrator it, const OxParams *avg,
     if (it->started) add_stats(it);
     it->seg = -1;
     it->avg = *avg;
+    PetscCall(sync_state(it, PETSC_TRUE));
     OX_SUN(CVodeReInit(it->cvode, it->t_s, it->y));
     OX_SUN(CVodeQuadReInit(it->cvode, it->yq));
     it->started = 1;

@@ -9,8 +9,10 @@ vacancy_mean / c_eq at tau = D t / a^2 in {0.02, 0.05, 0.1, 0.2, 0.4} must be
 within 3 % of the exact uptake. With --R2 the same runs at a second radius
 must have a smaller error for every case.
 
-usage: test_sphere_robin.py --oxvac PATH --R 20 [--R2 40]
+usage: test_sphere_robin.py --oxvac PATH --R 20 [--R2 40] [--set PATH=VALUE]...
                             [--mpiexec "mpiexec -n 2"] [--keep DIR]
+(--set is passed to every run, e.g. --set surface.layer.cells=0 for the
+operator without the sub-voxel layer.)
 Exit status 0 if every check passes, 1 otherwise.
 """
 import os
@@ -74,7 +76,7 @@ def run_case(args, workdir, R, name, L):
     out = os.path.join(workdir, f"sphere_R{R}_L{name}.h5")
     with open(cfg, "w") as f:
         f.write(text)
-    cmd = oxtest.run_oxvac(args, ["run", cfg, "-o", out, "--quiet"],
+    cmd = oxtest.run_oxvac(args, ["run", cfg, "-o", out, "--quiet"] + [a for kv in args.set for a in ("--set", kv)],
                            label=f" R={R} L={name}").args
     try:
         with h5py.File(out, "r") as h:
@@ -108,6 +110,7 @@ def main():
                        timeout=3600.0)
     ap.add_argument("--R", type=int, required=True, help="sphere radius in voxels")
     ap.add_argument("--R2", type=int, help="second radius: the error must decrease")
+    ap.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="config override for every run")
     return oxtest.main("test_sphere_robin", oxtest.parse_args(ap), run_checks)
 
 

@@ -3,7 +3,7 @@
  * @brief Time integration of the operator along the protocol with CVODE.
  *
  * Owns: CVODE (BDF, SPGMR) on an NVECTOR_PETSC wrapper of the DMDA vector
- * (a many-vector of it and the layer vector when there is a layer),
+ * (of one vector holding it and the layer vector when there is a layer),
  * the preconditioner (a PETSc KSP with KSPPREONLY and a PC from the options,
  * applied to I - gamma J), the released-oxygen quadrature, and stopping
  * exactly at every protocol segment end. The caller drives it segment by
