@@ -128,7 +128,7 @@ PetscErrorCode OxOperatorDestroy(OxOperator *op)
 
 PetscErrorCode OxOperatorSetCycleAverage(OxOperator *op, const OxProtocol *prot, int g0, int g1, OxParams *avg)
 {
-  /* 8-point Gauss-Legendre on [-1, 1], as for the surface averages. */
+  /* 8-point Gauss-Legendre on [-1, 1]: s(t) is smooth inside every segment. */
   static const double x8[8] = {-0.9602898564975363, -0.7966664774136267, -0.5255324099163290, -0.1834346424956498,
                                0.1834346424956498,  0.5255324099163290,  0.7966664774136267,  0.9602898564975363};
   static const double w8[8] = {0.1012285362903763, 0.2223810344533745, 0.3137066458778873, 0.3626837833783620,
@@ -137,6 +137,7 @@ PetscErrorCode OxOperatorSetCycleAverage(OxOperator *op, const OxProtocol *prot,
 
   PetscFunctionBeginUser;
   PetscCheck(T > 0.0, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "a cycle of zero duration cannot be averaged");
+  PetscCall(OxSurfaceAverageReset(&op->surf));
   for (int g = g0; g <= g1; g++) {
     const OxSegment *s  = &prot->seg[g];
     double           hw = 0.5 * (s->t1_s - s->t0_s);
@@ -147,9 +148,9 @@ PetscErrorCode OxOperatorSetCycleAverage(OxOperator *op, const OxProtocol *prot,
       OxProtocolParams(prot, g, s->t0_s + hw * (1.0 + x8[q]), &prm);
       Dbar += wt * prm.D_m2_s;
       sbar += wt * prm.soc;
+      OxSurfaceAverageAdd(&op->surf, &prm, wt);
     }
   }
-  PetscCall(OxSurfaceSetCycleAverage(&op->surf, prot, g0, g1));
   *avg = (OxParams){.soc = sbar, .D_m2_s = Dbar, .k_m_s = 0.0, .c_eq = 0.0, .averaged = 1};
   PetscFunctionReturn(0);
 }

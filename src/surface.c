@@ -417,35 +417,25 @@ void OxSurfaceExchange(const OxSurface *s, const OxParams *prm, const PetscScala
   }
 }
 
-PetscErrorCode OxSurfaceSetCycleAverage(OxSurface *s, const OxProtocol *prot, int g0, int g1)
+PetscErrorCode OxSurfaceAverageReset(OxSurface *s)
 {
-  /* 8-point Gauss-Legendre on [-1, 1]: s(t) is smooth inside every segment. */
-  static const double x8[8] = {-0.9602898564975363, -0.7966664774136267, -0.5255324099163290, -0.1834346424956498,
-                               0.1834346424956498,  0.5255324099163290,  0.7966664774136267,  0.9602898564975363};
-  static const double w8[8] = {0.1012285362903763, 0.2223810344533745, 0.3137066458778873, 0.3626837833783620,
-                               0.3626837833783620, 0.3137066458778873, 0.2223810344533745, 0.1012285362903763};
-  double   T    = prot->seg[g1].t1_s - prot->seg[g0].t0_s;
   PetscInt n_ex = s->ncells ? s->ncol : s->nface;
 
   PetscFunctionBeginUser;
   if (!s->gbar) PetscCall(PetscMalloc2(n_ex ? n_ex : 1, &s->gbar, n_ex ? n_ex : 1, &s->gcbar));
   for (PetscInt n = 0; n < n_ex; n++) s->gbar[n] = s->gcbar[n] = 0.0;
-  for (int g = g0; g <= g1; g++) {
-    const OxSegment *sg = &prot->seg[g];
-    double           hw = 0.5 * (sg->t1_s - sg->t0_s);
-    if (!(hw > 0.0)) continue;
-    for (int q = 0; q < 8; q++) {
-      OxParams prm;
-      double   wt = w8[q] * hw / T;
-      OxProtocolParams(prot, g, sg->t0_s + hw * (1.0 + x8[q]), &prm);
-      for (PetscInt n = 0; n < n_ex; n++) {
-        PetscReal G = s->ncells ? column_conductance(&s->col[n], &prm) : face_conductance(&s->face[n], &prm);
-        s->gbar[n] += wt * G;
-        s->gcbar[n] += wt * G * prm.c_eq;
-      }
-    }
-  }
   PetscFunctionReturn(0);
+}
+
+void OxSurfaceAverageAdd(OxSurface *s, const OxParams *prm, PetscReal wt)
+{
+  PetscInt n_ex = s->ncells ? s->ncol : s->nface;
+
+  for (PetscInt n = 0; n < n_ex; n++) {
+    PetscReal G = s->ncells ? column_conductance(&s->col[n], prm) : face_conductance(&s->face[n], prm);
+    s->gbar[n] += wt * G;
+    s->gcbar[n] += wt * G * prm->c_eq;
+  }
 }
 
 /* Per column in s->fac: cp[M] (Thomas upper factors), iden[M] (inverse

@@ -4,8 +4,8 @@
 A tiny run on a non-cubic grid (shape = [nx, ny, nz] = [12, 14, 16]) with an
 off-centre sphere (center_nm given) and fields_at_cycles = [0, 1, 5] on a
 2-cycle protocol. Checks:
-  - root attrs oxvac_version, config (which `oxvac check` accepts again) and
-    command;
+  - root attrs oxvac_version, config (which `oxvac check` accepts again),
+    command, and unknowns (solid voxels + 8 layer cells per exchanging voxel);
   - /geometry/labels and /geometry/secondary int32 [nz][ny][nx], labels equal
     to the analytic inside test |x_voxel_centre - c| <= R at every voxel
     (this pins the axis order), /geometry attrs voxel_m (double) and shape
@@ -113,7 +113,13 @@ def run_checks(args, workdir, c):
         pc = oxtest.run([args.oxvac, "check", resolved], timeout=args.timeout)
         check(pc.returncode == 0, f"the stored config does not check again (exit {pc.returncode}):"
               f" {pc.stderr.strip()[:500]}")
-        print(f"root attrs: oxvac_version {as_str(h.attrs.get('oxvac_version'))!r}, "
+        # unknowns = solid voxels + surface layer cells (8 per exchanging voxel by default)
+        unk = h.attrs.get("unknowns")
+        nsolid = int((h["/geometry/labels"][...] > 0).sum())
+        nexch = int((h["/geometry/exchange_area_m2"][...] > 0).sum())
+        check(unk is not None and int(unk) == nsolid + 8 * nexch,
+              f"root attr unknowns {unk!r}: expected {nsolid} solid voxels + 8 x {nexch} exchanging voxels")
+        print(f"root attrs: oxvac_version {as_str(h.attrs.get('oxvac_version'))!r}, unknowns {unk}, "
               f"config {len(config.splitlines())} lines (checks again: {pc.returncode == 0}), "
               f"command {command!r}")
 

@@ -90,8 +90,9 @@ void OxSurfaceApply(const OxSurface *s, const OxParams *prm, const PetscScalar *
 /** @brief Local exchange rate into the solid (m^3/s of vacancy sites; not computed when c is NULL) and local total conductance sum G. */
 void OxSurfaceExchange(const OxSurface *s, const OxParams *prm, const PetscScalar *c, const PetscScalar *u, PetscReal *rate, PetscReal *cond);
 
-/** @brief Per face or column cycle averages <G>, <G c_eq> over segments g0..g1 of total duration T. */
-PetscErrorCode OxSurfaceSetCycleAverage(OxSurface *s, const OxProtocol *prot, int g0, int g1);
+/** @brief Cycle averages <G>, <G c_eq> per face or column: zero them, then add each quadrature point's weight. */
+PetscErrorCode OxSurfaceAverageReset(OxSurface *s);
+void           OxSurfaceAverageAdd(OxSurface *s, const OxParams *prm, PetscReal weight);
 
 /**
  * @brief Preconditioner of I - gamma J: factor the layer columns and set the
