@@ -139,7 +139,7 @@ def main():
     worst = max(abs(diffs[k]) for k in CYCLES)
     text = ("Grid convergence (`validation/csernica2021/grid_convergence.py`): the csernica2021 parameter set on an octant "
             "of one 1.2 um secondary of 200 nm primaries, to cycle 125, 25 nm vs 12.5 nm voxels (differences relative to "
-            "12.5 nm; wall times on one core, two runs at a time).\n\n"
+            "12.5 nm; wall times on one core, beside other work).\n\n"
             + table("Same geometry (the 25 nm voxel image, split 2 x 2 x 2 for 12.5 nm; imported, so depth accessibility uses "
                     "the equal-volume envelope of an import; differences relative to 12.5 nm with 32 passes):", same, "12.5 (32 passes)")
             + "\n" + table("Generated at each voxel size (the generator's gaps, and so the exchange area, change with the voxel):",
