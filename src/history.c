@@ -73,7 +73,7 @@ static PetscErrorCode layer_to_voxels(const OxOperator *op, Vec u, PetscInt j, V
   PetscCall(VecZeroEntries(x));
   PetscCall(VecGetArrayRead(u, &ua));
   PetscCall(VecGetArray(x, &xa));
-  for (PetscInt n = 0; n < op->surf.ncol; n++) xa[op->surf.col[n].cell] = ua[op->surf.col[n].off + j];
+  OxSurfaceLayerToVoxels(&op->surf, ua, j, xa);
   PetscCall(VecRestoreArray(x, &xa));
   PetscCall(VecRestoreArrayRead(u, &ua));
   PetscFunctionReturn(0);
@@ -87,7 +87,7 @@ static PetscErrorCode voxels_to_layer(const OxOperator *op, Vec x, PetscInt j, V
   PetscFunctionBeginUser;
   PetscCall(VecGetArrayRead(x, &xa));
   PetscCall(VecGetArray(u, &ua));
-  for (PetscInt n = 0; n < op->surf.ncol; n++) ua[op->surf.col[n].off + j] = xa[op->surf.col[n].cell];
+  OxSurfaceVoxelsToLayer(&op->surf, xa, j, ua);
   PetscCall(VecRestoreArray(u, &ua));
   PetscCall(VecRestoreArrayRead(x, &xa));
   PetscFunctionReturn(0);

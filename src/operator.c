@@ -294,8 +294,8 @@ PetscErrorCode OxOperatorAssemblePrec(OxOperator *op, const OxParams *prm, Petsc
 
 PetscErrorCode OxOperatorPrecApply(OxOperator *op, KSP ksp, Vec rc, Vec ru, Vec zc, Vec zu)
 {
-  const PetscScalar *r, *rl;
-  PetscScalar       *rt, *zl, *z;
+  const PetscScalar *r, *rl, *z;
+  PetscScalar       *rt, *zl;
 
   PetscFunctionBeginUser;
   if (!ru) {
@@ -313,9 +313,9 @@ PetscErrorCode OxOperatorPrecApply(OxOperator *op, KSP ksp, Vec rc, Vec ru, Vec 
   PetscCall(VecRestoreArrayRead(ru, &rl));
   PetscCall(VecRestoreArrayRead(rc, &r));
   PetscCall(KSPSolve(ksp, op->rt, zc));
-  PetscCall(VecGetArrayRead(zc, (const PetscScalar **)&z));
+  PetscCall(VecGetArrayRead(zc, &z));
   OxSurfacePrecExpand(&op->surf, z, zl);
-  PetscCall(VecRestoreArrayRead(zc, (const PetscScalar **)&z));
+  PetscCall(VecRestoreArrayRead(zc, &z));
   PetscCall(VecRestoreArrayWrite(zu, &zl));
   PetscFunctionReturn(0);
 }

@@ -300,7 +300,7 @@ PetscErrorCode OxSimulate(const OxCli *cli, const OxConfig *cfg, const OxProtoco
     PetscCall(VecDuplicate(m.c, &mask));
     PetscCall(VecZeroEntries(mask));
     PetscCall(VecGetArray(mask, &ma));
-    for (PetscInt n = 0; n < m.op.surf.ncol; n++) ma[m.op.surf.col[n].cell] = 1.0;
+    OxSurfaceLayerToVoxels(&m.op.surf, NULL, 0, ma);
     PetscCall(VecRestoreArray(mask, &ma));
     PetscCall(OxProfilerExclude(prof, mask));
     PetscCall(VecDestroy(&mask));

@@ -553,3 +553,13 @@ void OxSurfaceDepthSamples(const OxSurface *s, const PetscScalar *c, const Petsc
     value[m++]  = PetscRealPart(c[col->cell]);
   }
 }
+
+void OxSurfaceLayerToVoxels(const OxSurface *s, const PetscScalar *u, PetscInt j, PetscScalar *x)
+{
+  for (PetscInt n = 0; n < s->ncol; n++) x[s->col[n].cell] = u ? u[s->col[n].off + j] : 1.0;
+}
+
+void OxSurfaceVoxelsToLayer(const OxSurface *s, const PetscScalar *x, PetscInt j, PetscScalar *u)
+{
+  for (PetscInt n = 0; n < s->ncol; n++) u[s->col[n].off + j] = x[s->col[n].cell];
+}

@@ -119,4 +119,12 @@ void OxSurfaceWeights(const OxSurface *s, PetscScalar *wvox, PetscScalar *wu);
  */
 void OxSurfaceDepthSamples(const OxSurface *s, const PetscScalar *c, const PetscScalar *u, double *depth_nm, double *weight, double *value);
 
+/**
+ * @brief Layer cell j of every column into its voxel of x (owned arrays;
+ *        other voxels untouched); u NULL writes 1 there (the column mask).
+ */
+void OxSurfaceLayerToVoxels(const OxSurface *s, const PetscScalar *u, PetscInt j, PetscScalar *x);
+/** @brief The reverse: layer cell j of every column from its voxel of x. */
+void OxSurfaceVoxelsToLayer(const OxSurface *s, const PetscScalar *x, PetscInt j, PetscScalar *u);
+
 #endif
