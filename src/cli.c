@@ -22,7 +22,17 @@ static const struct {
    "Fit scale factors (e.g. material.diffusivity_scale) to measured profiles in log\n"
    "space by repeated forward runs; prints PATH = VALUE +/- SIGMA per parameter, the\n"
    "reduced chi-square, and writes the fitted config. See docs/fit.md."},
-  {"sweep", "oxvac sweep SWEEP.cfg [--executor local|slurm] [--jobs N] [--dry-run] [--collect]", "Parameter sweeps (not in this version)."},
+  {"sweep", "oxvac sweep SWEEP.cfg [--executor local|slurm] [--jobs N] [--ranks M] [--dry-run] [--retry-failed] [--set PATH=VALUE]... [--quiet] | --status | --collect",
+   "Run one base config over many parameter values (grid, zip or Latin hypercube; the\n"
+   "sweep file is described in docs/sweep.md). Every point gets its own folder under\n"
+   "out_dir with a complete config.cfg, checked before anything runs; each point is an\n"
+   "ordinary `oxvac run` of it. --executor local runs --jobs points at a time (each\n"
+   "under mpiexec -n M with --ranks M) and collects at the end; --executor slurm writes\n"
+   "one job array (out_dir/sweep.sbatch) and submits it unless --dry-run. Rerunning\n"
+   "skips finished points, resumes interrupted ones from their checkpoints, and reruns\n"
+   "failed ones only with --retry-failed. --status reports every point; --collect\n"
+   "writes out_dir/summary.csv and summary.h5. A point by hand:\n"
+   "oxvac sweep --run-point OUT_DIR/point_NNNN [--launcher 'mpiexec -n M']."},
 };
 #define NCOMMANDS (int)(sizeof(commands) / sizeof(commands[0]))
 
@@ -82,7 +92,7 @@ int OxCliParse(int argc, char **argv, OxCli *cli)
   cli->sets         = calloc((size_t)argc, sizeof(char *));
   cli->petsc_argv   = calloc((size_t)argc + 1, sizeof(char *));
   cli->petsc_argv[cli->petsc_argc++] = argv[0];
-  if (!strcmp(cli->command, "compare") || !strcmp(cli->command, "fit")) { /* they parse their own arguments */
+  if (!strcmp(cli->command, "compare") || !strcmp(cli->command, "fit") || !strcmp(cli->command, "sweep")) { /* they parse their own arguments */
     cli->argc = argc - 2;
     cli->argv = argv + 2;
     return 0;

@@ -33,6 +33,7 @@
 #include <unistd.h>
 #include <hdf5.h>
 #include <petscsys.h>
+#include "oxvac/batch.h"
 #include "oxvac/cli.h"
 #include "oxvac/common.h"
 #include "oxvac/compare.h"
@@ -606,7 +607,7 @@ static int CheckParams(const FitOptions *o, const OxConfig *cfg, double *start, 
 
 typedef struct {
   const FitOptions *o;
-  const OxCli      *cli;
+  const OxRunOptions *run;
   const OxMeasured *meas;
   int               rank, averaged, nruns, failed_runs, failed_in_a_row;
   char              tmpdir[PETSC_MAX_PATH_LEN], result[PETSC_MAX_PATH_LEN + 16];
@@ -617,13 +618,6 @@ typedef struct {
   double            wall0;
   char              fatal[OX_ERR_MAX];
 } FitCtx;
-
-static double WallS(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
 
 /* /averaging/error_loss_rel of a result, or NaN. */
 static double ReadAveragingError(const char *path)
@@ -646,28 +640,8 @@ static double ReadAveragingError(const char *path)
   return v;
 }
 
-/* SIGINT/SIGTERM between forward runs (OxSimulate handles them during a run). */
-static volatile sig_atomic_t fit_signal = 0;
-static void OnSignal(int sig) { fit_signal = sig; }
-static void CatchSignals(void)
-{
-  signal(SIGINT, OnSignal);
-  signal(SIGTERM, OnSignal);
-}
-
 /* Forward runs failing one after the other (for whatever reason) end the fit. */
 #define MAX_FAILED_IN_A_ROW 5
-
-static void RemoveResult(const FitCtx *c)
-{
-  char x[PETSC_MAX_PATH_LEN + 32];
-  size_t n = strlen(c->result);
-  unlink(c->result);
-  snprintf(x, sizeof(x), "%.*s.xdmf", (int)(n - 3), c->result);
-  unlink(x);
-  snprintf(x, sizeof(x), "%.*s.ckpt.h5", (int)(n - 3), c->result);
-  unlink(x);
-}
 
 /* The overrides of one forward run: the user's, then fit's own, then the parameters. */
 static int BuildSets(FitCtx *c, const double *value, int for_fit)
@@ -693,27 +667,24 @@ static int BuildSets(FitCtx *c, const double *value, int for_fit)
  */
 static int Residuals(void *ctx, const double *theta, double *r)
 {
-  FitCtx    *c = ctx;
-  OxCli      cli = *c->cli;
-  OxConfig   cfg;
-  OxProtocol prot;
+  FitCtx      *c = ctx;
+  OxRunOptions run;
   OxComparison cmp;
   double     value[64];
   int        status, st[2] = {0, 0};
   char       err[OX_ERR_MAX] = "";
 
   for (int j = 0; j < c->o->nparam; j++) value[j] = exp(theta[j]);
-  cli.nset   = BuildSets(c, value, 1);
-  cli.sets   = c->sets;
-  cli.out    = c->result;
-  cli.quiet  = 1;
-  cli.silent = 1;
-  cli.restart = NULL;
-  memset(&cfg, 0, sizeof(cfg));
-  memset(&prot, 0, sizeof(prot));
+  run         = *c->run;
+  run.nset    = BuildSets(c, value, 1);
+  run.sets    = c->sets;
+  run.out     = c->result;
+  run.quiet   = 1;
+  run.silent  = 1;
+  run.restart = NULL;
   memset(&cmp, 0, sizeof(cmp));
   {
-    int sig = fit_signal;
+    int sig = OxBatchSignal();
     MPI_Allreduce(MPI_IN_PLACE, &sig, 1, MPI_INT, MPI_MAX, PETSC_COMM_WORLD);
     if (sig) {
       snprintf(c->fatal, sizeof(c->fatal), "oxvac: fit: stopped by signal %d after %d forward runs; nothing written", sig, c->nruns);
@@ -722,25 +693,13 @@ static int Residuals(void *ctx, const double *theta, double *r)
   }
   c->nruns++;
   /* A value the config rejects (out of its range) is a rejected step; at the start it is reported. */
-  status = OxLoadInputs(&cli, c->nruns == 1 ? c->rank : 1, &cfg, &prot);
-  if (status == 0) {
-    PetscErrorCode ierr = OxSimulate(&cli, &cfg, &prot, &status);
-    if (ierr) {
-      st[0] = 2;
-      snprintf(c->fatal, sizeof(c->fatal), "oxvac: fit: forward run %d stopped on a PETSc error", c->nruns);
-    } else if (status != OX_EXIT_OK) {
-      st[0] = 1;
-      c->failed_runs++;
-    }
-    /* A signal during the run stops the fit too. OxSimulate caught it: a run
-     * stopped in averaged mode writes no checkpoint, one in the last step just
-     * finishes, so ask it rather than look for a checkpoint. */
-    st[1] = OxSimulateStopSignal();
-    MPI_Allreduce(MPI_IN_PLACE, &st[1], 1, MPI_INT, MPI_MAX, PETSC_COMM_WORLD);
-  } else st[0] = 1;
-  CatchSignals(); /* OxSimulate left the default handlers */
-  OxProtocolDestroy(&prot);
-  OxConfigFree(&cfg);
+  if (OxBatchForward(&run, c->nruns == 1 ? c->rank : -1, &status, &st[1])) {
+    st[0] = 2;
+    snprintf(c->fatal, sizeof(c->fatal), "oxvac: fit: forward run %d stopped on a PETSc error", c->nruns);
+  } else if (status == OX_EXIT_RUN_FAILED) {
+    st[0] = 1;
+    c->failed_runs++;
+  } else if (status != OX_EXIT_OK) st[0] = 1;
   if (st[0] == 0 && c->rank == 0) {
     if (OxCompareResult(c->result, c->meas, c->o->geometry, &cmp, err, sizeof(err))) {
       /* At the start the measurement does not fit the model (an input error);
@@ -764,7 +723,7 @@ static int Residuals(void *ctx, const double *theta, double *r)
     if (c->averaged) c->err_loss_rel = ReadAveragingError(c->result);
     OxComparisonFree(&cmp);
   }
-  if (c->rank == 0) RemoveResult(c);
+  if (c->rank == 0) OxBatchRemoveResult(c->result);
   MPI_Bcast(st, 2, MPI_INT, 0, PETSC_COMM_WORLD);
   MPI_Bcast(r, c->meas->n, MPI_DOUBLE, 0, PETSC_COMM_WORLD);
   MPI_Bcast(&c->err_loss_rel, 1, MPI_DOUBLE, 0, PETSC_COMM_WORLD);
@@ -788,44 +747,8 @@ static void Progress(void *ctx, int iteration, int nevals, double chi2, const do
   if (c->o->quiet || c->rank != 0) return;
   fprintf(stderr, "fit: iteration %d  runs %d  chi2 = %.6g  ", iteration, nevals, chi2);
   for (int j = 0; j < c->o->nparam; j++) fprintf(stderr, " %s = %.5g", c->o->param[j], exp(theta[j]));
-  fprintf(stderr, "  (%s, %.1f s)\n", c->averaged ? "averaged" : "resolved", WallS() - c->wall0);
+  fprintf(stderr, "  (%s, %.1f s)\n", c->averaged ? "averaged" : "resolved", OxWallS() - c->wall0);
   fflush(stderr);
-}
-
-/* A private folder for the forward runs: beside the measurement, else in $TMPDIR or /tmp. */
-static int MakeTempDir(const char *measured, char *dir, size_t len)
-{
-  const char *slash = strrchr(measured, '/'), *tmp = getenv("TMPDIR");
-  char        cands[3][PETSC_MAX_PATH_LEN];
-  snprintf(cands[0], sizeof(cands[0]), "%.*s.oxvac-fit-XXXXXX", slash ? (int)(slash - measured + 1) : 0, measured);
-  snprintf(cands[1], sizeof(cands[1]), "%s/oxvac-fit-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-  snprintf(cands[2], sizeof(cands[2]), "/tmp/oxvac-fit-XXXXXX");
-  for (int i = 0; i < 3; i++)
-    if (mkdtemp(cands[i])) {
-      if (strlen(cands[i]) >= len) {
-        rmdir(cands[i]);
-        continue;
-      }
-      memcpy(dir, cands[i], strlen(cands[i]) + 1);
-      return 0;
-    }
-  return -1;
-}
-
-static void RemoveTempDir(const char *dir)
-{
-  DIR           *d = opendir(dir);
-  struct dirent *e;
-  char           path[PETSC_MAX_PATH_LEN + 512];
-  if (d) {
-    while ((e = readdir(d)) != NULL) {
-      if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-      snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-      unlink(path);
-    }
-    closedir(d);
-  }
-  rmdir(dir);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -895,7 +818,7 @@ typedef struct {
   const char *stop;
 } Summary;
 
-static int WriteFitted(const FitOptions *o, const OxCli *cli, FitCtx *c, const Verdict *v, const Summary *sm, const char *path, char *err,
+static int WriteFitted(const FitOptions *o, const OxRunOptions *cli, FitCtx *c, const Verdict *v, const Summary *sm, const char *path, char *err,
                        size_t errlen)
 {
   OxConfig cfg;
@@ -1017,7 +940,7 @@ static const char *StopWord(OxFitStop s)
 static const char help[] = "oxvac fit: scale factors fitted to measured profiles\n";
 
 /* Everything after PetscInitialize. */
-static PetscErrorCode FitMain(const FitOptions *o, const OxCli *cli, const OxMeasured *meas, int ncycles, const double *start, const char *fitted,
+static PetscErrorCode FitMain(const FitOptions *o, const OxRunOptions *cli, const OxMeasured *meas, int ncycles, const double *start, const char *fitted,
                               int *status)
 {
   FitCtx       c;
@@ -1036,10 +959,10 @@ static PetscErrorCode FitMain(const FitOptions *o, const OxCli *cli, const OxMea
   memset(&res, 0, sizeof(res));
   memset(&sm, 0, sizeof(sm));
   c.o     = o;
-  c.cli   = cli;
+  c.run   = cli;
   c.meas  = meas;
   c.rank  = rank;
-  c.wall0 = WallS();
+  c.wall0 = OxWallS();
   c.err_loss_rel = NAN;
   c.averaged = o->mode == MODE_AVERAGED || (o->mode == MODE_AUTO && ncycles >= AUTO_AVERAGED_MIN_CYCLES);
   PetscCall(PetscCalloc1(p, &c.valset));
@@ -1067,7 +990,7 @@ static PetscErrorCode FitMain(const FitOptions *o, const OxCli *cli, const OxMea
     lo[j]     = theta0[j] + log(o->bound_lo);
     hi[j]     = theta0[j] + log(o->bound_hi);
   }
-  if (rank == 0 && MakeTempDir(o->measured, c.tmpdir, sizeof(c.tmpdir))) c.tmpdir[0] = '\0';
+  if (rank == 0 && OxBatchTempDir(o->measured, "oxvac-fit", c.tmpdir, sizeof(c.tmpdir))) c.tmpdir[0] = '\0';
   PetscCallMPI(MPI_Bcast(c.tmpdir, sizeof(c.tmpdir), MPI_CHAR, 0, PETSC_COMM_WORLD));
   if (!c.tmpdir[0]) {
     PetscCall(PetscFPrintf(PETSC_COMM_WORLD, PETSC_STDERR, "%s:1: key 'MEASURED': cannot create a temporary folder for the forward runs beside it, in $TMPDIR or /tmp; expected a writable folder\n",
@@ -1076,7 +999,7 @@ static PetscErrorCode FitMain(const FitOptions *o, const OxCli *cli, const OxMea
     goto cleanup;
   }
   snprintf(c.result, sizeof(c.result), "%s/run.h5", c.tmpdir);
-  CatchSignals();
+  OxBatchCatchSignals();
 
   pb.n = n;
   pb.p = p;
@@ -1143,7 +1066,7 @@ static PetscErrorCode FitMain(const FitOptions *o, const OxCli *cli, const OxMea
     char buf[256];
     if (!o->quiet)
       fprintf(stderr, "fit: %s after %d iterations, %d forward runs (%d failed), %.1f s\n", sm.stop, res.niter, c.nruns, c.failed_runs,
-              WallS() - c.wall0);
+              OxWallS() - c.wall0);
     for (int j = 0; j < p; j++) {
       FormatValue(v.value[j], v.sigma[j], buf, sizeof(buf));
       printf("%s = %s%s%s%s\n", o->param[j], buf, v.why[j][0] ? "  (not identifiable: " : "", v.why[j], v.why[j][0] ? ")" : "");
@@ -1166,9 +1089,8 @@ static PetscErrorCode FitMain(const FitOptions *o, const OxCli *cli, const OxMea
 
 cleanup:
   PetscCallMPI(MPI_Barrier(PETSC_COMM_WORLD));
-  if (rank == 0 && c.tmpdir[0]) RemoveTempDir(c.tmpdir);
-  signal(SIGINT, SIG_DFL);
-  signal(SIGTERM, SIG_DFL);
+  if (rank == 0 && c.tmpdir[0]) OxBatchRemoveDir(c.tmpdir);
+  OxBatchReleaseSignals();
   OxFitResultFree(&res);
   PetscCall(PetscFree(r0));
   PetscCall(PetscFree(c.valset));
@@ -1184,7 +1106,7 @@ int OxCommandFit(OxCli *cli)
   OxConfig       cfg;
   OxProtocol     prot;
   OxMeasured     meas;
-  OxCli          load;
+  OxRunOptions   load;
   PetscErrorCode ierr;
   int            rank = OxLauncherRank(), status, ncycles = 0;
   double        *start = NULL;
@@ -1196,10 +1118,11 @@ int OxCommandFit(OxCli *cli)
   status = ParseOptions(cli, rank == 0, &o);
   if (status) goto done;
   /* Inputs are plain files: every input error is found before MPI starts. */
-  load        = *cli;
-  load.config = o.config;
-  load.nset   = o.nset;
-  load.sets   = o.sets;
+  memset(&load, 0, sizeof(load));
+  load.config       = o.config;
+  load.nset         = o.nset;
+  load.sets         = o.sets;
+  load.command_line = cli->command_line;
   status      = OxLoadInputs(&load, rank, &cfg, &prot);
   if (status) goto done;
   ncycles = OxProtocolNumCycles(&prot);

@@ -11,6 +11,7 @@ int main(int argc, char **argv)
     if (!strcmp(cli.command, "run")) status = OxCommandRun(&cli);
     else if (!strcmp(cli.command, "compare")) status = OxCommandCompare(&cli);
     else if (!strcmp(cli.command, "fit")) status = OxCommandFit(&cli);
+    else if (!strcmp(cli.command, "sweep")) status = OxCommandSweep(&cli);
     else status = OxCommandCheck(&cli);
   }
   OxCliFree(&cli);

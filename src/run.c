@@ -19,27 +19,42 @@
 #include "oxvac/output.h"
 #include "oxvac/protocol.h"
 #include "oxvac/run.h"
+#include "oxvac/shell.h"
 
 static const char help[] = "oxvac: oxygen-vacancy formation and diffusion in cathode particles\n";
 
-/* Load config and protocol; on an input error print the message (rank 0) and return 2. */
-int OxLoadInputs(const OxCli *cli, int rank, OxConfig *cfg, OxProtocol *prot)
+/* Load config and protocol; on an input error say why. */
+int OxLoadInputsMessage(const char *config, int nset, const char *const *sets, OxConfig *cfg, OxProtocol *prot, char *err, size_t errlen)
 {
-  char err[OX_ERR_MAX];
-  int  status = OxConfigLoad(cli->config, cli->nset, cli->sets, cfg, err, sizeof(err));
-  if (status == 0) status = OxMicrostructureResolveGrid(cfg, err, sizeof(err));
+  int status = OxConfigLoad(config, nset, sets, cfg, err, errlen);
+  if (status == 0) status = OxMicrostructureResolveGrid(cfg, err, errlen);
   if (status == 0 && (double)cfg->shape[0] * cfg->shape[1] * cfg->shape[2] > 2147483647.0) {
-    snprintf(err, sizeof(err), "%s:1: key 'grid.shape': %d x %d x %d voxels exceed PETSc's 32-bit index range; expected at most 2^31 - 1 voxels",
-             cli->config, cfg->shape[0], cfg->shape[1], cfg->shape[2]);
+    snprintf(err, errlen, "%s:1: key 'grid.shape': %d x %d x %d voxels exceed PETSc's 32-bit index range; expected at most 2^31 - 1 voxels",
+             config, cfg->shape[0], cfg->shape[1], cfg->shape[2]);
     status = OX_EXIT_INPUT;
   }
-  if (status == 0) status = OxProtocolCreate(cfg, prot, err, sizeof(err));
-  if (status != 0 && rank == 0) fprintf(stderr, "%s\n", err);
+  if (status == 0) status = OxProtocolCreate(cfg, prot, err, errlen);
   return status ? OX_EXIT_INPUT : 0;
+}
+
+int OxLoadInputs(const OxRunOptions *opt, int rank, OxConfig *cfg, OxProtocol *prot)
+{
+  char err[OX_ERR_MAX];
+  int  status = OxLoadInputsMessage(opt->config, opt->nset, opt->sets, cfg, prot, err, sizeof(err));
+  if (status != 0 && rank == 0) fprintf(stderr, "%s\n", err);
+  return status;
+}
+
+/* What `run` and `check` were asked on the command line. */
+static OxRunOptions run_options(const OxCli *cli)
+{
+  OxRunOptions o = {cli->config, cli->nset, cli->sets, cli->out, cli->restart, cli->quiet, 0, cli->command_line};
+  return o;
 }
 
 int OxCommandCheck(OxCli *cli)
 {
+  OxRunOptions opt = run_options(cli);
   OxConfig   cfg;
   OxProtocol prot;
   char      *text;
@@ -47,7 +62,7 @@ int OxCommandCheck(OxCli *cli)
 
   memset(&cfg, 0, sizeof(cfg));
   memset(&prot, 0, sizeof(prot));
-  status = OxLoadInputs(cli, 0, &cfg, &prot);
+  status = OxLoadInputs(&opt, 0, &cfg, &prot);
   if (status == 0) {
     text = OxConfigToString(&cfg);
     fputs(text, stdout);
@@ -128,6 +143,29 @@ static void checkpoint_path(const char *path, char *ck, size_t len)
   size_t n = strlen(path);
   if (n > 3 && !strcmp(path + n - 3, ".h5")) snprintf(ck, len, "%.*s.ckpt.h5", (int)(n - 3), path);
   else snprintf(ck, len, "%s.ckpt.h5", path);
+}
+
+/* The command that continues a stopped run: the same config and overrides, pasteable into a shell. */
+static char *restart_command(const OxRunOptions *opt, const char *path, const char *ckpt)
+{
+  const char **argv = malloc((size_t)(2 * opt->nset + 7) * sizeof(char *));
+  char        *text;
+  int          n = 0;
+  if (!argv) return NULL;
+  argv[n++] = "oxvac";
+  argv[n++] = "run";
+  argv[n++] = opt->config;
+  for (int i = 0; i < opt->nset; i++) {
+    argv[n++] = "--set";
+    argv[n++] = opt->sets[i];
+  }
+  argv[n++] = "-o";
+  argv[n++] = path;
+  argv[n++] = "--restart";
+  argv[n++] = ckpt;
+  text = OxShellJoin(n, argv);
+  free(argv);
+  return text;
 }
 
 PetscErrorCode OxModelCreate(const OxConfig *cfg, OxModel *m)
@@ -236,7 +274,7 @@ static PetscErrorCode run_averaged(const OxConfig *cfg, const OxProtocol *prot, 
 }
 
 /* The simulation proper, once the inputs are valid. */
-PetscErrorCode OxSimulate(const OxCli *cli, const OxConfig *cfg, const OxProtocol *prot, int *status)
+PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const OxProtocol *prot, int *status)
 {
   MPI_Comm      comm = PETSC_COMM_WORLD;
   OxModel       m;
@@ -247,7 +285,7 @@ PetscErrorCode OxSimulate(const OxCli *cli, const OxConfig *cfg, const OxProtoco
   PetscLogStage stage_setup, stage_int;
   Progress      prog = {0};
   char         *cfg_text, ckpt[PETSC_MAX_PATH_LEN + 16], last_ckpt[PETSC_MAX_PATH_LEN + 16] = "none";
-  const char   *path = cli->out ? cli->out : cfg->out_file;
+  const char   *path = opt->out ? opt->out : cfg->out_file;
   double        wall0 = wall_s(), t0 = 0.0, released_win = 0.0;
   int           averaged = cfg->time_mode == OX_TIME_AVERAGED && OxProtocolNumCycles(prot) > OX_AVERAGING_WINDOW;
   int           g_win = first_segment_of_cycle(prot, 1), g_end = averaged ? first_segment_of_cycle(prot, OX_AVERAGING_WINDOW + 1) : prot->nseg;
@@ -264,11 +302,11 @@ PetscErrorCode OxSimulate(const OxCli *cli, const OxConfig *cfg, const OxProtoco
     PetscCall(OxOutputCheckPath(comm, path, why, sizeof(why)));
     if (why[0]) {
       PetscCall(PetscFPrintf(comm, PETSC_STDERR, "%s:1: key 'output.file': cannot write %s: %s; expected a writable file path (output.file or -o)\n",
-                             cli->config, path, why));
+                             opt->config, path, why));
       *status = OX_EXIT_INPUT;
-    } else if (cli->restart && !OxHistoryCheckCheckpoint(cli->restart, cfg_text, why, sizeof(why))) {
+    } else if (opt->restart && !OxHistoryCheckCheckpoint(opt->restart, cfg_text, why, sizeof(why))) {
       PetscCall(PetscFPrintf(comm, PETSC_STDERR, "%s:1: key 'protocol': --restart %s %s; expected the checkpoint of a run of this config (and --set overrides)\n",
-                             cli->config, cli->restart, why));
+                             opt->config, opt->restart, why));
       *status = OX_EXIT_INPUT;
     }
     if (*status == OX_EXIT_INPUT) {
@@ -286,7 +324,7 @@ PetscErrorCode OxSimulate(const OxCli *cli, const OxConfig *cfg, const OxProtoco
   PetscCall(OxModelCreate(cfg, &m));
   if (m.op.nsolid == 0) {
     PetscCall(PetscFPrintf(comm, PETSC_STDERR, "%s:1: key 'microstructure': no voxel of the grid is solid; expected particles larger than a voxel inside the grid\n",
-                           cli->config));
+                           opt->config));
     *status = OX_EXIT_INPUT;
     PetscCall(PetscLogStagePop());
     PetscCall(OxModelDestroy(&m));
@@ -305,12 +343,12 @@ PetscErrorCode OxSimulate(const OxCli *cli, const OxConfig *cfg, const OxProtoco
     PetscCall(OxProfilerExclude(prof, mask));
     PetscCall(VecDestroy(&mask));
   }
-  if (cli->restart) {
+  if (opt->restart) {
     char *saved;
-    PetscCall(OxHistoryRead(cli->restart, m.da, &m.ms, &m.op, prof, &hist, m.c, m.u, &saved));
+    PetscCall(OxHistoryRead(opt->restart, m.da, &m.ms, &m.op, prof, &hist, m.c, m.u, &saved));
     PetscCall(PetscFree(saved));
     t0 = hist.ts.row[hist.ts.n - 1].time_s;
-    PetscCall(PetscStrncpy(last_ckpt, cli->restart, sizeof(last_ckpt)));
+    PetscCall(PetscStrncpy(last_ckpt, opt->restart, sizeof(last_ckpt)));
   } else {
     PetscCall(PetscMemzero(&hist, sizeof(hist)));
     hist.profiler = prof;
@@ -322,7 +360,7 @@ PetscErrorCode OxSimulate(const OxCli *cli, const OxConfig *cfg, const OxProtoco
   PetscCall(OxIntegratorCreate(cfg, &m.op, prot, m.c, m.u, t0, hist.released_mol, &integ));
   PetscCall(PetscLogStagePop());
 
-  prog.enabled    = !cli->quiet && rank == 0;
+  prog.enabled    = !opt->quiet && rank == 0;
   prog.tty        = isatty(fileno(stderr));
   prog.wall0      = prog.last_wall = wall_s();
   prog.t_end      = OxProtocolEndTime(prot);
@@ -366,7 +404,7 @@ PetscErrorCode OxSimulate(const OxCli *cli, const OxConfig *cfg, const OxProtoco
     PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &stop, 1, MPI_INT, MPI_MAX, comm));
     periodic = !averaged && every > 0 && s->last_of_cycle && s->cycle > 0 && s->cycle % every == 0 && g < prot->nseg - 1;
     if ((periodic || stop) && !averaged) {
-      PetscCall(OxHistoryWrite(&hist, ckpt, cfg_text, cli->command_line, m.da, &m.ms, &m.op, m.c, m.u));
+      PetscCall(OxHistoryWrite(&hist, ckpt, cfg_text, opt->command_line, m.da, &m.ms, &m.op, m.c, m.u));
       PetscCall(PetscStrncpy(last_ckpt, ckpt, sizeof(last_ckpt)));
       /* A run restarted from here re-initialises CVODE; so does this one. */
       OxIntegratorForceRestart(integ);
@@ -374,24 +412,26 @@ PetscErrorCode OxSimulate(const OxCli *cli, const OxConfig *cfg, const OxProtoco
     if (stop) {
       if (averaged)
         PetscCall(PetscPrintf(comm, "\noxvac: stopped by signal %d at t = %.6g s; averaged runs write no checkpoint in this version\n", stop, s->t1_s));
-      else
-        PetscCall(PetscPrintf(comm, "\noxvac: stopped by signal %d at t = %.6g s (%s %d); checkpoint: %s; continue with: oxvac run %s -o %s --restart %s\n",
-                              stop, s->t1_s, s->cycle ? "cycle" : "formation cycle", s->cycle ? s->cycle : s->formation_cycle, ckpt, cli->config,
-                              path, ckpt));
+      else {
+        char *hint = restart_command(opt, path, ckpt);
+        PetscCall(PetscPrintf(comm, "\noxvac: stopped by signal %d at t = %.6g s (%s %d); checkpoint: %s; continue with: %s\n", stop, s->t1_s,
+                              s->cycle ? "cycle" : "formation cycle", s->cycle ? s->cycle : s->formation_cycle, ckpt, hint ? hint : "(out of memory)"));
+        free(hint);
+      }
       *status = OX_EXIT_RUN_FAILED;
       break;
     }
   }
   if (averaged && *status == OX_EXIT_OK && c_win)
-    PetscCall(run_averaged(cfg, prot, &m, integ, &hist, c_win, u_win, released_win, status, cli->quiet, cli->silent));
+    PetscCall(run_averaged(cfg, prot, &m, integ, &hist, c_win, u_win, released_win, status, opt->quiet, opt->silent));
   PetscCall(VecDestroy(&c_win));
   PetscCall(VecDestroy(&u_win));
   PetscCall(PetscLogStagePop());
   signal(SIGTERM, SIG_DFL);
   signal(SIGINT, SIG_DFL);
   if (*status == OX_EXIT_OK) {
-    PetscCall(OxHistoryWrite(&hist, path, cfg_text, cli->command_line, m.da, &m.ms, &m.op, NULL, NULL));
-    if (!cli->silent) {
+    PetscCall(OxHistoryWrite(&hist, path, cfg_text, opt->command_line, m.da, &m.ms, &m.op, NULL, NULL));
+    if (!opt->silent) {
       PetscCall(print_summary(comm, &m.op, &m.ms, integ, &hist.ts, wall_s() - wall0));
       PetscCall(PetscPrintf(comm, "oxvac: wrote %s\n", path));
     }
@@ -417,6 +457,7 @@ int OxLauncherRank(void)
 
 int OxCommandRun(OxCli *cli)
 {
+  OxRunOptions   opt = run_options(cli);
   OxConfig       cfg;
   OxProtocol     prot;
   PetscErrorCode ierr;
@@ -427,7 +468,7 @@ int OxCommandRun(OxCli *cli)
   /* Inputs are plain files: check them before MPI starts, so a bad config
    * costs nothing and cannot hang in MPI start-up. Under mpiexec only the
    * first rank (from the launcher's environment) prints. */
-  status = OxLoadInputs(cli, OxLauncherRank(), &cfg, &prot);
+  status = OxLoadInputs(&opt, OxLauncherRank(), &cfg, &prot);
   if (status != 0) {
     OxProtocolDestroy(&prot);
     OxConfigFree(&cfg);
@@ -435,7 +476,7 @@ int OxCommandRun(OxCli *cli)
   }
   ierr = PetscInitialize(&cli->petsc_argc, &cli->petsc_argv, NULL, help);
   if (ierr) return OX_EXIT_RUN_FAILED;
-  ierr = OxSimulate(cli, &cfg, &prot, &status);
+  ierr = OxSimulate(&opt, &cfg, &prot, &status);
   if (ierr) status = OX_EXIT_RUN_FAILED;
   OxProtocolDestroy(&prot);
   OxConfigFree(&cfg);

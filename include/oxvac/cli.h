@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-typedef struct {
+typedef struct OxCli {
   const char  *command; /**< "run", "check", ... */
   const char  *config;  /**< CONFIG */
   const char  *out;     /**< -o OUT.h5, or NULL for output.file */
@@ -22,7 +22,7 @@ typedef struct {
   int          petsc_argc;
   char       **petsc_argv; /**< argv[0] and every argument oxvac does not own */
   char        *command_line;
-  int          argc;       /**< compare, fit: the arguments after the command, unparsed */
+  int          argc;       /**< compare, fit, sweep: the arguments after the command, unparsed */
   char       **argv;
 } OxCli;
 
@@ -42,5 +42,7 @@ int OxCommandCheck(OxCli *cli);
 int OxCommandCompare(OxCli *cli);
 /** @brief `oxvac fit CONFIG MEASURED.csv --param PATH ...` (src/fit.c); 0, 1 or 2. */
 int OxCommandFit(OxCli *cli);
+/** @brief `oxvac sweep SWEEP.cfg ...` (src/sweep.c); 0, 1 or 2. */
+int OxCommandSweep(OxCli *cli);
 
 #endif
