@@ -123,6 +123,19 @@ static PetscErrorCode write_contents(OxOutput out, const OxHistory *h, const cha
   }
   PetscCall(OxOutputWriteTimeseries(out, &h->ts));
   PetscCall(OxOutputWriteParticleSeries(out, h->nfields, h->field_cycle, ms->nparticles, h->pmean));
+  {
+    /* the particle table again (cheap: one reduction) so that the per-secondary
+     * groups come from exactly the /particles values written above */
+    OxSecondaryTable  st;
+    OxSecondarySeries ss;
+    PetscCall(OxParticleTableCreate(op, ms, &pt));
+    PetscCall(OxSecondaryTableCreate(&pt, &st));
+    PetscCall(OxSecondarySeriesCreate(&st, &pt, h->nfields, h->pmean, &ss));
+    PetscCall(OxOutputWriteSecondaries(out, &st, h->field_cycle, &ss));
+    OxSecondarySeriesFree(&ss);
+    OxSecondaryTableFree(&st);
+    OxParticleTableFree(&pt);
+  }
   if (h->avg_window > 0) {
     double w = h->avg_window;
     PetscCall(OxOutputWriteArray(out, "/averaging/window_cycles", 1, &w));

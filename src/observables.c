@@ -1,6 +1,7 @@
 /* Scalar observables of the vacancy field. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include "oxvac/observables.h"
 
 PetscErrorCode OxObservablesSample(OxOperator *op, Vec c, Vec u, double time_s, int cycle, double soc, double released_mol, OxSample *s)
@@ -128,4 +129,118 @@ PetscErrorCode OxParticleMeans(const OxMicrostructure *ms, Vec c, double *mean)
   for (PetscInt p = 0; p < ms->nparticles; p++) mean[p] = sums[6 * p] > 0 ? sums[6 * p + 5] / sums[6 * p] : 0.0;
   PetscCall(PetscFree(sums));
   PetscFunctionReturn(0);
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+  int x = *(const int *)a, y = *(const int *)b;
+  return (x > y) - (x < y);
+}
+
+/* The distinct values of sec[0..np), ascending, into ids (room for np); returns how many. */
+static PetscInt distinct_ids(PetscInt np, const int *sec, int *ids)
+{
+  PetscInt n = 0;
+
+  if (np > 0) memcpy(ids, sec, (size_t)np * sizeof(int));
+  qsort(ids, (size_t)np, sizeof(int), cmp_int);
+  for (PetscInt p = 0; p < np; p++)
+    if (n == 0 || ids[p] != ids[n - 1]) ids[n++] = ids[p];
+  return n;
+}
+
+/* Exterior: the centroid lies within one own equivalent diameter of the
+ * envelope, so the primary sees the electrolyte outside the secondary. A
+ * primary in no secondary (id 0) has no envelope to be buried under. */
+static PetscBool is_exterior(const OxParticleTable *pt, PetscInt p)
+{
+  return pt->secondary[p] <= 0 || pt->depth_m[p] < 2.0 * pt->radius_m[p] ? PETSC_TRUE : PETSC_FALSE;
+}
+
+PetscErrorCode OxSecondaryTableCreate(const OxParticleTable *pt, OxSecondaryTable *st)
+{
+  PetscInt np = pt->n, n;
+  int     *ids;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(np + 1, &ids));
+  n      = distinct_ids(np, pt->secondary, ids);
+  st->n  = n;
+  st->np = np;
+  PetscCall(PetscCalloc7(n + 1, &st->id, n + 1, &st->n_primaries, n + 1, &st->n_exterior, n + 1, &st->n_interior, n + 1, &st->volume_m3, n + 1,
+                         &st->volume_exterior_m3, n + 1, &st->volume_interior_m3));
+  PetscCall(PetscMalloc2(np + 1, &st->row, np + 1, &st->exterior));
+  PetscCall(PetscArraycpy(st->id, ids, n));
+  PetscCall(PetscFree(ids));
+  for (PetscInt p = 0; p < np; p++) {
+    const int *hit = bsearch(&pt->secondary[p], st->id, (size_t)n, sizeof(int), cmp_int); /* always found: id holds every value */
+    int        r   = (int)(hit - st->id);
+    st->row[p]      = r;
+    st->exterior[p] = is_exterior(pt, p);
+    st->n_primaries[r]++;
+    if (st->exterior[p]) st->n_exterior[r]++;
+    else st->n_interior[r]++;
+    st->volume_m3[r] += pt->volume_m3[p];
+    if (st->exterior[p]) st->volume_exterior_m3[r] += pt->volume_m3[p];
+    else st->volume_interior_m3[r] += pt->volume_m3[p];
+  }
+  PetscFunctionReturn(0);
+}
+
+void OxSecondaryTableFree(OxSecondaryTable *st)
+{
+  PetscFree7(st->id, st->n_primaries, st->n_exterior, st->n_interior, st->volume_m3, st->volume_exterior_m3, st->volume_interior_m3);
+  PetscFree2(st->row, st->exterior);
+  st->n = st->np = 0;
+}
+
+/* One stored cycle: volume-weighted means of the particle means pm over all,
+ * exterior and interior primaries of each secondary. w is scratch [3 n]. */
+static void secondary_means(const OxSecondaryTable *st, const OxParticleTable *pt, const double *pm, double *w, double *all, double *ext, double *in)
+{
+  PetscInt n = st->n;
+
+  for (PetscInt r = 0; r < n; r++) all[r] = ext[r] = in[r] = w[r] = w[n + r] = w[2 * n + r] = 0.0;
+  for (PetscInt p = 0; p < st->np; p++) {
+    PetscInt r = st->row[p];
+    double   v = pt->volume_m3[p];
+    all[r] += v * pm[p], w[r] += v;
+    if (st->exterior[p]) ext[r] += v * pm[p], w[n + r] += v;
+    else in[r] += v * pm[p], w[2 * n + r] += v;
+  }
+  /* NaN, not 0, for an empty group: 0 would read as "no oxygen lost" */
+  for (PetscInt r = 0; r < n; r++) {
+    all[r] = w[r] > 0.0 ? all[r] / w[r] : NAN;
+    ext[r] = w[n + r] > 0.0 ? ext[r] / w[n + r] : NAN;
+    in[r]  = w[2 * n + r] > 0.0 ? in[r] / w[2 * n + r] : NAN;
+  }
+}
+
+PetscErrorCode OxSecondarySeriesCreate(const OxSecondaryTable *st, const OxParticleTable *pt, int nout, const double *pmean, OxSecondarySeries *ss)
+{
+  PetscInt n = st->n, m = (PetscInt)nout * n;
+  double  *w;
+
+  PetscFunctionBeginUser;
+  PetscCheck(st->np == pt->n, PETSC_COMM_SELF, PETSC_ERR_ARG_INCOMP, "secondary table built from %" PetscInt_FMT " primaries, particle table has %" PetscInt_FMT,
+             st->np, pt->n);
+  ss->nout = nout;
+  ss->n    = n;
+  PetscCall(PetscMalloc4(m + 1, &ss->vacancy_mean, m + 1, &ss->oxygen_loss_pct, m + 1, &ss->exterior_vacancy_mean, m + 1, &ss->interior_vacancy_mean));
+  PetscCall(PetscMalloc1(3 * n + 1, &w));
+  for (int f = 0; f < nout; f++) {
+    PetscInt o = (PetscInt)f * n;
+    secondary_means(st, pt, pmean + (PetscInt)f * pt->n, w, ss->vacancy_mean + o, ss->exterior_vacancy_mean + o, ss->interior_vacancy_mean + o);
+    /* the convention of /timeseries/oxygen_loss_pct */
+    for (PetscInt r = 0; r < n; r++) ss->oxygen_loss_pct[o + r] = 100.0 * ss->vacancy_mean[o + r];
+  }
+  PetscCall(PetscFree(w));
+  PetscFunctionReturn(0);
+}
+
+void OxSecondarySeriesFree(OxSecondarySeries *ss)
+{
+  PetscFree4(ss->vacancy_mean, ss->oxygen_loss_pct, ss->exterior_vacancy_mean, ss->interior_vacancy_mean);
+  ss->nout = 0;
+  ss->n    = 0;
 }

@@ -150,7 +150,7 @@ PetscErrorCode OxOutputWriteRoot(OxOutput out, const char *config_text, const ch
 static PetscErrorCode write_2d(OxOutput out, const char *path, hid_t type, PetscInt n, PetscInt m, const void *v)
 {
   hsize_t dims[2] = {(hsize_t)n, (hsize_t)m};
-  hid_t   sp      = H5Screate_simple(m > 0 ? 2 : 1, dims, NULL), ds;
+  hid_t   sp      = H5Screate_simple(m >= 0 ? 2 : 1, dims, NULL), ds; /* m = 0 stays 2-D: [n][0] */
 
   PetscFunctionBeginUser;
   ds = H5Dcreate2(out->fid, path, type, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -189,6 +189,28 @@ PetscErrorCode OxOutputWriteParticleSeries(OxOutput out, int nout, const int *cy
   PetscCall(ensure_group(out, "/particles_series"));
   PetscCall(write_1d(out, "/particles_series/cycle", H5T_NATIVE_INT, nout, cycle));
   PetscCall(write_2d(out, "/particles_series/vacancy_mean", H5T_NATIVE_DOUBLE, nout, np, mean));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxOutputWriteSecondaries(OxOutput out, const OxSecondaryTable *st, const int *cycle, const OxSecondarySeries *ss)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(ss->n == st->n, PETSC_COMM_SELF, PETSC_ERR_ARG_INCOMP, "secondary series has %" PetscInt_FMT " columns, table %" PetscInt_FMT " rows", ss->n,
+             st->n);
+  PetscCall(ensure_group(out, "/secondaries"));
+  PetscCall(write_1d(out, "/secondaries/id", H5T_NATIVE_INT, st->n, st->id));
+  PetscCall(write_1d(out, "/secondaries/n_primaries", H5T_NATIVE_INT, st->n, st->n_primaries));
+  PetscCall(write_1d(out, "/secondaries/volume_m3", H5T_NATIVE_DOUBLE, st->n, st->volume_m3));
+  PetscCall(write_1d(out, "/secondaries/n_exterior", H5T_NATIVE_INT, st->n, st->n_exterior));
+  PetscCall(write_1d(out, "/secondaries/n_interior", H5T_NATIVE_INT, st->n, st->n_interior));
+  PetscCall(write_1d(out, "/secondaries/volume_exterior_m3", H5T_NATIVE_DOUBLE, st->n, st->volume_exterior_m3));
+  PetscCall(write_1d(out, "/secondaries/volume_interior_m3", H5T_NATIVE_DOUBLE, st->n, st->volume_interior_m3));
+  PetscCall(ensure_group(out, "/secondaries_series"));
+  PetscCall(write_1d(out, "/secondaries_series/cycle", H5T_NATIVE_INT, ss->nout, cycle));
+  PetscCall(write_2d(out, "/secondaries_series/vacancy_mean", H5T_NATIVE_DOUBLE, ss->nout, ss->n, ss->vacancy_mean));
+  PetscCall(write_2d(out, "/secondaries_series/oxygen_loss_pct", H5T_NATIVE_DOUBLE, ss->nout, ss->n, ss->oxygen_loss_pct));
+  PetscCall(write_2d(out, "/secondaries_series/exterior_vacancy_mean", H5T_NATIVE_DOUBLE, ss->nout, ss->n, ss->exterior_vacancy_mean));
+  PetscCall(write_2d(out, "/secondaries_series/interior_vacancy_mean", H5T_NATIVE_DOUBLE, ss->nout, ss->n, ss->interior_vacancy_mean));
   PetscFunctionReturn(0);
 }
 

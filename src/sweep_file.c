@@ -529,6 +529,16 @@ static int MakeDirs(const char *path)
   return mkdir(buf, 0755) && errno != EEXIST ? -1 : 0;
 }
 
+/* Past the leading comment lines. */
+static const char *SkipComments(const char *text)
+{
+  while (*text == '#') {
+    const char *nl = strchr(text, '\n');
+    text           = nl ? nl + 1 : text + strlen(text);
+  }
+  return text;
+}
+
 /* The resolved config of a file, without its leading comment lines. */
 static char *ReadBody(const char *path)
 {
@@ -542,11 +552,7 @@ static char *ReadBody(const char *path)
   text = calloc((size_t)n + 1, 1);
   if (text && fread(text, 1, (size_t)n, fp) != (size_t)n) text[0] = '\0';
   fclose(fp);
-  body = text;
-  while (body && *body == '#') {
-    char *nl = strchr(body, '\n');
-    body     = nl ? nl + 1 : body + strlen(body);
-  }
+  body = text ? (char *)SkipComments(text) : NULL;
   if (body && body != text) memmove(text, body, strlen(body) + 1);
   return text;
 }
@@ -602,7 +608,10 @@ int OxSweepPrepare(OxSweep *sw, char *err, size_t errlen)
     sets[n++] = outset;
     if (OxLoadInputsMessage(sw->base, n, sets, &cfg, &prot, msg, sizeof(msg))) {
       OxSweepPointLabel(sw, i, label, sizeof(label));
-      snprintf(err, errlen, "%s:%d: point %d of %d (%s) is invalid, so nothing was run: %s", sw->file, LineOf(sw, msg), i, sw->npoints, label, msg);
+      /* an override's own location ("--set:N: ") means nothing to the user: the sweep file's line says where */
+      const char *why = msg;
+      if (!strncmp(msg, "--set:", 6) && strstr(msg + 6, ": ")) why = strstr(msg + 6, ": ") + 2;
+      snprintf(err, errlen, "%s:%d: point %d of %d (%s) is invalid, so nothing was run: %s", sw->file, LineOf(sw, msg), i, sw->npoints, label, why);
       rc = OX_EXIT_INPUT;
     } else text[i] = OxConfigToString(&cfg);
     OxProtocolDestroy(&prot);
@@ -615,7 +624,7 @@ int OxSweepPrepare(OxSweep *sw, char *err, size_t errlen)
     OxSweepPointDir(sw, i, dir, sizeof(dir));
     snprintf(path, sizeof(path), "%s/config.cfg", dir);
     old = ReadBody(path);
-    if (old && strcmp(old, text[i])) {
+    if (old && strcmp(old, SkipComments(text[i]))) {
       OxPointState st;
       OxPointStateRead(dir, &st);
       snprintf(path, sizeof(path), "%s/result.h5", dir);
@@ -633,7 +642,7 @@ int OxSweepPrepare(OxSweep *sw, char *err, size_t errlen)
     OxSweepPointDir(sw, i, dir, sizeof(dir));
     snprintf(path, sizeof(path), "%s/config.cfg", dir);
     old = ReadBody(path);
-    if (old && !strcmp(old, text[i])) { /* unchanged: leave it as it is */
+    if (old && !strcmp(old, SkipComments(text[i]))) { /* unchanged: leave it as it is */
       free(old);
       continue;
     }

@@ -19,7 +19,18 @@ off-centre sphere (center_nm given) and fields_at_cycles = [0, 1, 5] on a
     `file.h5:/path` names OUT.h5 and a dataset that exists there with the
     declared Dimensions (and NumberType/Precision); every stored field appears;
   - the output folder holds only OUT.h5 and OUT.xdmf: no *.partial* or other
-    temporary file is left.
+    temporary file is left;
+  - /secondaries/{id, n_primaries, volume_m3, n_exterior, n_interior,
+    volume_exterior_m3, volume_interior_m3} [n_sec]
+    and /secondaries_series/{cycle [n_out], vacancy_mean, oxygen_loss_pct,
+    exterior_vacancy_mean, interior_vacancy_mean [n_out][n_sec]} equal a
+    recomputation here from /particles and /particles_series (ids and counts
+    exactly, the rest to 1e-12 relative, NaN where a group is empty); with one
+    secondary its oxygen_loss_pct is 100 x the volume-weighted mean of all
+    primaries. Checked on the sphere run and on a second run of an imported
+    image (written here) with secondaries 1 and 3 (no 2), primaries in no
+    secondary (0) and an interior primary, both in its result and in the
+    checkpoint it leaves after cycle 1 of 2.
 
 usage: test_result_layout.py --oxvac PATH [--mpiexec "mpiexec -n 2"] [--keep DIR]
 Exit status 0 if every check passes, 1 otherwise.
@@ -216,12 +227,187 @@ def run_checks(args, workdir, c):
         # XDMF.
         check_xdmf(check, h, out, xdmf, present)
 
+        # Per-secondary table and series.
+        check_secondaries(check, h, "sphere")
+
     left = sorted(os.listdir(outdir))
     partial = [x for x in left if "partial" in x]
     check(not partial, f"partial files left beside the output: {partial}")
     check(left == ["layout.h5", "layout.xdmf"],
           f"the output folder holds {left}; expected only layout.h5 and layout.xdmf")
     print(f"output folder: {left}")
+
+    imported_secondaries(args, workdir, c)
+
+
+SEC_FIELDS = {"id": np.int32, "n_primaries": np.int32, "volume_m3": np.float64,
+              "n_exterior": np.int32, "n_interior": np.int32,
+              "volume_exterior_m3": np.float64, "volume_interior_m3": np.float64}
+SEC_SERIES = ["vacancy_mean", "oxygen_loss_pct", "exterior_vacancy_mean", "interior_vacancy_mean"]
+
+
+def expected_secondaries(sec, vol, dep, rad, vm):
+    """The /secondaries table and /secondaries_series, recomputed: ids ascending,
+    exterior = no secondary (0) or centroid depth < one own equivalent diameter,
+    series volume-weighted over the group's primaries, NaN where it has no volume."""
+    ids = np.unique(sec)
+    ext = (sec <= 0) | (dep < 2.0 * rad)
+    groups = [sec == s for s in ids]
+
+    def wmean(m):
+        w = vol[m].sum()
+        return (vm[:, m] * vol[m]).sum(axis=1) / w if w > 0 else np.full(vm.shape[0], np.nan)
+
+    table = {"id": ids, "n_primaries": np.array([m.sum() for m in groups]),
+             "volume_m3": np.array([vol[m].sum() for m in groups]),
+             "n_exterior": np.array([(m & ext).sum() for m in groups]),
+             "n_interior": np.array([(m & ~ext).sum() for m in groups]),
+             "volume_exterior_m3": np.array([vol[m & ext].sum() for m in groups]),
+             "volume_interior_m3": np.array([vol[m & ~ext].sum() for m in groups])}
+    series = {k: np.zeros((vm.shape[0], len(ids))) for k in SEC_SERIES}
+    for j, m in enumerate(groups):
+        series["vacancy_mean"][:, j] = wmean(m)
+        series["exterior_vacancy_mean"][:, j] = wmean(m & ext)
+        series["interior_vacancy_mean"][:, j] = wmean(m & ~ext)
+    series["oxygen_loss_pct"] = 100.0 * series["vacancy_mean"]
+    return table, series
+
+
+def close_rel(a, b, rtol=1e-12):
+    """Same shape, NaN at the same places, elsewhere within rtol relative."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if a.shape != b.shape or not np.array_equal(np.isnan(a), np.isnan(b)):
+        return False
+    ok = ~np.isnan(a)
+    return bool(np.all(np.abs(a[ok] - b[ok]) <= rtol * np.maximum(np.abs(a[ok]), np.abs(b[ok]))))
+
+
+def check_secondaries(check, h, label):
+    """/secondaries and /secondaries_series against a recomputation from
+    /particles and /particles_series; returns the table read (or None)."""
+    P, S = h.get("particles"), h.get("particles_series")
+    g, gs = h.get("secondaries"), h.get("secondaries_series")
+    if not (check(isinstance(g, h5py.Group), f"{label}: /secondaries missing")
+            and check(isinstance(gs, h5py.Group), f"{label}: /secondaries_series missing")
+            and check(isinstance(P, h5py.Group) and isinstance(S, h5py.Group),
+                      f"{label}: /particles or /particles_series missing")):
+        return None
+    sec = np.asarray(P["secondary"][...])
+    vol, dep, rad = (np.asarray(P[k][...], float) for k in ("volume_m3", "depth_m", "radius_m"))
+    vm = np.asarray(S["vacancy_mean"][...], float)
+    cyc = np.asarray(S["cycle"][...])
+    table, series = expected_secondaries(sec, vol, dep, rad, vm)
+    nsec, nout = len(table["id"]), len(cyc)
+    got = {}
+    for k, dt in SEC_FIELDS.items():
+        d = g.get(k)
+        if not check(isinstance(d, h5py.Dataset), f"{label}: /secondaries/{k} missing"):
+            continue
+        if check(d.shape == (nsec,) and d.dtype == dt,
+                 f"{label}: /secondaries/{k}: {d.dtype} {d.shape}; expected {np.dtype(dt)} ({nsec},)"):
+            got[k] = np.asarray(d[...])
+            same = close_rel(got[k], table[k]) if dt == np.float64 else np.array_equal(got[k], table[k])
+            check(same, f"{label}: /secondaries/{k} = {got[k].tolist()}; recomputed {table[k].tolist()}")
+    d = gs.get("cycle")
+    if check(isinstance(d, h5py.Dataset) and d.dtype == np.int32,
+             f"{label}: /secondaries_series/cycle missing or not int32"):
+        check(np.array_equal(d[...], cyc), f"{label}: /secondaries_series/cycle {d[...].tolist()}; "
+              f"/particles_series/cycle {cyc.tolist()}")
+    for k in SEC_SERIES:
+        d = gs.get(k)
+        if not check(isinstance(d, h5py.Dataset), f"{label}: /secondaries_series/{k} missing"):
+            continue
+        if check(d.shape == (nout, nsec) and d.dtype == np.float64,
+                 f"{label}: /secondaries_series/{k}: {d.dtype} {d.shape}; expected float64 ({nout}, {nsec})"):
+            check(close_rel(d[...], series[k]), f"{label}: /secondaries_series/{k} differs from the "
+                  f"recomputation (1e-12 relative, NaN where empty): {d[...].tolist()} vs {series[k].tolist()}")
+    if 0 in table["id"] and "n_interior" in got:
+        check(got["n_interior"][list(table["id"]).index(0)] == 0,
+              f"{label}: primaries in no secondary (id 0) all count as exterior")
+    if nsec == 1 and "oxygen_loss_pct" in gs and gs["oxygen_loss_pct"].shape == (nout, 1):
+        want = 100.0 * (vm * vol).sum(axis=1) / vol.sum()
+        check(close_rel(gs["oxygen_loss_pct"][:, 0], want),
+              f"{label}: one secondary: its oxygen_loss_pct {gs['oxygen_loss_pct'][:, 0].tolist()} is 100 x "
+              f"the volume-weighted mean of all primaries {want.tolist()}")
+    print(f"{label}: /secondaries ids {table['id'].tolist()}, primaries {table['n_primaries'].tolist()}, "
+          f"exterior {table['n_exterior'].tolist()}, interior {table['n_interior'].tolist()}; "
+          f"series {nout} x {nsec}, last oxygen_loss_pct "
+          f"{(gs['oxygen_loss_pct'][-1].tolist() if 'oxygen_loss_pct' in gs and nout else [])}")
+    return got
+
+
+IMPORT_VOXEL_NM = 20.0
+IMPORT_SHAPE = (20, 24, 32)  # nz, ny, nx
+
+
+def import_image():
+    """Labels and secondary ids [nz][ny][nx]: secondary 1 a 3x3x3 block of
+    4-voxel cubes (1-voxel gaps, part of the secondary), whose centre cube lies
+    deeper than its own diameter (interior) and the other 26 not; secondary 3
+    two such cubes (no secondary 2); two lone cubes in no secondary (0)."""
+    lab = np.zeros(IMPORT_SHAPE, np.int32)
+    sec = np.zeros(IMPORT_SHAPE, np.int32)
+    n = 0
+
+    def cube(x, y, z):
+        nonlocal n
+        n += 1
+        lab[z:z + 4, y:y + 4, x:x + 4] = n
+
+    sec[2:16, 2:16, 2:16] = 1
+    for k in range(3):
+        for j in range(3):
+            for i in range(3):
+                cube(2 + 5 * i, 2 + 5 * j, 2 + 5 * k)
+    sec[2:6, 2:6, 20:29] = 3
+    cube(20, 2, 2)
+    cube(25, 2, 2)
+    cube(20, 10, 10)
+    cube(26, 16, 12)
+    return lab, sec
+
+
+def imported_secondaries(args, workdir, c):
+    check = c.check
+    folder = os.path.join(workdir, "imported")
+    os.makedirs(folder, exist_ok=True)
+    for f in os.listdir(folder):
+        os.remove(os.path.join(folder, f))
+    lab, sec = import_image()
+    with h5py.File(os.path.join(folder, "image.h5"), "w") as f:
+        d = f.create_dataset("labels", data=lab)
+        d.attrs["voxel_nm"] = IMPORT_VOXEL_NM
+        f.create_dataset("secondary", data=sec)
+    cfg = os.path.join(folder, "imported.cfg")
+    with open(cfg, "w") as f:
+        f.write('microstructure = { type = "import"; file = "image.h5"; labels = "/labels"; '
+                'secondary = "/secondary"; };\n'
+                'protocol = { cycling = { repeat = 2; steps = (\n'
+                '  { type = "cc"; rate_C = 20.0; until_soc = 1.0; },\n'
+                '  { type = "cc"; rate_C = -20.0; until_soc = 0.0; } ); }; };\n'
+                'output = { fields_at_cycles = [0, 1, 2]; checkpoint_every_cycles = 1; };\n')
+    out = os.path.join(folder, "imported.h5")
+    c.commands.append(oxtest.run_oxvac(args, ["run", cfg, "-o", out, "--quiet", "-pc_type", "jacobi"]).args)
+    for path, label in ((out, "imported"), (os.path.join(folder, "imported.ckpt.h5"), "imported checkpoint")):
+        try:
+            h = h5py.File(path, "r")
+        except OSError as e:
+            c.fail(f"cannot open {path}: {e}")
+            continue
+        with h:
+            got = check_secondaries(check, h, label)
+            if got and all(k in got for k in ("id", "n_primaries", "n_interior")):
+                check(got["id"].tolist() == [0, 1, 3] and got["n_primaries"].tolist() == [2, 27, 2]
+                      and got["n_interior"].tolist() == [0, 1, 0],
+                      f"{label}: ids {got['id'].tolist()}, primaries {got['n_primaries'].tolist()}, interior "
+                      f"{got['n_interior'].tolist()}; the image has [0, 1, 3], [2, 27, 2], [0, 1, 0]")
+            gs = h.get("secondaries_series")
+            if isinstance(gs, h5py.Group) and "vacancy_mean" in gs:
+                check(gs["vacancy_mean"].shape[0] == (3 if label == "imported" else 2),
+                      f"{label}: {gs['vacancy_mean'].shape[0]} stored cycles")
+                last = np.asarray(gs["vacancy_mean"][-1], float)
+                check(bool(np.all(last > 0)), f"{label}: every secondary has lost oxygen by the last "
+                      f"stored cycle ({last.tolist()}), so the series are not trivially 0")
 
 
 def check_xdmf(check, h, out, xdmf, present):

@@ -36,6 +36,36 @@ typedef struct {
 PetscErrorCode OxParticleTableCreate(const OxOperator *op, const OxMicrostructure *ms, OxParticleTable *pt);
 void OxParticleTableFree(OxParticleTable *pt);
 
+/**
+ * Per secondary particle (contract /secondaries): one row per distinct
+ * /particles/secondary value present, ascending (0 = primaries in no
+ * secondary, listed only if there are any).
+ */
+typedef struct {
+  PetscInt n;                                   /**< secondaries listed */
+  int     *id, *n_primaries, *n_exterior, *n_interior;
+  double  *volume_m3;                           /**< sum of its primaries' volume_m3 */
+  double  *volume_exterior_m3, *volume_interior_m3; /**< the same over its exterior / interior primaries */
+  PetscInt np;                                  /**< primaries of the particle table it was built from */
+  int     *row;                                 /**< [np] row of primary p+1's secondary */
+  PetscBool *exterior;                          /**< [np] depth_m < 2 radius_m (always for secondary 0) */
+} OxSecondaryTable;
+
+/** Per-secondary means at the stored cycles (contract /secondaries_series), each [nout][n] row-major. */
+typedef struct {
+  int      nout;
+  PetscInt n;
+  double  *vacancy_mean, *oxygen_loss_pct, *exterior_vacancy_mean, *interior_vacancy_mean;
+} OxSecondarySeries;
+
+/** @brief Group the primaries of pt by secondary, split into exterior and interior (not collective: pt is the same on every rank). */
+PetscErrorCode OxSecondaryTableCreate(const OxParticleTable *pt, OxSecondaryTable *st);
+void OxSecondaryTableFree(OxSecondaryTable *st);
+
+/** @brief Volume-weighted per-secondary means of the particle means pmean[nout][pt->n]; NaN for a group without volume. */
+PetscErrorCode OxSecondarySeriesCreate(const OxSecondaryTable *st, const OxParticleTable *pt, int nout, const double *pmean, OxSecondarySeries *ss);
+void OxSecondarySeriesFree(OxSecondarySeries *ss);
+
 /** @brief Mean vacancy fraction of every primary particle (collective); mean[p-1] for label p. */
 PetscErrorCode OxParticleMeans(const OxMicrostructure *ms, Vec c, double *mean);
 

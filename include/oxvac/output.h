@@ -72,6 +72,13 @@ PetscErrorCode OxOutputWriteParticles(OxOutput out, const OxParticleTable *pt);
 PetscErrorCode OxOutputWriteParticleSeries(OxOutput out, int nout, const int *cycle, PetscInt np, const double *mean);
 
 /**
+ * @brief /secondaries/{id, n_primaries, volume_m3, n_exterior, n_interior, volume_exterior_m3, volume_interior_m3}[n_sec] and
+ *        /secondaries_series/{cycle[n_out], vacancy_mean, oxygen_loss_pct,
+ *        exterior_vacancy_mean, interior_vacancy_mean [n_out][n_sec]} (collective call, rank 0 writes).
+ */
+PetscErrorCode OxOutputWriteSecondaries(OxOutput out, const OxSecondaryTable *st, const int *cycle, const OxSecondarySeries *ss);
+
+/**
  * @brief Close. With success, write the XDMF sidecar and rename both files
  *        into place; otherwise remove the temporary file.
  */
