@@ -22,7 +22,7 @@ static const struct {
    "Fit scale factors (e.g. material.diffusivity_scale) to measured profiles in log\n"
    "space by repeated forward runs; prints PATH = VALUE +/- SIGMA per parameter, the\n"
    "reduced chi-square, and writes the fitted config. See docs/fit.md."},
-  {"sweep", "oxvac sweep SWEEP.cfg [--executor local|slurm] [--jobs N] [--ranks M] [--dry-run] [--retry-failed] [--set PATH=VALUE]... [--quiet] | --status | --collect",
+  {"sweep", "oxvac sweep SWEEP.cfg [--executor local|slurm] [--jobs N] [--ranks M] [--dry-run] [--retry-failed] [--set PATH=VALUE]... [--quiet] | --check | --status | --collect",
    "Run one base config over many parameter values (grid, zip or Latin hypercube; the\n"
    "sweep file is described in docs/sweep.md). Every point gets its own folder under\n"
    "out_dir with a complete config.cfg, checked before anything runs; each point is an\n"
@@ -30,7 +30,8 @@ static const struct {
    "under mpiexec -n M with --ranks M) and collects at the end; --executor slurm writes\n"
    "one job array (out_dir/sweep.sbatch) and submits it unless --dry-run. Rerunning\n"
    "skips finished points, resumes interrupted ones from their checkpoints, and reruns\n"
-   "failed ones only with --retry-failed. --status reports every point; --collect\n"
+   "failed ones only with --retry-failed. --check validates every point and writes\n"
+   "nothing; --status reports every point; --collect\n"
    "writes out_dir/summary.csv and summary.h5. A point by hand:\n"
    "oxvac sweep --run-point OUT_DIR/point_NNNN [--launcher 'mpiexec -n M']."},
 };

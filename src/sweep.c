@@ -9,7 +9,7 @@
 
 static const char synopsis[] =
   "oxvac sweep SWEEP.cfg [--executor local|slurm] [--jobs N] [--ranks M] [--dry-run] [--retry-failed] [--set PATH=VALUE]... [--quiet]\n"
-  "       oxvac sweep SWEEP.cfg --status | --collect\n"
+  "       oxvac sweep SWEEP.cfg --check | --status | --collect\n"
   "       oxvac sweep --run-point POINT_DIR [--retry-failed] [--launcher 'mpiexec -n M']";
 
 static int Usage(const char *what, const char *arg)
@@ -33,7 +33,7 @@ int OxCommandSweep(OxCli *cli)
   OxSweepRunOptions o;
   const char       *file = NULL, *executor = "local", *point = NULL, *launcher = NULL;
   const char      **sets = calloc((size_t)cli->argc + 1, sizeof(char *));
-  int               nset = 0, collect = 0, status = 0, rc;
+  int               nset = 0, collect = 0, status = 0, check = 0, rc;
   char              err[OX_ERR_MAX], self[OX_PATH_MAX];
 
   memset(&o, 0, sizeof(o));
@@ -64,6 +64,7 @@ int OxCommandSweep(OxCli *cli)
     else if (!strcmp(a, "--retry-failed")) o.retry_failed = 1;
     else if (!strcmp(a, "--collect")) collect = 1;
     else if (!strcmp(a, "--status")) status = 1;
+    else if (!strcmp(a, "--check")) check = 1;
     else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) o.quiet = 1;
     else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
       free(sets);
@@ -77,7 +78,7 @@ int OxCommandSweep(OxCli *cli)
   }
   if (point) {
     free(sets);
-    if (file || collect || status) return Usage("--run-point takes a point folder alone", NULL);
+    if (file || collect || status || check) return Usage("--run-point takes a point folder alone", NULL);
     OxBatchSelfPath(self, sizeof(self));
     return OxSweepRunPoint(self, point, o.retry_failed, launcher);
   }
@@ -85,9 +86,9 @@ int OxCommandSweep(OxCli *cli)
     free(sets);
     return Usage("missing SWEEP.cfg", NULL);
   }
-  if (collect + status > 1 || ((collect || status) && (o.dry_run || o.retry_failed))) {
+  if (collect + status + check > 1 || ((collect || status || check) && (o.dry_run || o.retry_failed))) {
     free(sets);
-    return Usage("--status and --collect only report; run, status and collect are separate calls", NULL);
+    return Usage("--check, --status and --collect only report; run, check, status and collect are separate calls", NULL);
   }
   rc = OxSweepLoad(file, nset, sets, &sw, err, sizeof(err));
   free(sets);
@@ -105,9 +106,19 @@ int OxCommandSweep(OxCli *cli)
     }
     OxMeasuredFree(&m);
   }
-  if (status) rc = OxSweepStatus(&sw);
+  if (check) {
+    if ((rc = OxSweepPrepare(&sw, 0, err, sizeof(err)))) fprintf(stderr, "%s\n", err);
+    else {
+      char label[4096];
+      for (int i = 0; i < sw.npoints; i++) {
+        OxSweepPointLabel(&sw, i, label, sizeof(label));
+        printf("point %d: %s\n", i, label);
+      }
+      printf("sweep: %d points, every one a valid config; out_dir %s\n", sw.npoints, sw.out_dir);
+    }
+  } else if (status) rc = OxSweepStatus(&sw);
   else if (collect) rc = OxSweepCollect(&sw, o.quiet);
-  else if ((rc = OxSweepPrepare(&sw, err, sizeof(err)))) fprintf(stderr, "%s\n", err);
+  else if ((rc = OxSweepPrepare(&sw, 1, err, sizeof(err)))) fprintf(stderr, "%s\n", err);
   else if (!strcmp(executor, "slurm")) rc = OxSweepSubmitSlurm(&sw, &o);
   else rc = OxSweepRunLocal(&sw, &o);
   OxSweepFree(&sw);

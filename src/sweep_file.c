@@ -572,14 +572,14 @@ static int LineOf(const OxSweep *sw, const char *msg)
   return sw->line_base;
 }
 
-int OxSweepPrepare(OxSweep *sw, char *err, size_t errlen)
+int OxSweepPrepare(OxSweep *sw, int write, char *err, size_t errlen)
 {
   const char **sets = calloc((size_t)(sw->nset + sw->nparam + 2), sizeof(char *));
   char       **text = calloc((size_t)sw->npoints, sizeof(char *)), **vs = calloc((size_t)sw->nparam + 1, sizeof(char *));
   char         dir[OX_PATH_MAX], path[OX_PATH_MAX + 32], outset[OX_PATH_MAX + 64], msg[OX_ERR_MAX], label[4096];
   int          rc = 0;
 
-  if (MakeDirs(sw->out_dir)) {
+  if (write && MakeDirs(sw->out_dir)) {
     snprintf(err, errlen, "%s:%d: key 'out_dir': cannot create %s (%s); expected a writable folder", sw->file, sw->line_out, sw->out_dir,
              strerror(errno));
     rc = OX_EXIT_INPUT;
@@ -619,7 +619,7 @@ int OxSweepPrepare(OxSweep *sw, char *err, size_t errlen)
     for (int j = 0; j < sw->nparam; j++) free(vs[j]);
   }
   /* A folder of another sweep is never overwritten. */
-  for (int i = 0; i < sw->npoints && !rc; i++) {
+  for (int i = 0; i < sw->npoints && !rc && write; i++) {
     char *old;
     OxSweepPointDir(sw, i, dir, sizeof(dir));
     snprintf(path, sizeof(path), "%s/config.cfg", dir);
@@ -636,7 +636,7 @@ int OxSweepPrepare(OxSweep *sw, char *err, size_t errlen)
     }
     free(old);
   }
-  for (int i = 0; i < sw->npoints && !rc; i++) {
+  for (int i = 0; i < sw->npoints && !rc && write; i++) {
     char  *old, *file;
     size_t len;
     OxSweepPointDir(sw, i, dir, sizeof(dir));
@@ -659,7 +659,7 @@ int OxSweepPrepare(OxSweep *sw, char *err, size_t errlen)
     }
     free(file);
   }
-  if (!rc) { /* the index of points, for people */
+  if (!rc && write) { /* the index of points, for people */
     size_t cap = 4096, n = 0;
     char  *csv = malloc(cap);
     n += (size_t)snprintf(csv, cap, "index");

@@ -155,6 +155,9 @@ def case_invalid(args, work, c):
     c.check(re.match(r"^.*bad\.cfg:5: point 2 of 4 \(.*radius_um=-0\.22.*\).*key 'microstructure\.secondaries\.\[0\]\.radius_um'.*; expected", msg) is not None,
             f"the message names the sweep file line, the point, the key and what is expected: {msg}")
     c.check(not os.path.exists(os.path.join(work, "out", "point_0000")), "nothing was written or run")
+    p = oxtest.run([args.oxvac, "sweep", sweep, "--check"], timeout=60)
+    c.check(p.returncode == 2 and "point 2 of 4" in p.stderr and not os.path.exists(os.path.join(work, "out")),
+            "--check finds the invalid point and writes nothing", p.args, p.stdout, p.stderr)
     # a bad sweep file key: FILE:LINE: key, nearest name
     sweep = make_sweep(work, "bad2.cfg", "out", subs=[('mode = "grid";', 'mode = "grid";\nsampels = 4;')])
     p = oxtest.run([args.oxvac, "sweep", sweep], timeout=60)

@@ -89,9 +89,10 @@ void OxSweepFree(OxSweep *sw);
  * @brief Create out_dir and one folder per point with its resolved
  *        config.cfg; check every point first, write nothing if one is
  *        invalid, and refuse an out_dir holding a different sweep.
+ *        With write = 0 only check the points (nothing is written).
  * @return 0, or 2 with the point, the key and why in err.
  */
-int OxSweepPrepare(OxSweep *sw, char *err, size_t errlen);
+int OxSweepPrepare(OxSweep *sw, int write, char *err, size_t errlen);
 
 /** @brief OUT_DIR/point_NNNN of point i. */
 void OxSweepPointDir(const OxSweep *sw, int i, char *dir, size_t len);
