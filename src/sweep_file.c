@@ -572,25 +572,14 @@ static int LineOf(const OxSweep *sw, const char *msg)
   return sw->line_base;
 }
 
-int OxSweepPrepare(OxSweep *sw, int write, char *err, size_t errlen)
+/* Resolve and check every point (its config text in text[i]); 0, or 2 with the first invalid point in err. */
+static int ResolvePoints(const OxSweep *sw, char **text, char *err, size_t errlen)
 {
   const char **sets = calloc((size_t)(sw->nset + sw->nparam + 2), sizeof(char *));
-  char       **text = calloc((size_t)sw->npoints, sizeof(char *)), **vs = calloc((size_t)sw->nparam + 1, sizeof(char *));
-  char         dir[OX_PATH_MAX], path[OX_PATH_MAX + 32], outset[OX_PATH_MAX + 64], msg[OX_ERR_MAX], label[4096];
+  char       **vs   = calloc((size_t)sw->nparam + 1, sizeof(char *));
+  char         dir[OX_PATH_MAX], outset[OX_PATH_MAX + 64], msg[OX_ERR_MAX], label[4096];
   int          rc = 0;
 
-  if (write && MakeDirs(sw->out_dir)) {
-    snprintf(err, errlen, "%s:%d: key 'out_dir': cannot create %s (%s); expected a writable folder", sw->file, sw->line_out, sw->out_dir,
-             strerror(errno));
-    rc = OX_EXIT_INPUT;
-    goto done;
-  }
-  {
-    char *abs = realpath(sw->out_dir, NULL);
-    if (abs) snprintf(sw->out_dir, sizeof(sw->out_dir), "%s", abs);
-    free(abs);
-  }
-  /* Every point is resolved and checked before anything is written. */
   for (int i = 0; i < sw->npoints && !rc; i++) {
     OxConfig   cfg;
     OxProtocol prot;
@@ -606,17 +595,46 @@ int OxSweepPrepare(OxSweep *sw, int write, char *err, size_t errlen)
     OxSweepPointDir(sw, i, dir, sizeof(dir));
     snprintf(outset, sizeof(outset), "output.file=\"%s/result.h5\"", dir);
     sets[n++] = outset;
+    free(text[i]);
+    text[i] = NULL;
     if (OxLoadInputsMessage(sw->base, n, sets, &cfg, &prot, msg, sizeof(msg))) {
-      OxSweepPointLabel(sw, i, label, sizeof(label));
       /* an override's own location ("--set:N: ") means nothing to the user: the sweep file's line says where */
       const char *why = msg;
       if (!strncmp(msg, "--set:", 6) && strstr(msg + 6, ": ")) why = strstr(msg + 6, ": ") + 2;
+      OxSweepPointLabel(sw, i, label, sizeof(label));
       snprintf(err, errlen, "%s:%d: point %d of %d (%s) is invalid, so nothing was run: %s", sw->file, LineOf(sw, msg), i, sw->npoints, label, why);
       rc = OX_EXIT_INPUT;
     } else text[i] = OxConfigToString(&cfg);
     OxProtocolDestroy(&prot);
     OxConfigFree(&cfg);
     for (int j = 0; j < sw->nparam; j++) free(vs[j]);
+  }
+  free(vs);
+  free(sets);
+  return rc;
+}
+
+int OxSweepPrepare(OxSweep *sw, int write, char *err, size_t errlen)
+{
+  char **text = calloc((size_t)sw->npoints, sizeof(char *));
+  char   dir[OX_PATH_MAX], path[OX_PATH_MAX + 32], label[4096];
+  int    rc;
+
+  /* Every point is checked before anything is written, out_dir included;
+   * then the points are resolved again with out_dir's absolute path. */
+  rc = ResolvePoints(sw, text, err, errlen);
+  if (!rc && write && MakeDirs(sw->out_dir)) {
+    snprintf(err, errlen, "%s:%d: key 'out_dir': cannot create %s (%s); expected a writable folder", sw->file, sw->line_out, sw->out_dir,
+             strerror(errno));
+    rc = OX_EXIT_INPUT;
+  }
+  if (!rc) {
+    char *abs = realpath(sw->out_dir, NULL);
+    if (abs && strcmp(abs, sw->out_dir)) {
+      snprintf(sw->out_dir, sizeof(sw->out_dir), "%s", abs);
+      rc = ResolvePoints(sw, text, err, errlen);
+    }
+    free(abs);
   }
   /* A folder of another sweep is never overwritten. */
   for (int i = 0; i < sw->npoints && !rc && write; i++) {
@@ -686,10 +704,7 @@ int OxSweepPrepare(OxSweep *sw, int write, char *err, size_t errlen)
     }
     free(csv);
   }
-done:
   for (int i = 0; i < sw->npoints; i++) free(text[i]);
   free(text);
-  free(vs);
-  free(sets);
   return rc;
 }
