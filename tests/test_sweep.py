@@ -174,6 +174,17 @@ def case_invalid(args, work, c):
     changed = make_sweep(work, "good.cfg", "used", subs=[("repeat=2", "repeat=1"), ("[0.5, 2.0]", "[0.5, 3.0]")])
     p = oxtest.run([args.oxvac, "sweep", changed], timeout=60)
     c.check(p.returncode == 2 and "holds a different sweep" in p.stderr, "a changed sweep does not overwrite the points of the old one", p.args, p.stdout, p.stderr)
+    # failed runs (here a launcher that fails at once) are listed with their error, skipped on a rerun, rerun with --retry-failed
+    failing = make_sweep(work, "failing.cfg", "failing", subs=[("repeat=2", "repeat=1"), ("slurm = {", 'local = { mpiexec = "/bin/false"; ranks = 2; };\nslurm = {')])
+    p = oxtest.run([args.oxvac, "sweep", failing, "--jobs", "2"], timeout=120)
+    cols, rows = read_csv(os.path.join(work, "failing", "summary.csv")) if os.path.exists(os.path.join(work, "failing", "summary.csv")) else ([], [])
+    c.check(p.returncode == 1 and "failed" in p.stderr and "rerun it by hand" in p.stderr, "failed points: exit 1, the error and the command to rerun",
+            p.args, p.stdout, p.stderr)
+    c.check(len(rows) == 4 and all(r["status"] == "failed" and r["error"] for r in rows), "summary.csv lists every failed point with its error")
+    p = oxtest.run([args.oxvac, "sweep", failing, "--jobs", "2", "--ranks", "1"], timeout=120)
+    c.check(p.returncode == 1 and "0 to run" in p.stderr, "a rerun without --retry-failed leaves failed points alone", p.args, p.stdout, p.stderr)
+    p = oxtest.run([args.oxvac, "sweep", failing, "--jobs", "2", "--ranks", "1", "--retry-failed"], timeout=120)
+    c.check(p.returncode == 0 and "4 of 4 points done" in p.stderr, "--retry-failed reruns them", p.args, p.stdout, p.stderr)
     p = oxtest.run([args.oxvac, "sweep", changed, "--jobs", "0"], timeout=60)
     c.check(p.returncode == 2 and "--jobs needs a positive integer" in p.stderr, "--jobs 0 is a usage error", p.args, p.stdout, p.stderr)
 
