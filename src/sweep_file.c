@@ -690,9 +690,18 @@ int OxSweepPrepare(OxSweep *sw, int write, char *err, size_t errlen)
       OxSweepPointLabel(sw, i, label, sizeof(label));
       while (n + strlen(label) + 32 > cap) csv = realloc(csv, cap *= 2);
       n += (size_t)sprintf(csv + n, "%d", i);
-      for (int j = 0; j < sw->nparam; j++) {
-        while (n + strlen(sw->value[i][j]) + 4 > cap) csv = realloc(csv, cap *= 2);
-        n += (size_t)sprintf(csv + n, ",%s", sw->value[i][j]);
+      for (int j = 0; j < sw->nparam; j++) { /* a value with a comma or a quote is a quoted CSV cell */
+        const char *v = sw->value[i][j];
+        while (n + 2 * strlen(v) + 8 > cap) csv = realloc(csv, cap *= 2);
+        csv[n++] = ',';
+        if (strpbrk(v, ",\"")) {
+          csv[n++] = '"';
+          for (; *v; v++) {
+            if (*v == '"') csv[n++] = '"';
+            csv[n++] = *v;
+          }
+          csv[n++] = '"';
+        } else n += (size_t)sprintf(csv + n, "%s", v);
       }
       csv[n++] = '\n';
     }

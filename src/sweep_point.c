@@ -1,5 +1,7 @@
 /* One sweep point: its state file and its runner. */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <libconfig.h>
 #include <signal.h>
 #include <stdio.h>
@@ -53,10 +55,19 @@ void OxPointStateRead(const char *dir, OxPointState *st)
   CopyString(&lc, "started", st->started, sizeof(st->started));
   CopyString(&lc, "error", st->error, sizeof(st->error));
   config_destroy(&lc);
-  /* A runner on this host that no longer exists died without saying so (SIGKILL, a reboot). */
-  gethostname(host, sizeof(host) - 1);
-  if (st->state == OX_POINT_RUNNING && !st->job[0] && !strcmp(host, st->host) && st->pid > 0 && kill((pid_t)st->pid, 0) && errno == ESRCH)
-    st->state = OX_POINT_INTERRUPTED;
+  /* A runner that died without saying so (SIGKILL, a node lost) holds no lock any more;
+   * one on this host that no longer exists has died too. */
+  if (st->state == OX_POINT_RUNNING) {
+    char lock[OX_PATH_MAX + 16];
+    int  fd;
+    snprintf(lock, sizeof(lock), "%s/lock", dir);
+    if ((fd = open(lock, O_RDONLY)) >= 0) {
+      if (flock(fd, LOCK_SH | LOCK_NB) == 0) st->state = OX_POINT_INTERRUPTED;
+      close(fd);
+    }
+    gethostname(host, sizeof(host) - 1);
+    if (!st->job[0] && !strcmp(host, st->host) && st->pid > 0 && kill((pid_t)st->pid, 0) && errno == ESRCH) st->state = OX_POINT_INTERRUPTED;
+  }
 }
 
 /* libconfig string literal */
@@ -133,6 +144,22 @@ int OxSweepRunPoint(const char *self, const char *dir, int retry_failed, const c
   if (access(cfg, R_OK)) {
     fprintf(stderr, "%s:1: key 'point': no config.cfg in this folder; expected a point folder that oxvac sweep prepared\n", dir);
     return OX_EXIT_INPUT;
+  }
+  /* One runner per point at a time, whoever started it (a second sweep on
+   * the same out_dir, a SLURM task, a user): a lock the system releases
+   * when its holders die, however they die. flock's lock belongs to the open
+   * file, which the run inherits: a run orphaned by a killed runner still
+   * holds it. */
+  {
+    char lock[OX_PATH_MAX + 16];
+    int  fd;
+    snprintf(lock, sizeof(lock), "%s/lock", dir);
+    if ((fd = open(lock, O_RDWR | O_CREAT, 0644)) < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+      fprintf(stderr, "oxvac: sweep: %s is being run by another process; not started twice\n", dir);
+      if (fd >= 0) close(fd);
+      return 1;
+    }
+    /* held (fd left open, and inherited by the run) until the run and this process exit */
   }
   OxPointStateRead(dir, &st);
   if (st.state == OX_POINT_DONE && !access(out, F_OK)) return 0;
