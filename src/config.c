@@ -1081,17 +1081,40 @@ static int IndexComponent(const char *s)
 }
 
 /**
- * Walk path (modified in place) from the root, creating missing groups, and
- * return the group that is to hold the last component *leaf. A component
- * "[N]" steps into element N of an existing list or array.
+ * A table created by a --set of one of its members (`--set
+ * material.diffusivity_cm2_s.value=[...]` where the file has no such table)
+ * starts as the table's default, so that the --set changes only that member.
+ */
+static int FillDefaultTable(config_setting_t *table, const char *path)
+{
+  const OxConfigKey *k = OxConfigKeyFind(path), *kids[2];
+  if (!k || k->type != OX_KEY_TABLE) return 0;
+  int n = OxConfigKeyChildren(k->path, NULL, kids, 2);
+  for (int i = 0; i < n; i++) {
+    config_setting_t *arr = config_setting_add(table, OxConfigKeyName(kids[i]), CONFIG_TYPE_ARRAY);
+    if (!arr) return 1;
+    for (int j = 0; j < kids[i]->def_n; j++)
+      if (!config_setting_set_float_elem(arr, -1, kids[i]->def_vals[j])) return 1;
+  }
+  return 0;
+}
+
+/**
+ * Walk path (modified in place) from the root, creating missing groups (a
+ * table with its default), and return the group that is to hold the last
+ * component *leaf. A component "[N]" steps into element N of an existing
+ * list or array.
  */
 static int SetParent(const Ctx *ctx, int index, config_t *lc, char *path, const char *key,
                      config_setting_t **parent, const char **leaf)
 {
   config_setting_t *cur = config_root_setting(lc);
-  char *comp = path, *dot;
+  char *comp = path, *dot, sofar[KEY_MAX] = "";
   for (; (dot = strchr(comp, '.')) != NULL; comp = dot + 1) {
     *dot = '\0';
+    char up[KEY_MAX];
+    snprintf(up, sizeof up, "%s", sofar);
+    Join(sofar, up, comp);
     int elem = IndexComponent(comp);
     config_setting_t *next;
     if (elem >= 0) {
@@ -1109,7 +1132,7 @@ static int SetParent(const Ctx *ctx, int index, config_t *lc, char *path, const 
       next = config_setting_get_member(cur, comp);
       if (!next) {
         next = config_setting_add(cur, comp, CONFIG_TYPE_GROUP);
-        if (!next)
+        if (!next || FillDefaultTable(next, sofar))
           return FailSet(ctx, index, key, "cannot create '%s'; expected a valid name", comp);
         config_setting_set_hook(next, (void *)(intptr_t)index);
       }
