@@ -1472,7 +1472,9 @@ static void PutKey(Buf *b, const OxConfigKey *k, const OxConfigKey *const *sibs,
     break;
   }
   case OX_STORE_DOUBLE: PutNum(b, ind, name, *(const double *)at); break;
-  case OX_STORE_SECONDS: PutNum(b, ind, name, FromSeconds(*(const double *)at, k->store.factor)); break;
+  case OX_STORE_SECONDS:
+    PutNum(b, ind, name, FromSeconds(*(const double *)at, k->store.factor));
+    break;
   case OX_STORE_DOUBLES: PutNums(b, ind, name, (const double *)at, k->len_max); break;
   case OX_STORE_DOUBLES_N:
     PutNums(b, ind, name, (const double *)at, *(const int *)(base + k->store.aux));

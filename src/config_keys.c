@@ -67,259 +67,262 @@ static const double kFieldsAtCycles[] = {1, 125, 500};
   {.path = (p), .type = OX_KEY_GROUP, .unit = "", .flags = OX_KEY_INLINE, .meaning = (m)}
 
 /* A table over soc stored in OxTable `field`: its row and its soc and value rows. */
-#define TABLE(p, u, field, soc_def, value_def, value_bounds, m, value_m)                                  \
-  {.path = p, .type = OX_KEY_TABLE, .unit = (u), .len_min = 1, .len_max = OX_TABLE_MAX,          \
-   .flags = OX_KEY_INLINE, .meaning = (m), AT(OX_STORE_STRUCT, CFG(field))},                      \
-  {.path = p ".soc", .type = OX_KEY_NUMBERS, .unit = "1", ARRAY_DEFAULT(soc_def), UNIT_INTERVAL,      \
-   .len_min = 1, .len_max = OX_TABLE_MAX, .flags = OX_KEY_INCREASING,                             \
-   .meaning = "the knots: states of charge; setting soc alone keeps the values",                  \
-   .store = {.kind = OX_STORE_DOUBLES_N, .off = offsetof(OxTable, soc),                           \
-             .aux = offsetof(OxTable, n)}},                                                       \
-  {.path = p ".value", .type = OX_KEY_NUMBERS, .unit = (u), ARRAY_DEFAULT(value_def), value_bounds,  \
-   .len_min = 1, .len_max = OX_TABLE_MAX, .meaning = (value_m),                                   \
-   .store = {.kind = OX_STORE_DOUBLES_N, .off = offsetof(OxTable, value),                         \
+#define TABLE(p, u, field, soc_def, value_def, value_bounds, m, value_m)                           \
+  {.path = p, .type = OX_KEY_TABLE, .unit = (u), .len_min = 1, .len_max = OX_TABLE_MAX,            \
+   .flags = OX_KEY_INLINE, .meaning = (m), AT(OX_STORE_STRUCT, CFG(field))},                       \
+  {.path = p ".soc", .type = OX_KEY_NUMBERS, .unit = "1", ARRAY_DEFAULT(soc_def), UNIT_INTERVAL,   \
+   .len_min = 1, .len_max = OX_TABLE_MAX, .flags = OX_KEY_INCREASING,                              \
+   .meaning = "The knots, states of charge; setting soc alone keeps the values",                   \
+   .store = {.kind = OX_STORE_DOUBLES_N, .off = offsetof(OxTable, soc),                            \
+             .aux = offsetof(OxTable, n)}},                                                        \
+  {.path = p ".value", .type = OX_KEY_NUMBERS, .unit = (u), ARRAY_DEFAULT(value_def),            \
+   value_bounds,                                                                                  \
+   .len_min = 1, .len_max = OX_TABLE_MAX, .meaning = (value_m),                                    \
+   .store = {.kind = OX_STORE_DOUBLES_N, .off = offsetof(OxTable, value),                          \
              .aux = offsetof(OxTable, n)}}
 
 /* The keys of a protocol step (one element of `p`.steps), stored in OxStep. */
 #define STEP_KEYS(p)                                                                               \
-  {.path = p ".steps.[].type", .type = OX_KEY_CHOICE, .unit = "", REQUIRED,                       \
-   .choices = kStepTypes, .flags = OX_KEY_VARIANT,                                                \
-   .meaning = "cc: constant current to until_soc; cv: exponential approach to until_soc; "        \
-              "rest: soc kept; hold: soc set at once and kept",                                   \
-   AT(OX_STORE_ENUM, offsetof(OxStep, type))},                                                    \
-  {.path = p ".steps.[].rate_C", .type = OX_KEY_NUMBER, .unit = "C", REQUIRED, ANY,               \
-   .only = "cc", .flags = OX_KEY_NONZERO,                                                         \
-   .meaning = "C-rate: + charge, - discharge; 1C moves soc by 1 per hour",                        \
-   AT(OX_STORE_DOUBLE, offsetof(OxStep, rate_C))},                                                \
-  {.path = p ".steps.[].duration_min", .type = OX_KEY_NUMBER, .unit = "min", REQUIRED, NONNEG,    \
-   .only = "cv|rest", .meaning = "how long the step lasts",                                       \
-   .store = {.kind = OX_STORE_SECONDS, .off = offsetof(OxStep, duration_s), .factor = 60.0}},     \
-  {.path = p ".steps.[].until_soc", .type = OX_KEY_NUMBER, .unit = "1", REQUIRED, UNIT_INTERVAL,  \
-   .only = "cc|cv", .meaning = "the target soc (cc: reached; cv: approached)",                    \
-   AT(OX_STORE_DOUBLE, offsetof(OxStep, until_soc))},                                             \
-  {.path = p ".steps.[].tau_min", .type = OX_KEY_NUMBER, .unit = "min", .def = 10.0, POSITIVE,   \
-   .only = "cv",                                                                                  \
-   .meaning = "time constant: soc = until_soc + (s0 - until_soc) exp(-t / tau_min)",              \
-   .store = {.kind = OX_STORE_SECONDS, .off = offsetof(OxStep, tau_s), .factor = 60.0}},          \
-  {.path = p ".steps.[].soc", .type = OX_KEY_NUMBER, .unit = "1", REQUIRED, UNIT_INTERVAL,        \
-   .only = "hold", .meaning = "the soc set at the start of the step and kept",                    \
-   AT(OX_STORE_DOUBLE, offsetof(OxStep, soc))},                                                   \
-  {.path = p ".steps.[].duration_h", .type = OX_KEY_NUMBER, .unit = "h", REQUIRED, NONNEG,        \
-   .only = "hold", .meaning = "how long the hold lasts",                                          \
-   .store = {.kind = OX_STORE_SECONDS, .off = offsetof(OxStep, duration_s), .factor = 3600.0}},   \
-  {.path = p ".steps.[].release_scale", .type = OX_KEY_NUMBER, .unit = "1", .def = 1.0, POSITIVE,\
-   .meaning = "multiplies the exchange rate k(soc) during this step",                             \
-   AT(OX_STORE_DOUBLE, offsetof(OxStep, release_scale))},                                         \
-  {.path = p ".steps.[].diffusivity_scale", .type = OX_KEY_NUMBER, .unit = "1", .def = 1.0,       \
-   POSITIVE, .meaning = "multiplies the diffusivity D(soc) during this step",                     \
+  {.path = p ".steps.[].type", .type = OX_KEY_CHOICE, .unit = "", REQUIRED,                        \
+   .choices = kStepTypes, .flags = OX_KEY_VARIANT,                                                 \
+   .meaning = "What the step does: cc constant current to until_soc, cv exponential approach "     \
+              "to until_soc, rest soc kept, hold soc set at once and kept",                        \
+   AT(OX_STORE_ENUM, offsetof(OxStep, type))},                                                     \
+  {.path = p ".steps.[].rate_C", .type = OX_KEY_NUMBER, .unit = "C", REQUIRED, ANY,                \
+   .only = "cc", .flags = OX_KEY_NONZERO,                                                          \
+   .meaning = "C-rate: + charge, - discharge; 1C moves soc by 1 per hour",                         \
+   AT(OX_STORE_DOUBLE, offsetof(OxStep, rate_C))},                                                 \
+  {.path = p ".steps.[].duration_min", .type = OX_KEY_NUMBER, .unit = "min", REQUIRED, NONNEG,     \
+   .only = "cv|rest", .meaning = "How long the step lasts",                                        \
+   .store = {.kind = OX_STORE_SECONDS, .off = offsetof(OxStep, duration_s), .factor = 60.0}},      \
+  {.path = p ".steps.[].until_soc", .type = OX_KEY_NUMBER, .unit = "1", REQUIRED, UNIT_INTERVAL,   \
+   .only = "cc|cv", .meaning = "The target soc (cc: reached; cv: approached)",                     \
+   AT(OX_STORE_DOUBLE, offsetof(OxStep, until_soc))},                                              \
+  {.path = p ".steps.[].tau_min", .type = OX_KEY_NUMBER, .unit = "min", .def = 10.0, POSITIVE,     \
+   .only = "cv",                                                                                   \
+   .meaning = "Time constant: soc = until_soc + (s0 - until_soc) exp(-t / tau_min)",               \
+   .store = {.kind = OX_STORE_SECONDS, .off = offsetof(OxStep, tau_s), .factor = 60.0}},           \
+  {.path = p ".steps.[].soc", .type = OX_KEY_NUMBER, .unit = "1", REQUIRED, UNIT_INTERVAL,         \
+   .only = "hold", .meaning = "The soc set at the start of the step and kept",                     \
+   AT(OX_STORE_DOUBLE, offsetof(OxStep, soc))},                                                    \
+  {.path = p ".steps.[].duration_h", .type = OX_KEY_NUMBER, .unit = "h", REQUIRED, NONNEG,         \
+   .only = "hold", .meaning = "How long the hold lasts",                                           \
+   .store = {.kind = OX_STORE_SECONDS, .off = offsetof(OxStep, duration_s), .factor = 3600.0}},    \
+  {.path = p ".steps.[].release_scale", .type = OX_KEY_NUMBER, .unit = "1", .def = 1.0, POSITIVE,  \
+   .meaning = "Multiplies the exchange rate k(soc) during this step",                              \
+   AT(OX_STORE_DOUBLE, offsetof(OxStep, release_scale))},                                          \
+  {.path = p ".steps.[].diffusivity_scale", .type = OX_KEY_NUMBER, .unit = "1", .def = 1.0,        \
+   POSITIVE, .meaning = "Multiplies the diffusivity D(soc) during this step",                      \
    AT(OX_STORE_DOUBLE, offsetof(OxStep, diffusivity_scale))}
 
 #define STEPS(p, m)                                                                                \
-  {.path = p ".steps", .type = OX_KEY_LIST, .unit = "", REQUIRED, .len_min = 1,                   \
-   .len_max = INT_MAX, .meaning = (m),                                                            \
-   .store = {.kind = OX_STORE_LIST, .off = offsetof(OxBlock, steps),                              \
+  {.path = p ".steps", .type = OX_KEY_LIST, .unit = "", REQUIRED, .len_min = 1,                    \
+   .len_max = INT_MAX, .meaning = (m),                                                             \
+   .store = {.kind = OX_STORE_LIST, .off = offsetof(OxBlock, steps),                               \
              .aux = offsetof(OxBlock, nsteps), .elem = sizeof(OxStep)}}
 
 static const OxConfigKey kKeys[] = {
-  GROUP("grid", "the voxel grid: cubic voxels of edge voxel_nm"),
+  GROUP("grid", "The voxel grid: cubic voxels of edge voxel_nm"),
   {.path = "grid.voxel_nm", .type = OX_KEY_NUMBER, .unit = "nm", REQUIRED, POSITIVE,
-   .meaning = "edge of the cubic voxels; an import may take it from its file instead",
+   .meaning = "Edge of the cubic voxels; an import may take it from its file instead",
    .store = {.kind = OX_STORE_DOUBLE, .off = CFG(voxel_nm), .present = OX_PRESENT_POSITIVE,
              .absent = "from the imported file"}},
   {.path = "grid.shape", .type = OX_KEY_INTEGERS, .unit = "voxels", REQUIRED, .lo = 1,
    .hi = 1048576 /* voxels per axis: far beyond any grid that fits in memory */, .len_min = 3,
    .len_max = 3, .alt = "domain_um",
-   .meaning = "voxels along x, y, z; an import takes them from its file",
+   .meaning = "Voxels along x, y, z; an import takes them from its file",
    .store = {.kind = OX_STORE_INTS, .off = CFG(shape), .present = OX_PRESENT_FLAG,
              .present_off = CFG(has_shape), .absent = "from the imported file"}},
   {.path = "grid.domain_um", .type = OX_KEY_NUMBERS, .unit = "um", NO_DEFAULT, POSITIVE,
    .len_min = 3, .len_max = 3,
-   .meaning = "extent along x, y, z instead of shape: shape = ceil(domain_um / voxel_nm), so "
+   .meaning = "Extent along x, y, z instead of shape: shape = ceil(domain_um / voxel_nm), so "
               "--set grid.voxel_nm refines the same geometry",
    .store = {.kind = OX_STORE_DOUBLES, .off = CFG(domain_um), .present = OX_PRESENT_FLAG,
              .present_off = CFG(has_domain)}},
 
-  GROUP("microstructure", "the solid: one sphere, generated secondaries of whole primaries, or "
+  GROUP("microstructure", "The solid: one sphere, generated secondaries of whole primaries, or "
                           "an imported labelled image"),
   {.path = "microstructure.type", .type = OX_KEY_CHOICE, .unit = "", REQUIRED,
    .choices = kMicroTypes, .flags = OX_KEY_VARIANT,
-   .meaning = "which microstructure; it decides which other keys the group takes",
+   .meaning = "Which microstructure; it decides which other keys the group takes",
    AT(OX_STORE_ENUM, CFG(micro_type))},
   {.path = "microstructure.radius_nm", .type = OX_KEY_NUMBER, .unit = "nm", REQUIRED, POSITIVE,
-   .only = "sphere", .meaning = "radius of the sphere, one primary particle",
+   .only = "sphere", .meaning = "Radius of the sphere, one primary particle",
    AT(OX_STORE_DOUBLE, CFG(radius_nm))},
   {.path = "microstructure.center_nm", .type = OX_KEY_NUMBERS, .unit = "nm", NO_DEFAULT, ANY,
    .len_min = 3, .len_max = 3, .only = "sphere",
-   .meaning = "centre of the sphere; absent: the centre of the grid",
+   .meaning = "Centre of the sphere; absent: the centre of the grid",
    .store = {.kind = OX_STORE_DOUBLES, .off = CFG(center_nm), .present = OX_PRESENT_FLAG,
              .present_off = CFG(has_center), .absent = "the grid centre"}},
   {.path = "microstructure.seed", .type = OX_KEY_INTEGER, .unit = "", .def = 1, ANY,
    .only = "generated",
-   .meaning = "seed of the packing and of material.particle_spread: same seed, same labels on "
+   .meaning = "Seed of the packing and of material.particle_spread: same seed, same labels on "
               "any number of ranks",
    AT(OX_STORE_LONG, CFG(seed))},
   {.path = "microstructure.secondaries", .type = OX_KEY_LIST, .unit = "", REQUIRED,
    .len_min = 1, .len_max = INT_MAX, .only = "generated",
-   .meaning = "the secondary particles, each the primaries whose seeds lie inside its sphere",
+   .meaning = "The secondary particles, each the primaries whose seeds lie inside its sphere",
    .store = {.kind = OX_STORE_LIST, .off = CFG(secondaries), .aux = CFG(n_secondaries),
              .elem = sizeof(OxSecondarySpec)}},
   {.path = "microstructure.secondaries.[].center_um", .type = OX_KEY_NUMBERS, .unit = "um",
    REQUIRED, ANY, .len_min = 3, .len_max = 3,
-   .meaning = "centre of the secondary; on a domain corner or face it is an octant or a half",
+   .meaning = "Centre of the secondary; on a domain corner or face it is an octant or a half",
    AT(OX_STORE_DOUBLES, offsetof(OxSecondarySpec, center_um))},
   {.path = "microstructure.secondaries.[].radius_um", .type = OX_KEY_NUMBER, .unit = "um",
-   REQUIRED, POSITIVE, .meaning = "radius of the secondary's sphere",
+   REQUIRED, POSITIVE, .meaning = "Radius of the secondary's sphere",
    AT(OX_STORE_DOUBLE, offsetof(OxSecondarySpec, radius_um))},
   {.path = "microstructure.primary_diameter_nm", .type = OX_KEY_NUMBER, .unit = "nm",
    .def = 200.0, POSITIVE, .only = "generated",
-   .meaning = "mean equal-volume diameter of the primaries",
+   .meaning = "Mean equal-volume diameter of the primaries",
    AT(OX_STORE_DOUBLE, CFG(primary_diameter_nm))},
   /* The Laguerre generator reproduces size spreads up to about 0.35 (measured). */
   {.path = "microstructure.primary_cv", .type = OX_KEY_NUMBER, .unit = "1", .def = 0.25,
    .lo = 0, .hi = 0.35,
    .range_note = " (wider size distributions are not reproduced by the generator)",
-   .only = "generated", .meaning = "coefficient of variation of the primaries' diameters",
+   .only = "generated", .meaning = "Coefficient of variation of the primaries' diameters",
    AT(OX_STORE_DOUBLE, CFG(primary_cv))},
   {.path = "microstructure.porosity", .type = OX_KEY_NUMBER, .unit = "1", .def = 0.10, .lo = 0,
    .hi = 0.9, .hi_open = 1, .only = "generated",
-   .meaning = "electrolyte-filled fraction of the secondaries' volume, gaps between primaries",
+   .meaning = "Electrolyte-filled fraction of the secondaries' volume, gaps between primaries",
    AT(OX_STORE_DOUBLE, CFG(porosity))},
   {.path = "microstructure.file", .type = OX_KEY_STRING, .unit = "", REQUIRED, .only = "import",
-   .meaning = "labelled voxel image (HDF5), relative to the config's folder; printed absolute",
+   .meaning = "Labelled voxel image (HDF5), relative to the config's folder; printed absolute",
    AT(OX_STORE_CHARS, CFG(import_file))},
   {.path = "microstructure.labels", .type = OX_KEY_STRING, .unit = "", .def_str = "/labels",
    .only = "import",
-   .meaning = "its dataset of labels, integer [nz][ny][nx]: 0 electrolyte, > 0 primary id",
+   .meaning = "Dataset of labels in the file, integer [nz][ny][nx]: 0 electrolyte, > 0 primary id",
    AT(OX_STORE_CHARS, CFG(import_labels))},
   {.path = "microstructure.secondary", .type = OX_KEY_STRING, .unit = "", .def_str = "",
    .only = "import", .flags = OX_KEY_EMPTY_OK,
-   .meaning = "its dataset of secondary ids per voxel; \"\": derived by closing_nm",
+   .meaning = "Dataset of secondary ids per voxel in the file; \"\": derived with closing_nm",
    AT(OX_STORE_CHARS, CFG(import_secondary))},
   {.path = "microstructure.closing_nm", .type = OX_KEY_NUMBER, .unit = "nm", .def = 40.0,
    POSITIVE, .only = "import",
-   .meaning = "without secondary ids: pores narrower than this are closed, and each connected "
+   .meaning = "Without secondary ids: pores narrower than this are closed, and each connected "
               "cluster of solid is a secondary",
    AT(OX_STORE_DOUBLE, CFG(closing_nm))},
 
-  GROUP("material", "vacancy transport in the solid, and its composition"),
+  GROUP("material", "Vacancy transport in the solid, and its composition"),
   TABLE("material.diffusivity_cm2_s", "cm^2/s", diffusivity_cm2_s, kDiffusivitySoc,
         kDiffusivityValue, POSITIVE,
-        "vacancy diffusivity D(soc): log-linear in soc between knots, the end values outside",
+        "Vacancy diffusivity D(soc): log-linear in soc between knots, the end values outside",
         "D at each knot, one per soc; setting value alone keeps soc"),
   {.path = "material.diffusivity_scale", .type = OX_KEY_NUMBER, .unit = "1", .def = 1.0,
-   POSITIVE, .meaning = "multiplies D(soc) everywhere (and each step's diffusivity_scale)",
+   POSITIVE, .meaning = "Multiplies D(soc) everywhere (and each step's diffusivity_scale)",
    AT(OX_STORE_DOUBLE, CFG(diffusivity_scale))},
   {.path = "material.particle_spread", .type = OX_KEY_NUMBER, .unit = "1", .def = 0.0, NONNEG,
-   .meaning = "log-standard deviation of a log-normal D multiplier per primary (median 1)",
+   .meaning = "Log-standard deviation of a log-normal D multiplier per primary (median 1)",
    AT(OX_STORE_DOUBLE, CFG(particle_spread))},
   {.path = "material.grain_boundary", .type = OX_KEY_NUMBER, .unit = "1", .def = 0.0,
    UNIT_INTERVAL,
-   .meaning = "conductance of a face between two primaries relative to one inside a primary",
+   .meaning = "Conductance of a face between two primaries relative to one inside a primary",
    AT(OX_STORE_DOUBLE, CFG(grain_boundary))},
-  INLINE_GROUP("material.formula", "composition, atoms per formula unit of Li Ni Mn Co O2"),
+  INLINE_GROUP("material.formula", "Composition: atoms per formula unit of Li Ni Mn Co O2"),
   {.path = "material.formula.li", .type = OX_KEY_NUMBER, .unit = "1", .def = 1.18, NONNEG,
-   .meaning = "lithium per formula unit", AT(OX_STORE_DOUBLE, CFG(formula_li))},
+   .meaning = "Lithium per formula unit", AT(OX_STORE_DOUBLE, CFG(formula_li))},
   {.path = "material.formula.ni", .type = OX_KEY_NUMBER, .unit = "1", .def = 0.21, NONNEG,
-   .meaning = "nickel per formula unit", AT(OX_STORE_DOUBLE, CFG(formula_ni))},
+   .meaning = "Nickel per formula unit", AT(OX_STORE_DOUBLE, CFG(formula_ni))},
   {.path = "material.formula.mn", .type = OX_KEY_NUMBER, .unit = "1", .def = 0.53, POSITIVE,
-   .meaning = "manganese per formula unit; the Mn3+ fraction is a fraction of it",
+   .meaning = "Manganese per formula unit; the Mn3+ fraction is a fraction of it",
    AT(OX_STORE_DOUBLE, CFG(formula_mn))},
   {.path = "material.formula.co", .type = OX_KEY_NUMBER, .unit = "1", .def = 0.08, NONNEG,
-   .meaning = "cobalt per formula unit", AT(OX_STORE_DOUBLE, CFG(formula_co))},
+   .meaning = "Cobalt per formula unit", AT(OX_STORE_DOUBLE, CFG(formula_co))},
 
-  GROUP("surface", "oxygen release at solid/electrolyte faces: inward flux a k (c_eq - c)"),
+  GROUP("surface", "Oxygen release at solid/electrolyte faces: inward flux a k (c_eq - c)"),
   TABLE("surface.exchange_nm_s", "nm/s", exchange_nm_s, kExchangeSoc, kExchangeValue, NONNEG,
-        "exchange rate constant k(soc): log-linear in soc, linear on a segment with a 0 end",
-        "k at each knot, one per soc; setting value alone keeps soc"),
+        "Exchange rate constant k(soc): log-linear in soc, linear on a segment with a 0 end",
+        "The rate constant k at each knot, one per soc; setting value alone keeps soc"),
   {.path = "surface.exchange_scale", .type = OX_KEY_NUMBER, .unit = "1", .def = 1.0, POSITIVE,
-   .meaning = "multiplies k(soc) everywhere (and each step's release_scale)",
+   .meaning = "Multiplies k(soc) everywhere (and each step's release_scale)",
    AT(OX_STORE_DOUBLE, CFG(exchange_scale))},
   TABLE("surface.equilibrium_fraction", "1", equilibrium_fraction, kEquilibriumSoc,
         kEquilibriumValue, UNIT_INTERVAL,
-        "equilibrium vacancy site fraction c_eq(soc) at the surface, linear in soc",
-        "c_eq at each knot, one per soc; setting value alone keeps soc"),
-  INLINE_GROUP("surface.accessibility", "how much of each surface face exchanges"),
+        "Equilibrium vacancy site fraction c_eq(soc) at the surface, linear in soc",
+        "The fraction c_eq at each knot, one per soc; setting value alone keeps soc"),
+  INLINE_GROUP("surface.accessibility", "How much of each surface face exchanges"),
   {.path = "surface.accessibility.model", .type = OX_KEY_CHOICE, .unit = "",
    .def = OX_ACCESS_UNIFORM, .choices = kAccessModels, .flags = OX_KEY_VARIANT,
-   .meaning = "uniform: 1; depth: exp(-d / length_nm), d the face's depth below its secondary's "
-              "envelope; connected: 1 where the electrolyte reaches the outside, 0 in closed pores",
+   .meaning = "Weight of each face's exchange: uniform 1; depth exp(-d / length_nm), d its "
+              "depth below its secondary's envelope; connected 1 where its electrolyte "
+              "reaches the outside, 0 in closed pores",
    AT(OX_STORE_ENUM, CFG(access_model))},
   {.path = "surface.accessibility.length_nm", .type = OX_KEY_NUMBER, .unit = "nm", .def = 100.0,
-   POSITIVE, .only = "depth", .meaning = "decay length of the depth model",
+   POSITIVE, .only = "depth", .meaning = "Decay length of the depth model",
    AT(OX_STORE_DOUBLE, CFG(access_length_nm))},
-  INLINE_GROUP("surface.layer", "sub-voxel surface layer, so that fronts thinner than a voxel "
+  INLINE_GROUP("surface.layer", "Sub-voxel surface layer, so that fronts thinner than a voxel "
                                 "are resolved (docs/numerics.md)"),
   {.path = "surface.layer.cells", .type = OX_KEY_INTEGER, .unit = "1", .def = 8, .lo = 0,
-   .hi = 32, .meaning = "graded cells below each exchanging voxel's surface; 0: no layer",
+   .hi = 32, .meaning = "Graded cells below each exchanging voxel's surface; 0: no layer",
    AT(OX_STORE_INT, CFG(layer_cells))},
   {.path = "surface.layer.depth_fraction", .type = OX_KEY_NUMBER, .unit = "1", .def = 0.65,
    .lo = 0, .hi = 1, .lo_open = 1, .hi_open = 1,
-   .meaning = "fraction of the voxel's depth along its normal that the cells cover",
+   .meaning = "Fraction of the voxel's depth along its normal that the cells cover",
    AT(OX_STORE_DOUBLE, CFG(layer_depth))},
   {.path = "surface.layer.growth", .type = OX_KEY_NUMBER, .unit = "1", .def = 1.4, .lo = 1,
-   .hi = 10, .meaning = "thickness ratio of successive cells, surface to depth",
+   .hi = 10, .meaning = "Thickness ratio of successive cells, surface to depth",
    AT(OX_STORE_DOUBLE, CFG(layer_growth))},
 
-  GROUP("protocol", "the electrochemical protocol: an optional formation, then the cycles"),
+  GROUP("protocol", "The electrochemical protocol: an optional formation, then the cycles"),
   {.path = "protocol.initial_soc", .type = OX_KEY_NUMBER, .unit = "1", .def = 0.0,
-   UNIT_INTERVAL, .meaning = "state of charge at t = 0", AT(OX_STORE_DOUBLE, CFG(initial_soc))},
+   UNIT_INTERVAL, .meaning = "State of charge at t = 0", AT(OX_STORE_DOUBLE, CFG(initial_soc))},
   {.path = "protocol.formation", .type = OX_KEY_GROUP, .unit = "", NO_DEFAULT,
-   .meaning = "steps run before the cycles, not counted as cycles; absent: none",
+   .meaning = "Steps run before the cycles, not counted as cycles",
    .store = {.kind = OX_STORE_STRUCT, .off = CFG(formation), .present = OX_PRESENT_FLAG,
              .present_off = CFG(formation.nsteps), .absent = "none"}},
   {.path = "protocol.formation.repeat", .type = OX_KEY_INTEGER, .unit = "1", .def = 1,
-   COUNT(0), .meaning = "passes through the steps; 0 switches the formation off",
+   COUNT(0), .meaning = "Passes through the steps; 0 switches the formation off",
    AT(OX_STORE_INT, offsetof(OxBlock, repeat))},
-  STEPS("protocol.formation", "the steps of one formation pass, in order"),
+  STEPS("protocol.formation", "The steps of one formation pass, in order"),
   STEP_KEYS("protocol.formation"),
   {.path = "protocol.cycling", .type = OX_KEY_GROUP, .unit = "", REQUIRED,
-   .meaning = "the cycles: cycle 1 is the first pass through its steps",
+   .meaning = "The cycles: cycle 1 is the first pass through its steps",
    AT(OX_STORE_STRUCT, CFG(cycling))},
   {.path = "protocol.cycling.repeat", .type = OX_KEY_INTEGER, .unit = "1", .def = 1, COUNT(1),
-   .meaning = "number of cycles", AT(OX_STORE_INT, offsetof(OxBlock, repeat))},
-  STEPS("protocol.cycling", "the steps of one cycle, in order"),
+   .meaning = "Number of cycles", AT(OX_STORE_INT, offsetof(OxBlock, repeat))},
+  STEPS("protocol.cycling", "The steps of one cycle, in order"),
   STEP_KEYS("protocol.cycling"),
 
-  GROUP("solver", "time integration"),
+  GROUP("solver", "Time integration"),
   {.path = "solver.rtol", .type = OX_KEY_NUMBER, .unit = "1", .def = 1e-6, POSITIVE,
-   .meaning = "relative tolerance of the time integrator", AT(OX_STORE_DOUBLE, CFG(rtol))},
+   .meaning = "Relative tolerance of the time integrator", AT(OX_STORE_DOUBLE, CFG(rtol))},
   {.path = "solver.atol", .type = OX_KEY_NUMBER, .unit = "1", .def = 1e-12, POSITIVE,
-   .meaning = "absolute tolerance, in vacancy site fraction", AT(OX_STORE_DOUBLE, CFG(atol))},
+   .meaning = "Absolute tolerance, in vacancy site fraction", AT(OX_STORE_DOUBLE, CFG(atol))},
   {.path = "solver.time_mode", .type = OX_KEY_CHOICE, .unit = "", .def = OX_TIME_RESOLVED,
    .choices = kTimeModes,
-   .meaning = "resolved: every step integrated; averaged: cycle-averaged (contract section 6)",
+   .meaning = "How time is integrated: resolved every step; averaged cycle-averaged "
+              "(contract section 6)",
    AT(OX_STORE_ENUM, CFG(time_mode))},
 
-  GROUP("output", "the result file"),
+  GROUP("output", "The result file"),
   {.path = "output.file", .type = OX_KEY_STRING, .unit = "", .def_str = "results/run.h5",
-   .meaning = "the HDF5 result (OUT.xdmf beside it); -o overrides it",
+   .meaning = "The HDF5 result (OUT.xdmf beside it); -o overrides it",
    AT(OX_STORE_CHARS, CFG(out_file))},
   {.path = "output.fields_at_cycles", .type = OX_KEY_INTEGERS, .unit = "cycles",
    ARRAY_DEFAULT(kFieldsAtCycles), COUNT(0), .len_min = 0, .len_max = INT_MAX,
-   .meaning = "cycles at whose end the 3D fields are stored, 0 the initial state; sorted, "
+   .meaning = "Cycles at whose end the 3D fields are stored, 0 the initial state; sorted, "
               "each once",
    .store = {.kind = OX_STORE_INTS_PTR, .off = CFG(fields_at_cycles), .aux = CFG(n_fields_at)}},
   {.path = "output.checkpoint_every_cycles", .type = OX_KEY_INTEGER, .unit = "cycles",
-   .def = 10, COUNT(0), .meaning = "a checkpoint every this many cycles; 0: never",
+   .def = 10, COUNT(0), .meaning = "A checkpoint every this many cycles; 0: never",
    AT(OX_STORE_INT, CFG(checkpoint_every_cycles))},
 
-  GROUP("observables", "what the microscope sees: Mn3+ fraction, profiles, a virtual lamella"),
+  GROUP("observables", "What the microscope sees: Mn3+ fraction, profiles, a virtual lamella"),
   {.path = "observables.mn_share", .type = OX_KEY_NUMBER, .unit = "1", .def = 1.0,
    UNIT_INTERVAL,
-   .meaning = "share of the vacancies' electrons that reduce Mn4+ to Mn3+ (the rest: Co)",
+   .meaning = "Share of the vacancies' electrons that reduce Mn4+ to Mn3+ (the rest: Co)",
    AT(OX_STORE_DOUBLE, CFG(mn_share))},
   INLINE_GROUP("observables.lamella",
-               "a virtual cross-section through the centre of the largest secondary"),
+               "A virtual cross-section through the centre of the largest secondary"),
   {.path = "observables.lamella.thickness_nm", .type = OX_KEY_NUMBER, .unit = "nm", .def = 80.0,
-   POSITIVE, .meaning = "thickness of the slab", AT(OX_STORE_DOUBLE, CFG(lamella_thickness_nm))},
+   POSITIVE, .meaning = "Thickness of the slab", AT(OX_STORE_DOUBLE, CFG(lamella_thickness_nm))},
   {.path = "observables.lamella.axis", .type = OX_KEY_CHOICE, .unit = "", .def = 2,
-   .choices = kAxes, .meaning = "normal of the slab, along which the beam runs",
+   .choices = kAxes, .meaning = "Normal of the slab, along which the beam runs",
    AT(OX_STORE_LETTER, CFG(lamella_axis))},
   {.path = "observables.profile_bin_nm", .type = OX_KEY_NUMBER, .unit = "nm", .def = 10.0,
-   POSITIVE, .meaning = "bin width of the profiles over the distance from the particle surface",
+   POSITIVE, .meaning = "Bin width of the profiles over the distance from the particle surface",
    AT(OX_STORE_DOUBLE, CFG(profile_bin_nm))},
   {.path = "observables.mn3_field", .type = OX_KEY_BOOL, .unit = "", .def = 0,
-   .meaning = "also store the Mn3+ fraction per voxel beside each stored field",
+   .meaning = "Also store the Mn3+ fraction per voxel beside each stored field",
    AT(OX_STORE_BOOL, CFG(mn3_field))},
 };
 
@@ -557,7 +560,8 @@ static void AllowedText(const OxConfigKey *k, char *buf, size_t len)
     break;
   case OX_KEY_TABLE: snprintf(buf, len, "one value per soc knot"); break;
   case OX_KEY_LIST:
-    if (k->len_min > 0) snprintf(buf, len, "at least %d element%s", k->len_min, k->len_min > 1 ? "s" : "");
+    if (k->len_min > 0)
+      snprintf(buf, len, "at least %d element%s", k->len_min, k->len_min > 1 ? "s" : "");
     break;
   }
 }
@@ -581,10 +585,7 @@ static const OxConfigKey *VariantKey(const OxConfigKey *k)
 static void MeaningText(const OxConfigKey *k, int markdown, char *buf, size_t len)
 {
   const char *q = markdown ? "`" : "";
-  snprintf(buf, len, "%c%s", k->meaning[0] >= 'a' && k->meaning[0] <= 'z' ? k->meaning[0] - 'a' + 'A'
-                                                                            : k->meaning[0],
-           k->meaning + 1);
-  Append(buf, len, ".");
+  snprintf(buf, len, "%s.", k->meaning);
   const OxConfigKey *v = k->only ? VariantKey(k) : NULL;
   if (v) {
     Append(buf, len, " Only with %s%s = ", q, OxConfigKeyName(v));
@@ -644,8 +645,8 @@ static void HelpText(FILE *out)
     OxConfigKeyDefaultText(k, def, sizeof def);
     AllowedText(k, allowed, sizeof allowed);
     fprintf(out, "  %s%s%s\n", k->path, def[0] ? " = " : "", def);
-    fprintf(out, "      %s%s%s%s%s\n", type, k->unit[0] ? ", " : "", k->unit, allowed[0] ? "; " : "",
-            allowed);
+    fprintf(out, "      %s%s%s%s%s%s\n", type, k->unit[0] ? " [" : "", k->unit,
+            k->unit[0] ? "]" : "", allowed[0] ? "; " : "", allowed);
     fprintf(out, "      %s\n", meaning);
   }
 }

@@ -45,7 +45,7 @@ enum {
   OX_KEY_INLINE = 2,     /**< a group printed on one line */
   OX_KEY_EMPTY_OK = 4,   /**< a string that may be "" */
   OX_KEY_INCREASING = 8, /**< an array that must be strictly increasing */
-  OX_KEY_NONZERO = 16    /**< a number that must not be 0 (checked by the reader, with its own message) */
+  OX_KEY_NONZERO = 16    /**< a number that must not be 0 (the reader says so in its own words) */
 };
 
 /** Where the resolved value of a key lives, for the printer (offsets into the enclosing struct). */
@@ -64,7 +64,7 @@ typedef enum {
   OX_STORE_LETTER,    /**< a char, the choice itself ('x') */
   OX_STORE_BOOL,      /**< an int, 0 or 1 */
   OX_STORE_CHARS,     /**< a char[] string */
-  OX_STORE_LIST       /**< element array pointer at `off`, count int at `aux`, element size `elem` */
+  OX_STORE_LIST       /**< elements: pointer at `off`, int count at `aux`, size `elem` */
 } OxKeyStore;
 
 typedef enum {
@@ -92,7 +92,7 @@ typedef struct {
   const char *def_str;    /**< string */
   const double *def_vals; /**< array */
   int def_n;
-  double lo, hi;          /**< bounds of a number, an integer or each array element (+-HUGE_VAL: none) */
+  double lo, hi;          /**< bounds of a number, integer or array element (+-HUGE_VAL: none) */
   int lo_open, hi_open;
   const char *range_note; /**< said after the bounds, e.g. why they are what they are */
   int len_min, len_max;   /**< arrays, tables (knots) and lists: number of elements */
