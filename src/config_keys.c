@@ -588,7 +588,7 @@ static void MeaningText(const OxConfigKey *k, int markdown, char *buf, size_t le
   snprintf(buf, len, "%s.", k->meaning);
   const OxConfigKey *v = k->only ? VariantKey(k) : NULL;
   if (v) {
-    Append(buf, len, " Only with %s%s = ", q, OxConfigKeyName(v));
+    Append(buf, len, " Only with %s%s%s = ", q, OxConfigKeyName(v), q);
     const char *p = k->only;
     while (*p) {
       const char *bar = strchr(p, '|');
@@ -598,7 +598,7 @@ static void MeaningText(const OxConfigKey *k, int markdown, char *buf, size_t le
       p = bar + 1;
       Append(buf, len, strchr(p, '|') ? ", " : " or ");
     }
-    Append(buf, len, "%s.", q);
+    Append(buf, len, ".");
   }
   if (k->alt) {
     char alt[PATH_LEN];
