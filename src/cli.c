@@ -4,6 +4,7 @@
 #include <string.h>
 #include "oxvac/cli.h"
 #include "oxvac/common.h"
+#include "oxvac/config_keys.h"
 
 static const struct {
   const char *name, *synopsis, *text;
@@ -81,6 +82,14 @@ int OxCliParse(int argc, char **argv, OxCli *cli)
     return OX_EXIT_INPUT;
   }
   if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+    if (argc > 2 && !strcmp(argv[2], "config")) { /* every config key, from the key table */
+      if (argc > 4 || (argc == 4 && strcmp(argv[3], "--markdown"))) {
+        snprintf(msg, sizeof(msg), "unknown argument '%s'; usage: oxvac help config [--markdown]", argv[argc == 4 ? 3 : 4]);
+        return usage_error(NULL, msg);
+      }
+      OxConfigHelp(stdout, argc == 4);
+      return -1;
+    }
     OxCliUsage(argc > 2 ? argv[2] : NULL);
     return -1;
   }

@@ -4,15 +4,18 @@
  *        (contract section 3), and printing it back.
  *
  * The file is walked group by group. Each group first has its member names
- * checked against a table of valid keys (the same table drives the "did you
- * mean" suggestion); then every key is read through one of a few typed readers
- * (number, integer, string, choice, array, table) that fill the default when
- * the key is absent and write the one error message when it is wrong. Every
- * reader returns 0 or 2, and the first error ends the walk.
+ * checked against the key table (config_keys.c: the same table drives the
+ * "did you mean" suggestion); then every key is read through one of a few
+ * typed readers (number, integer, string, choice, array, table) that take the
+ * key's default, range and choices from the table, fill the default when the
+ * key is absent and write the one error message when it is wrong. Every
+ * reader returns 0 or 2, and the first error ends the walk. The printer walks
+ * the same table.
  */
 #define _XOPEN_SOURCE 700 /* realpath, strdup */
 
 #include "oxvac/config.h"
+#include "oxvac/config_keys.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -27,7 +30,7 @@
 #include <string.h>
 
 #define KEY_MAX 256         /* longest key path shown in a message */
-#define SHAPE_MAX 1048576   /* voxels per axis: far beyond any grid that fits in memory */
+#define KIDS_MAX 64         /* keys of one group */
 #define SECONDS_PER_MIN 60.0
 #define SECONDS_PER_H 3600.0
 
@@ -273,19 +276,26 @@ static int ElemGroup(const Group *g, const char *name, const config_setting_t *l
 }
 
 /**
- * Every member of g must be in `valid`. `variant` names the kind of group
- * when the valid keys depend on it (a "rest" step), so the message says why.
+ * Every member of g must be a key of its group in the key table, for the
+ * group's variant `variant` (the value of its type or model; NULL when the
+ * group has none). `what` names the kind of group when the valid keys depend
+ * on it (a "rest" step), so the message says why.
  */
-static int CheckKeys(const Group *g, const char *const *valid, const char *variant)
+static int CheckKeys(const Group *g, const char *variant, const char *what)
 {
+  const OxConfigKey *kids[KIDS_MAX];
+  const char *valid[KIDS_MAX + 1];
   if (!g->set) return 0;
+  int nkids = OxConfigKeyChildren(g->path, variant, kids, KIDS_MAX);
+  for (int i = 0; i < nkids; i++) valid[i] = OxConfigKeyName(kids[i]);
+  valid[nkids] = NULL;
   for (int i = 0; i < config_setting_length(g->set); i++) {
     const config_setting_t *s = config_setting_get_elem(g->set, (unsigned)i);
     const char *name = config_setting_name(s);
     if (IndexOf(valid, name) >= 0) continue;
     char key[KEY_MAX], where[64] = "";
     Join(key, g->path, name);
-    if (variant) snprintf(where, sizeof where, " for %s", variant);
+    if (what) snprintf(where, sizeof where, " for %s", what);
     const char *near = Nearest(name, valid);
     if (near) {
       char suggestion[KEY_MAX];
@@ -322,38 +332,38 @@ static int GroupList(const Group *g, const char *name, const char *empty, const 
 /* Typed readers                                                            */
 /* ------------------------------------------------------------------------ */
 
-/** An allowed interval, and its wording after "a number" / "integers". */
-typedef struct {
-  double lo, hi;
-  int lo_open, hi_open;
-  const char *cond;
-} Range;
-
-static const Range kAny = {-DBL_MAX, DBL_MAX, 0, 0, ""};
-static const Range kPositive = {0, DBL_MAX, 1, 0, " > 0"};
-static const Range kNonNeg = {0, DBL_MAX, 0, 0, " >= 0"};
-static const Range kUnit = {0, 1, 0, 0, " in [0, 1]"};
-static const Range kPorosity = {0, 0.9, 0, 1, " in [0, 0.9)"};
-/* The Laguerre generator reproduces size spreads up to about this (measured). */
-static const Range kPrimaryCv = {0, 0.35, 0, 0, " in [0, 0.35] (wider size distributions are not reproduced by the generator)"};
-static const Range kCount0 = {0, INT_MAX, 0, 0, " >= 0"};
-static const Range kLayerCells = {0, 32, 0, 0, " in [0, 32]"};
-static const Range kLayerDepth = {0, 1, 1, 1, " in (0, 1)"};
-static const Range kLayerGrowth = {1, 10, 0, 0, " in [1, 10]"};
-static const Range kCount1 = {1, INT_MAX, 0, 0, " >= 1"};
-static const Range kShape = {1, SHAPE_MAX, 0, 0, " in [1, 1048576]"};
-static const Range kSeed = {-9.2e18, 9.2e18, 0, 0, ""};
-
-static int InRange(const Range *r, double v)
+/**
+ * The table entry of key `name` of g. The reader asks only for keys of the
+ * table: one missing is a bug in oxvac, not in the config.
+ */
+static const OxConfigKey *KeyOf(const Group *g, const char *name)
 {
-  if (!isfinite(v)) return 0;
-  if (r->lo_open ? !(v > r->lo) : !(v >= r->lo)) return 0;
-  return r->hi_open ? v < r->hi : v <= r->hi;
+  char key[KEY_MAX];
+  Join(key, g->path, name);
+  const OxConfigKey *k = OxConfigKeyFind(key);
+  if (!k) {
+    fprintf(stderr, "oxvac: internal error: key '%s' is not in the key table (src/config_keys.c)\n",
+            key);
+    abort();
+  }
+  return k;
 }
 
-/** Convert s to a number in r; `where` says which element ("" or " at index 2"). */
+/** The allowed interval of k in words after "a number" / "integers": " > 0", "" for any. */
+typedef struct {
+  char text[256];
+} Cond;
+
+static Cond CondOf(const OxConfigKey *k)
+{
+  Cond c;
+  OxConfigKeyRangeText(k, c.text, sizeof c.text);
+  return c;
+}
+
+/** Convert s to a number in k's range; `where` says which element ("" or " at index 2"). */
 static int ToNumber(const Ctx *ctx, const config_setting_t *s, const char *key, const char *where,
-                    const Range *r, double *out)
+                    const OxConfigKey *k, double *out)
 {
   double v;
   switch (config_setting_type(s)) {
@@ -362,17 +372,17 @@ static int ToNumber(const Ctx *ctx, const config_setting_t *s, const char *key, 
   case CONFIG_TYPE_FLOAT: v = config_setting_get_float(s); break;
   default:
     return Fail(ctx, s, key, "expected a number%s, got %s; give a number%s", where, OxConfigSettingKind(s),
-                r->cond);
+                CondOf(k).text);
   }
-  if (!InRange(r, v))
-    return Fail(ctx, s, key, "%g%s is out of range; expected a number%s", v, where, r->cond);
+  if (!OxConfigKeyInRange(k, v))
+    return Fail(ctx, s, key, "%g%s is out of range; expected a number%s", v, where, CondOf(k).text);
   *out = v;
   return 0;
 }
 
-/** Convert s to an integer in r; a float is accepted when it has no fraction. */
+/** Convert s to an integer in k's range; a float is accepted when it has no fraction. */
 static int ToInt(const Ctx *ctx, const config_setting_t *s, const char *key, const char *where,
-                 const Range *r, long long *out)
+                 const OxConfigKey *k, long long *out)
 {
   long long v;
   double f;
@@ -383,57 +393,62 @@ static int ToInt(const Ctx *ctx, const config_setting_t *s, const char *key, con
     f = config_setting_get_float(s);
     if (!(f == floor(f) && fabs(f) < 9.2e18))
       return Fail(ctx, s, key, "expected an integer%s, got %g; give an integer%s", where, f,
-                  r->cond);
+                  CondOf(k).text);
     v = (long long)f;
     break;
   default:
     return Fail(ctx, s, key, "expected an integer%s, got %s; give an integer%s", where,
-                OxConfigSettingKind(s), r->cond);
+                OxConfigSettingKind(s), CondOf(k).text);
   }
-  if (!InRange(r, (double)v))
-    return Fail(ctx, s, key, "%lld%s is out of range; expected an integer%s", v, where, r->cond);
+  if (!OxConfigKeyInRange(k, (double)v))
+    return Fail(ctx, s, key, "%lld%s is out of range; expected an integer%s", v, where,
+                CondOf(k).text);
   *out = v;
   return 0;
 }
 
-/** Number `name` of g: `def` when absent, or an error naming `hint` when hint is given. */
-static int ReadNumber(const Group *g, const char *name, const Range *r, double def,
-                      const char *hint, double *out)
+/**
+ * Number `name` of g in its range: absent, an error naming `hint` when hint
+ * is given (a required key), else its default (0 for a key without one).
+ */
+static int ReadNumber(const Group *g, const char *name, const char *hint, double *out)
 {
+  const OxConfigKey *k = KeyOf(g, name);
   const config_setting_t *s = Member(g, name);
   char key[KEY_MAX];
   Join(key, g->path, name);
   if (!s) {
     if (hint) return Missing(g, name, hint);
-    *out = def;
+    *out = k->def;
     return 0;
   }
-  return ToNumber(g->ctx, s, key, "", r, out);
+  return ToNumber(g->ctx, s, key, "", k, out);
 }
 
 /** Integer `name` of g, as ReadNumber. */
-static int ReadInt(const Group *g, const char *name, const Range *r, long long def,
-                   const char *hint, long long *out)
+static int ReadInt(const Group *g, const char *name, const char *hint, long long *out)
 {
+  const OxConfigKey *k = KeyOf(g, name);
   const config_setting_t *s = Member(g, name);
   char key[KEY_MAX];
   Join(key, g->path, name);
   if (!s) {
     if (hint) return Missing(g, name, hint);
-    *out = def;
+    *out = (long long)k->def;
     return 0;
   }
-  return ToInt(g->ctx, s, key, "", r, out);
+  return ToInt(g->ctx, s, key, "", k, out);
 }
 
-/** Boolean `name` of g (true/false): def when absent. */
-static int ReadBool(const Group *g, const char *name, int def, int *out)
+/** Boolean `name` of g (true/false): its default when absent. */
+static int ReadBool(const Group *g, const char *name, int *out)
 {
+  const OxConfigKey *k = KeyOf(g, name);
   const config_setting_t *s = Member(g, name);
   char key[KEY_MAX];
   Join(key, g->path, name);
   if (!s) {
-    *out = def;
+    *out = k->def != 0;
     return 0;
   }
   if (config_setting_type(s) != CONFIG_TYPE_BOOL)
@@ -453,17 +468,18 @@ static int StringOf(const Ctx *ctx, const config_setting_t *s, const char *key, 
   return 0;
 }
 
-/** String `name` of g into out (size outlen), as ReadNumber; "" only when allow_empty. */
-static int ReadString(const Group *g, const char *name, const char *def, const char *hint,
-                      int allow_empty, char *out, size_t outlen)
+/** String `name` of g into out (size outlen), as ReadNumber; "" only when the key allows it. */
+static int ReadString(const Group *g, const char *name, const char *hint, char *out,
+                      size_t outlen)
 {
+  const OxConfigKey *k = KeyOf(g, name);
   const config_setting_t *s = Member(g, name);
-  const char *v = def;
+  const char *v = k->def_str ? k->def_str : "";
   char key[KEY_MAX];
   Join(key, g->path, name);
   if (!s && hint) return Missing(g, name, hint);
   if (s) TRY(StringOf(g->ctx, s, key, &v));
-  if (!v[0] && !allow_empty)
+  if (!v[0] && !(k->flags & OX_KEY_EMPTY_OK))
     return Fail(g->ctx, s, key, "empty string; expected a non-empty string");
   if (strlen(v) >= outlen)
     return Fail(g->ctx, s, key, "%zu characters long; expected at most %zu characters", strlen(v),
@@ -472,17 +488,21 @@ static int ReadString(const Group *g, const char *name, const char *def, const c
   return 0;
 }
 
-/** String `name` of g that must be one of `choices`; *out is its index (def when absent). */
-static int ReadChoice(const Group *g, const char *name, const char *const *choices, int def,
-                      const char *hint, int *out)
+/**
+ * String `name` of g that must be one of its choices; *out is its index (the
+ * default's when absent, -1 for a key without one).
+ */
+static int ReadChoice(const Group *g, const char *name, const char *hint, int *out)
 {
+  const OxConfigKey *k = KeyOf(g, name);
+  const char *const *choices = k->choices;
   const config_setting_t *s = Member(g, name);
   const char *v = NULL;
   char key[KEY_MAX], list[256];
   Join(key, g->path, name);
   if (!s) {
     if (hint) return Missing(g, name, hint);
-    *out = def;
+    *out = k->def_kind == OX_DEF_VALUE ? (int)k->def : -1;
     return 0;
   }
   TRY(StringOf(g->ctx, s, key, &v));
@@ -497,14 +517,15 @@ static int ReadChoice(const Group *g, const char *name, const char *const *choic
 }
 
 /**
- * The array (or list) `name` of g with nmin..nmax elements, not yet
- * converted; *arr = NULL and *n = -1 when absent. `noun` is "numbers" or
- * "integers" and r their range, for the message.
+ * The array (or list) `name` of g with as many elements as key k allows, not
+ * yet converted; *arr = NULL and *n = -1 when absent.
  */
-static int GetArray(const Group *g, const char *name, int nmin, int nmax, const char *noun,
-                    const Range *r, const config_setting_t **arr, int *n)
+static int GetArray(const Group *g, const char *name, const OxConfigKey *k,
+                    const config_setting_t **arr, int *n)
 {
   const config_setting_t *s = Member(g, name);
+  const char *noun = k->type == OX_KEY_INTEGERS ? "integers" : "numbers";
+  int nmin = k->len_min, nmax = k->len_max;
   char key[KEY_MAX], count[48];
   *arr = NULL;
   *n = -1;
@@ -515,47 +536,58 @@ static int GetArray(const Group *g, const char *name, int nmin, int nmax, const 
   else snprintf(count, sizeof count, "%d to %d", nmin, nmax);
   if (!config_setting_is_array(s) && !config_setting_is_list(s))
     return Fail(g->ctx, s, key, "got %s instead of an array; expected an array of %s %s%s",
-                OxConfigSettingKind(s), count, noun, r->cond);
+                OxConfigSettingKind(s), count, noun, CondOf(k).text);
   int len = config_setting_length(s);
   if (len < nmin || len > nmax)
     return Fail(g->ctx, s, key, "has %d elements; expected an array of %s %s%s", len, count, noun,
-                r->cond);
+                CondOf(k).text);
   *arr = s;
   *n = len;
   return 0;
 }
 
-/** Number array `name` of g into vals (room for nmax); *n = -1 when absent. */
-static int ReadNumberArray(const Group *g, const char *name, int nmin, int nmax, const Range *r,
-                           double *vals, int *n)
+/** Number array `name` of g into vals (room for the key's len_max); *n = -1 when absent. */
+static int ReadNumberArray(const Group *g, const char *name, double *vals, int *n)
 {
+  const OxConfigKey *k = KeyOf(g, name);
   const config_setting_t *arr;
   char key[KEY_MAX], where[32];
   Join(key, g->path, name);
-  TRY(GetArray(g, name, nmin, nmax, "numbers", r, &arr, n));
+  TRY(GetArray(g, name, k, &arr, n));
   for (int i = 0; i < *n; i++) {
     snprintf(where, sizeof where, " at index %d", i);
-    TRY(ToNumber(g->ctx, config_setting_get_elem(arr, (unsigned)i), key, where, r, &vals[i]));
+    TRY(ToNumber(g->ctx, config_setting_get_elem(arr, (unsigned)i), key, where, k, &vals[i]));
   }
   return 0;
 }
 
-/** Integer array `name` of g into a malloc'd *vals; *vals = NULL, *n = -1 when absent. */
-static int ReadIntArray(const Group *g, const char *name, int nmin, int nmax, const Range *r,
-                        int **vals, int *n)
+/**
+ * Integer array `name` of g into a malloc'd *vals; absent: *n = -1 and *vals
+ * NULL, or the key's default when `with_default`.
+ */
+static int ReadIntArray(const Group *g, const char *name, int with_default, int **vals, int *n)
 {
+  const OxConfigKey *k = KeyOf(g, name);
   const config_setting_t *arr;
   char key[KEY_MAX], where[32];
   Join(key, g->path, name);
   *vals = NULL;
-  TRY(GetArray(g, name, nmin, nmax, "integers", r, &arr, n));
+  TRY(GetArray(g, name, k, &arr, n));
+  if (!arr && with_default && k->def_kind == OX_DEF_VALUE) {
+    int *v = malloc(sizeof *v * (size_t)(k->def_n > 0 ? k->def_n : 1));
+    if (!v) return NoMemory(g, key);
+    for (int i = 0; i < k->def_n; i++) v[i] = (int)k->def_vals[i];
+    *vals = v;
+    *n = k->def_n;
+    return 0;
+  }
   if (!arr) return 0;
   int *v = malloc(sizeof *v * (size_t)(*n > 0 ? *n : 1));
   if (!v) return NoMemory(g, key);
   for (int i = 0; i < *n; i++) {
     long long x = 0;
     snprintf(where, sizeof where, " at index %d", i);
-    int rc = ToInt(g->ctx, config_setting_get_elem(arr, (unsigned)i), key, where, r, &x);
+    int rc = ToInt(g->ctx, config_setting_get_elem(arr, (unsigned)i), key, where, k, &x);
     if (rc) {
       free(v);
       return rc;
@@ -569,24 +601,38 @@ static int ReadIntArray(const Group *g, const char *name, int nmin, int nmax, co
 static const char kTableHint[] =
   "soc and value arrays of the same length, e.g. { soc = [0.0, 1.0]; value = [1e-21, 1e-17]; }";
 
-/**
- * Table `name` of g: { soc = [..]; value = [..]; }, values in vr. *t keeps
- * its default when the table is absent.
- */
-static int ReadTable(const Group *g, const char *name, const Range *vr, OxTable *t)
+/** The default of table `name` of g, from the defaults of its soc and value keys. */
+static void DefaultTable(const Group *g, const char *name, OxTable *t)
 {
-  static const char *const keys[] = {"soc", "value", NULL};
+  Group tg = *g;
+  Join(tg.path, g->path, name);
+  const OxConfigKey *ks = KeyOf(&tg, "soc"), *kv = KeyOf(&tg, "value");
+  memset(t, 0, sizeof *t);
+  t->n = ks->def_n < kv->def_n ? ks->def_n : kv->def_n;
+  for (int i = 0; i < t->n; i++) {
+    t->soc[i] = ks->def_vals[i];
+    t->value[i] = kv->def_vals[i];
+  }
+}
+
+/**
+ * Table `name` of g: { soc = [..]; value = [..]; }, each array in its key's
+ * range; its default when the table is absent.
+ */
+static int ReadTable(const Group *g, const char *name, OxTable *t)
+{
   Group tg;
   OxTable in;
   int ns, nv;
   char key[KEY_MAX];
+  DefaultTable(g, name, t);
   TRY(SubGroup(g, name, &tg));
   if (!tg.set) return 0;
-  TRY(CheckKeys(&tg, keys, NULL));
+  TRY(CheckKeys(&tg, NULL, NULL));
   memset(&in, 0, sizeof in);
-  TRY(ReadNumberArray(&tg, "soc", 1, OX_TABLE_MAX, &kUnit, in.soc, &ns));
+  TRY(ReadNumberArray(&tg, "soc", in.soc, &ns));
   if (ns < 0) return Missing(&tg, "soc", kTableHint);
-  TRY(ReadNumberArray(&tg, "value", 1, OX_TABLE_MAX, vr, in.value, &nv));
+  TRY(ReadNumberArray(&tg, "value", in.value, &nv));
   if (nv < 0) return Missing(&tg, "value", kTableHint);
   if (nv != ns) {
     Join(key, tg.path, "value");
@@ -610,60 +656,40 @@ static int ReadTable(const Group *g, const char *name, const Range *vr, OxTable 
 /* The groups of section 3                                                  */
 /* ------------------------------------------------------------------------ */
 
-static const char *const kTopKeys[] = {"grid",     "microstructure", "material", "surface",
-                                       "protocol", "solver",         "output",   "observables",
-                                       NULL};
-static const char *const kMicroTypes[] = {"sphere", "generated", "import", NULL};
-static const char *const kMicroKeys[][7] = {
-  {"type", "radius_nm", "center_nm", NULL},
-  {"type", "seed", "secondaries", "primary_diameter_nm", "primary_cv", "porosity", NULL},
-  {"type", "file", "labels", "secondary", "closing_nm", NULL},
-};
+/* How a message names a group whose valid keys depend on its type or model. */
 static const char *const kMicroVariant[] = {"a \"sphere\" microstructure",
                                             "a \"generated\" microstructure",
                                             "an \"import\" microstructure"};
-static const char *const kAccessModels[] = {"uniform", "depth", "connected", NULL};
-static const char *const kAccessKeys[][3] = {{"model", NULL}, {"model", "length_nm", NULL},
-                                             {"model", NULL}};
 static const char *const kAccessVariant[] = {"the \"uniform\" model", "the \"depth\" model",
                                              "the \"connected\" model"};
-static const char *const kStepTypes[] = {"cc", "cv", "rest", "hold", NULL};
-static const char *const kStepKeys[][7] = {
-  {"type", "rate_C", "until_soc", "release_scale", "diffusivity_scale", NULL},
-  {"type", "duration_min", "until_soc", "tau_min", "release_scale", "diffusivity_scale", NULL},
-  {"type", "duration_min", "release_scale", "diffusivity_scale", NULL},
-  {"type", "soc", "duration_h", "release_scale", "diffusivity_scale", NULL},
-};
 static const char *const kStepVariant[] = {"a \"cc\" step", "a \"cv\" step", "a \"rest\" step",
                                            "a \"hold\" step"};
-static const char *const kTimeModes[] = {"resolved", "averaged", NULL};
-static const char *const kAxes[] = {"x", "y", "z", NULL};
 
-static const OxTable kDefaultDiffusivity = {3, {0.0, 0.8, 1.0}, {1e-21, 1e-19, 1e-17}};
-static const OxTable kDefaultExchange = {2, {0.0, 1.0}, {0.0, 1e-3}};
-static const OxTable kDefaultEquilibrium = {2, {0.0, 1.0}, {0.0, 0.15}};
-static const int kDefaultFieldsAt[] = {1, 125, 500};
+/** The value of choice `name` of g with index i ("sphere"), for CheckKeys. */
+static const char *ChoiceName(const Group *g, const char *name, int i)
+{
+  return KeyOf(g, name)->choices[i];
+}
 
 /** Shape from grid.shape or grid.domain_um; either may be absent only for an import. */
 static int ReadGrid(const Group *root, OxConfig *c)
 {
-  static const char *const keys[] = {"voxel_nm", "shape", "domain_um", NULL};
   Group g;
   int *shape = NULL, nshape, ndomain;
   TRY(SubGroup(root, "grid", &g));
-  TRY(CheckKeys(&g, keys, NULL));
+  TRY(CheckKeys(&g, NULL, NULL));
   /* An import may take the voxel size from its file: 0 here means "from the file". */
-  TRY(ReadNumber(&g, "voxel_nm", &kPositive, 0,
+  TRY(ReadNumber(&g, "voxel_nm",
                  c->micro_type == OX_MICRO_IMPORT ? NULL
                                                   : "the voxel edge in nm, e.g. voxel_nm = 20.0;",
                  &c->voxel_nm));
-  TRY(ReadIntArray(&g, "shape", 3, 3, &kShape, &shape, &nshape));
+  TRY(ReadIntArray(&g, "shape", 0, &shape, &nshape));
   if (shape) {
     memcpy(c->shape, shape, sizeof c->shape);
     free(shape);
     c->has_shape = 1;
   }
-  TRY(ReadNumberArray(&g, "domain_um", 3, 3, &kPositive, c->domain_um, &ndomain));
+  TRY(ReadNumberArray(&g, "domain_um", c->domain_um, &ndomain));
   if (ndomain < 0) {
     if (!c->has_shape && c->micro_type != OX_MICRO_IMPORT)
       return Missing(&g, "shape",
@@ -681,13 +707,14 @@ static int ReadGrid(const Group *root, OxConfig *c)
                 "given without grid.voxel_nm, so the shape is unknown; expected grid.voxel_nm "
                 "with it, or grid.shape, or neither (the imported file gives the shape)");
   c->has_domain = 1;
+  const int shape_max = (int)KeyOf(&g, "shape")->hi;
   for (int i = 0; i < 3; i++) {
     /* The tolerance keeps an exact multiple of voxel_nm from gaining a voxel to rounding. */
     double n = ceil(c->domain_um[i] * 1000.0 / c->voxel_nm - 1e-9);
-    if (n > SHAPE_MAX)
+    if (n > shape_max)
       return Fail(g.ctx, Member(&g, "domain_um"), key,
                   "gives %.0f voxels along %c; expected at most %d voxels per axis", n, 'x' + i,
-                  SHAPE_MAX);
+                  shape_max);
     c->shape[i] = n < 1 ? 1 : (int)n;
   }
   return 0;
@@ -696,23 +723,22 @@ static int ReadGrid(const Group *root, OxConfig *c)
 static int ReadSphere(const Group *m, OxConfig *c)
 {
   int n;
-  TRY(ReadNumber(m, "radius_nm", &kPositive, 0, "the sphere radius in nm, e.g. radius_nm = 400.0;",
+  TRY(ReadNumber(m, "radius_nm", "the sphere radius in nm, e.g. radius_nm = 400.0;",
                  &c->radius_nm));
-  TRY(ReadNumberArray(m, "center_nm", 3, 3, &kAny, c->center_nm, &n));
+  TRY(ReadNumberArray(m, "center_nm", c->center_nm, &n));
   c->has_center = n == 3;
   return 0;
 }
 
 static int ReadGenerated(const Group *m, OxConfig *c)
 {
-  static const char *const keys[] = {"center_um", "radius_um", NULL};
   static const char hint[] =
     "at least one secondary, e.g. secondaries = ( { center_um = [0.96, 0.96, 0.96]; radius_um = "
     "0.9; } );";
   const config_setting_t *list;
   long long seed = 0;
   int n;
-  TRY(ReadInt(m, "seed", &kSeed, 1, NULL, &seed));
+  TRY(ReadInt(m, "seed", NULL, &seed));
   c->seed = (long)seed;
   TRY(GroupList(m, "secondaries", "no secondary particles", hint, &list, &n));
   c->secondaries = calloc((size_t)n, sizeof *c->secondaries);
@@ -723,16 +749,15 @@ static int ReadGenerated(const Group *m, OxConfig *c)
     int ncenter;
     OxSecondarySpec *sec = &c->secondaries[i];
     TRY(ElemGroup(m, "secondaries", list, i, &sg));
-    TRY(CheckKeys(&sg, keys, NULL));
-    TRY(ReadNumberArray(&sg, "center_um", 3, 3, &kAny, sec->center_um, &ncenter));
+    TRY(CheckKeys(&sg, NULL, NULL));
+    TRY(ReadNumberArray(&sg, "center_um", sec->center_um, &ncenter));
     if (ncenter < 0)
       return Missing(&sg, "center_um", "the centre in um, e.g. center_um = [0.96, 0.96, 0.96];");
-    TRY(ReadNumber(&sg, "radius_um", &kPositive, 0, "the radius in um, e.g. radius_um = 0.9;",
-                   &sec->radius_um));
+    TRY(ReadNumber(&sg, "radius_um", "the radius in um, e.g. radius_um = 0.9;", &sec->radius_um));
   }
-  TRY(ReadNumber(m, "primary_diameter_nm", &kPositive, 200.0, NULL, &c->primary_diameter_nm));
-  TRY(ReadNumber(m, "primary_cv", &kPrimaryCv, 0.25, NULL, &c->primary_cv));
-  return ReadNumber(m, "porosity", &kPorosity, 0.10, NULL, &c->porosity);
+  TRY(ReadNumber(m, "primary_diameter_nm", NULL, &c->primary_diameter_nm));
+  TRY(ReadNumber(m, "primary_cv", NULL, &c->primary_cv));
+  return ReadNumber(m, "porosity", NULL, &c->porosity);
 }
 
 /** The folder of `path` as an absolute path when it can be resolved (malloc'd). */
@@ -757,11 +782,11 @@ static char *FolderOf(const char *path)
 static int ReadImport(const Group *m, OxConfig *c)
 {
   char file[OX_PATH_MAX], key[KEY_MAX];
-  TRY(ReadString(m, "file", "", "the labelled voxel image, e.g. file = \"micro.h5\";", 0, file,
+  TRY(ReadString(m, "file", "the labelled voxel image, e.g. file = \"micro.h5\";", file,
                  sizeof file));
-  TRY(ReadString(m, "labels", "/labels", NULL, 0, c->import_labels, sizeof c->import_labels));
-  TRY(ReadString(m, "secondary", "", NULL, 1, c->import_secondary, sizeof c->import_secondary));
-  TRY(ReadNumber(m, "closing_nm", &kPositive, 40.0, NULL, &c->closing_nm));
+  TRY(ReadString(m, "labels", NULL, c->import_labels, sizeof c->import_labels));
+  TRY(ReadString(m, "secondary", NULL, c->import_secondary, sizeof c->import_secondary));
+  TRY(ReadNumber(m, "closing_nm", NULL, &c->closing_nm));
   Join(key, m->path, "file");
   {
     /* Where microstructure.file was written, for OxImportProbe's messages. */
@@ -790,10 +815,10 @@ static int ReadMicrostructure(const Group *root, OxConfig *c)
   Group m;
   int type = 0;
   TRY(SubGroup(root, "microstructure", &m));
-  TRY(ReadChoice(&m, "type", kMicroTypes, -1,
+  TRY(ReadChoice(&m, "type",
                  "one of \"sphere\", \"generated\", \"import\", e.g. type = \"sphere\";", &type));
   c->micro_type = (OxMicroType)type;
-  TRY(CheckKeys(&m, kMicroKeys[type], kMicroVariant[type]));
+  TRY(CheckKeys(&m, ChoiceName(&m, "type", type), kMicroVariant[type]));
   switch (c->micro_type) {
   case OX_MICRO_SPHERE: return ReadSphere(&m, c);
   case OX_MICRO_GENERATED: return ReadGenerated(&m, c);
@@ -804,52 +829,43 @@ static int ReadMicrostructure(const Group *root, OxConfig *c)
 
 static int ReadMaterial(const Group *root, OxConfig *c)
 {
-  static const char *const keys[] = {"diffusivity_cm2_s", "diffusivity_scale", "particle_spread",
-                                     "grain_boundary", "formula", NULL};
-  static const char *const formula_keys[] = {"li", "ni", "mn", "co", NULL};
   Group g, f;
   TRY(SubGroup(root, "material", &g));
-  TRY(CheckKeys(&g, keys, NULL));
-  c->diffusivity_cm2_s = kDefaultDiffusivity;
-  TRY(ReadTable(&g, "diffusivity_cm2_s", &kPositive, &c->diffusivity_cm2_s));
-  TRY(ReadNumber(&g, "diffusivity_scale", &kPositive, 1.0, NULL, &c->diffusivity_scale));
-  TRY(ReadNumber(&g, "particle_spread", &kNonNeg, 0.0, NULL, &c->particle_spread));
-  TRY(ReadNumber(&g, "grain_boundary", &kUnit, 0.0, NULL, &c->grain_boundary));
+  TRY(CheckKeys(&g, NULL, NULL));
+  TRY(ReadTable(&g, "diffusivity_cm2_s", &c->diffusivity_cm2_s));
+  TRY(ReadNumber(&g, "diffusivity_scale", NULL, &c->diffusivity_scale));
+  TRY(ReadNumber(&g, "particle_spread", NULL, &c->particle_spread));
+  TRY(ReadNumber(&g, "grain_boundary", NULL, &c->grain_boundary));
   TRY(SubGroup(&g, "formula", &f));
-  TRY(CheckKeys(&f, formula_keys, NULL));
-  TRY(ReadNumber(&f, "li", &kNonNeg, 1.18, NULL, &c->formula_li));
-  TRY(ReadNumber(&f, "ni", &kNonNeg, 0.21, NULL, &c->formula_ni));
-  TRY(ReadNumber(&f, "mn", &kPositive, 0.53, NULL, &c->formula_mn)); /* Mn3+ is a fraction of it */
-  return ReadNumber(&f, "co", &kNonNeg, 0.08, NULL, &c->formula_co);
+  TRY(CheckKeys(&f, NULL, NULL));
+  TRY(ReadNumber(&f, "li", NULL, &c->formula_li));
+  TRY(ReadNumber(&f, "ni", NULL, &c->formula_ni));
+  TRY(ReadNumber(&f, "mn", NULL, &c->formula_mn)); /* Mn3+ is a fraction of it: > 0 */
+  return ReadNumber(&f, "co", NULL, &c->formula_co);
 }
 
 static int ReadSurface(const Group *root, OxConfig *c)
 {
-  static const char *const keys[] = {"exchange_nm_s", "exchange_scale", "equilibrium_fraction",
-                                     "accessibility", "layer", NULL};
-  static const char *const layer_keys[] = {"cells", "depth_fraction", "growth", NULL};
   Group g, a, l;
   int model = 0;
   long long cells = 0;
   TRY(SubGroup(root, "surface", &g));
-  TRY(CheckKeys(&g, keys, NULL));
-  c->exchange_nm_s = kDefaultExchange;
-  TRY(ReadTable(&g, "exchange_nm_s", &kNonNeg, &c->exchange_nm_s));
-  TRY(ReadNumber(&g, "exchange_scale", &kPositive, 1.0, NULL, &c->exchange_scale));
-  c->equilibrium_fraction = kDefaultEquilibrium;
-  TRY(ReadTable(&g, "equilibrium_fraction", &kUnit, &c->equilibrium_fraction));
+  TRY(CheckKeys(&g, NULL, NULL));
+  TRY(ReadTable(&g, "exchange_nm_s", &c->exchange_nm_s));
+  TRY(ReadNumber(&g, "exchange_scale", NULL, &c->exchange_scale));
+  TRY(ReadTable(&g, "equilibrium_fraction", &c->equilibrium_fraction));
   TRY(SubGroup(&g, "accessibility", &a));
-  TRY(ReadChoice(&a, "model", kAccessModels, OX_ACCESS_UNIFORM, NULL, &model));
+  TRY(ReadChoice(&a, "model", NULL, &model));
   c->access_model = (OxAccessModel)model;
-  TRY(CheckKeys(&a, kAccessKeys[model], kAccessVariant[model]));
-  TRY(ReadNumber(&a, "length_nm", &kPositive, 100.0, NULL, &c->access_length_nm));
+  TRY(CheckKeys(&a, ChoiceName(&a, "model", model), kAccessVariant[model]));
+  TRY(ReadNumber(&a, "length_nm", NULL, &c->access_length_nm));
   /* Sub-voxel surface layer (docs/numerics.md): defaults chosen there. */
   TRY(SubGroup(&g, "layer", &l));
-  TRY(CheckKeys(&l, layer_keys, NULL));
-  TRY(ReadInt(&l, "cells", &kLayerCells, 8, NULL, &cells));
+  TRY(CheckKeys(&l, NULL, NULL));
+  TRY(ReadInt(&l, "cells", NULL, &cells));
   c->layer_cells = (int)cells;
-  TRY(ReadNumber(&l, "depth_fraction", &kLayerDepth, 0.65, NULL, &c->layer_depth));
-  return ReadNumber(&l, "growth", &kLayerGrowth, 1.4, NULL, &c->layer_growth);
+  TRY(ReadNumber(&l, "depth_fraction", NULL, &c->layer_depth));
+  return ReadNumber(&l, "growth", NULL, &c->layer_growth);
 }
 
 /** One protocol step; the keys allowed depend on its type. */
@@ -860,57 +876,55 @@ static int ReadStep(const Group *sg, OxStep *st)
   double minutes = 0, hours = 0, tau_min = 0;
   int type = 0;
   char key[KEY_MAX];
-  TRY(ReadChoice(sg, "type", kStepTypes, -1,
-                 "one of \"cc\", \"cv\", \"rest\", \"hold\", e.g. type = \"rest\";", &type));
-  TRY(CheckKeys(sg, kStepKeys[type], kStepVariant[type]));
+  TRY(ReadChoice(sg, "type", "one of \"cc\", \"cv\", \"rest\", \"hold\", e.g. type = \"rest\";",
+                 &type));
+  TRY(CheckKeys(sg, ChoiceName(sg, "type", type), kStepVariant[type]));
   memset(st, 0, sizeof *st);
   st->type = (OxStepType)type;
   st->line = (int)config_setting_source_line(sg->set);
   switch (st->type) {
   case OX_STEP_CC:
-    TRY(ReadNumber(sg, "rate_C", &kAny, 0, "the C-rate, + charge, - discharge, e.g. rate_C = 1.0;",
+    TRY(ReadNumber(sg, "rate_C", "the C-rate, + charge, - discharge, e.g. rate_C = 1.0;",
                    &st->rate_C));
-    if (st->rate_C == 0) {
+    if (st->rate_C == 0 && (KeyOf(sg, "rate_C")->flags & OX_KEY_NONZERO)) {
       Join(key, sg->path, "rate_C");
       return Fail(sg->ctx, Member(sg, "rate_C"), key,
                   "is 0; expected a non-zero C-rate, + charge, - discharge");
     }
-    TRY(ReadNumber(sg, "until_soc", &kUnit, 0, until_hint, &st->until_soc));
+    TRY(ReadNumber(sg, "until_soc", until_hint, &st->until_soc));
     break;
   case OX_STEP_CV:
-    TRY(ReadNumber(sg, "duration_min", &kNonNeg, 0, minutes_hint, &minutes));
-    TRY(ReadNumber(sg, "until_soc", &kUnit, 0, until_hint, &st->until_soc));
-    TRY(ReadNumber(sg, "tau_min", &kPositive, 10.0, NULL, &tau_min));
+    TRY(ReadNumber(sg, "duration_min", minutes_hint, &minutes));
+    TRY(ReadNumber(sg, "until_soc", until_hint, &st->until_soc));
+    TRY(ReadNumber(sg, "tau_min", NULL, &tau_min));
     st->duration_s = minutes * SECONDS_PER_MIN;
     st->tau_s = tau_min * SECONDS_PER_MIN;
     break;
   case OX_STEP_REST:
-    TRY(ReadNumber(sg, "duration_min", &kNonNeg, 0, minutes_hint, &minutes));
+    TRY(ReadNumber(sg, "duration_min", minutes_hint, &minutes));
     st->duration_s = minutes * SECONDS_PER_MIN;
     break;
   case OX_STEP_HOLD:
-    TRY(ReadNumber(sg, "soc", &kUnit, 0, "the soc held, in [0, 1], e.g. soc = 1.0;", &st->soc));
-    TRY(ReadNumber(sg, "duration_h", &kNonNeg, 0, "the duration in hours, e.g. duration_h = 100.0;",
-                   &hours));
+    TRY(ReadNumber(sg, "soc", "the soc held, in [0, 1], e.g. soc = 1.0;", &st->soc));
+    TRY(ReadNumber(sg, "duration_h", "the duration in hours, e.g. duration_h = 100.0;", &hours));
     st->duration_s = hours * SECONDS_PER_H;
     break;
   }
-  TRY(ReadNumber(sg, "release_scale", &kPositive, 1.0, NULL, &st->release_scale));
-  return ReadNumber(sg, "diffusivity_scale", &kPositive, 1.0, NULL, &st->diffusivity_scale);
+  TRY(ReadNumber(sg, "release_scale", NULL, &st->release_scale));
+  return ReadNumber(sg, "diffusivity_scale", NULL, &st->diffusivity_scale);
 }
 
 /** A formation or cycling block: { repeat = N; steps = ( ... ); }. */
-static int ReadBlock(const Group *bg, const Range *repeat_range, OxBlock *b)
+static int ReadBlock(const Group *bg, OxBlock *b)
 {
-  static const char *const keys[] = {"repeat", "steps", NULL};
   static const char hint[] =
     "at least one step, e.g. steps = ( { type = \"rest\"; duration_min = 10.0; } );";
   const config_setting_t *list;
   long long repeat = 0;
   int n;
   char key[KEY_MAX];
-  TRY(CheckKeys(bg, keys, NULL));
-  TRY(ReadInt(bg, "repeat", repeat_range, 1, NULL, &repeat));
+  TRY(CheckKeys(bg, NULL, NULL));
+  TRY(ReadInt(bg, "repeat", NULL, &repeat));
   b->repeat = (int)repeat;
   TRY(GroupList(bg, "steps", "empty protocol", hint, &list, &n));
   Join(key, bg->path, "steps");
@@ -927,32 +941,30 @@ static int ReadBlock(const Group *bg, const Range *repeat_range, OxBlock *b)
 
 static int ReadProtocol(const Group *root, OxConfig *c)
 {
-  static const char *const keys[] = {"initial_soc", "formation", "cycling", NULL};
   Group g, formation, cycling;
   TRY(SubGroup(root, "protocol", &g));
-  TRY(CheckKeys(&g, keys, NULL));
-  TRY(ReadNumber(&g, "initial_soc", &kUnit, 0.0, NULL, &c->initial_soc));
+  TRY(CheckKeys(&g, NULL, NULL));
+  TRY(ReadNumber(&g, "initial_soc", NULL, &c->initial_soc));
   TRY(SubGroup(&g, "formation", &formation));
   /* repeat = 0 switches a given formation off, handy for sweeps. */
-  if (formation.set) TRY(ReadBlock(&formation, &kCount0, &c->formation));
+  if (formation.set) TRY(ReadBlock(&formation, &c->formation));
   TRY(SubGroup(&g, "cycling", &cycling));
   if (!cycling.set)
     return Fail(g.ctx, g.anchor, cycling.path,
                 "missing: empty protocol; expected at least one step, e.g. cycling = { repeat = "
                 "500; steps = ( { type = \"cc\"; rate_C = 1.0; until_soc = 1.0; } ); };");
-  return ReadBlock(&cycling, &kCount1, &c->cycling);
+  return ReadBlock(&cycling, &c->cycling);
 }
 
 static int ReadSolver(const Group *root, OxConfig *c)
 {
-  static const char *const keys[] = {"rtol", "atol", "time_mode", NULL};
   Group g;
   int mode = 0;
   TRY(SubGroup(root, "solver", &g));
-  TRY(CheckKeys(&g, keys, NULL));
-  TRY(ReadNumber(&g, "rtol", &kPositive, 1e-6, NULL, &c->rtol));
-  TRY(ReadNumber(&g, "atol", &kPositive, 1e-12, NULL, &c->atol));
-  TRY(ReadChoice(&g, "time_mode", kTimeModes, OX_TIME_RESOLVED, NULL, &mode));
+  TRY(CheckKeys(&g, NULL, NULL));
+  TRY(ReadNumber(&g, "rtol", NULL, &c->rtol));
+  TRY(ReadNumber(&g, "atol", NULL, &c->atol));
+  TRY(ReadChoice(&g, "time_mode", NULL, &mode));
   c->time_mode = (OxTimeMode)mode;
   return 0;
 }
@@ -965,52 +977,43 @@ static int CompareInt(const void *a, const void *b)
 
 static int ReadOutput(const Group *root, OxConfig *c)
 {
-  static const char *const keys[] = {"file", "fields_at_cycles", "checkpoint_every_cycles", NULL};
   Group g;
   long long every = 0;
   int n;
   TRY(SubGroup(root, "output", &g));
-  TRY(CheckKeys(&g, keys, NULL));
-  TRY(ReadString(&g, "file", "results/run.h5", NULL, 0, c->out_file, sizeof c->out_file));
-  TRY(ReadIntArray(&g, "fields_at_cycles", 0, INT_MAX, &kCount0, &c->fields_at_cycles, &n));
-  if (!c->fields_at_cycles) {
-    n = (int)(sizeof kDefaultFieldsAt / sizeof kDefaultFieldsAt[0]);
-    c->fields_at_cycles = malloc(sizeof kDefaultFieldsAt);
-    if (!c->fields_at_cycles) return NoMemory(&g, "output.fields_at_cycles");
-    memcpy(c->fields_at_cycles, kDefaultFieldsAt, sizeof kDefaultFieldsAt);
-  }
+  TRY(CheckKeys(&g, NULL, NULL));
+  TRY(ReadString(&g, "file", NULL, c->out_file, sizeof c->out_file));
+  TRY(ReadIntArray(&g, "fields_at_cycles", 1, &c->fields_at_cycles, &n));
   qsort(c->fields_at_cycles, (size_t)n, sizeof(int), CompareInt);
   c->n_fields_at = 0;
   for (int i = 0; i < n; i++)
     if (i == 0 || c->fields_at_cycles[i] != c->fields_at_cycles[i - 1])
       c->fields_at_cycles[c->n_fields_at++] = c->fields_at_cycles[i];
-  TRY(ReadInt(&g, "checkpoint_every_cycles", &kCount0, 10, NULL, &every));
+  TRY(ReadInt(&g, "checkpoint_every_cycles", NULL, &every));
   c->checkpoint_every_cycles = (int)every;
   return 0;
 }
 
 static int ReadObservables(const Group *root, OxConfig *c)
 {
-  static const char *const keys[] = {"mn_share", "lamella", "profile_bin_nm", "mn3_field", NULL};
-  static const char *const lamella_keys[] = {"thickness_nm", "axis", NULL};
   Group g, l;
   int axis = 0;
   TRY(SubGroup(root, "observables", &g));
-  TRY(CheckKeys(&g, keys, NULL));
-  TRY(ReadNumber(&g, "mn_share", &kUnit, 1.0, NULL, &c->mn_share));
+  TRY(CheckKeys(&g, NULL, NULL));
+  TRY(ReadNumber(&g, "mn_share", NULL, &c->mn_share));
   TRY(SubGroup(&g, "lamella", &l));
-  TRY(CheckKeys(&l, lamella_keys, NULL));
-  TRY(ReadNumber(&l, "thickness_nm", &kPositive, 80.0, NULL, &c->lamella_thickness_nm));
-  TRY(ReadChoice(&l, "axis", kAxes, 2, NULL, &axis));
+  TRY(CheckKeys(&l, NULL, NULL));
+  TRY(ReadNumber(&l, "thickness_nm", NULL, &c->lamella_thickness_nm));
+  TRY(ReadChoice(&l, "axis", NULL, &axis));
   c->lamella_axis = (char)('x' + axis);
-  TRY(ReadBool(&g, "mn3_field", 0, &c->mn3_field));
-  return ReadNumber(&g, "profile_bin_nm", &kPositive, 10.0, NULL, &c->profile_bin_nm);
+  TRY(ReadBool(&g, "mn3_field", &c->mn3_field));
+  return ReadNumber(&g, "profile_bin_nm", NULL, &c->profile_bin_nm);
 }
 
 static int ReadAll(const Ctx *ctx, const config_t *lc, OxConfig *c)
 {
   Group root = {ctx, config_root_setting(lc), config_root_setting(lc), ""};
-  TRY(CheckKeys(&root, kTopKeys, NULL));
+  TRY(CheckKeys(&root, NULL, NULL));
   /* The microstructure first: whether the grid may omit its shape depends on it. */
   TRY(ReadMicrostructure(&root, c));
   TRY(ReadGrid(&root, c));
@@ -1078,17 +1081,40 @@ static int IndexComponent(const char *s)
 }
 
 /**
- * Walk path (modified in place) from the root, creating missing groups, and
- * return the group that is to hold the last component *leaf. A component
- * "[N]" steps into element N of an existing list or array.
+ * A table created by a --set of one of its members (`--set
+ * material.diffusivity_cm2_s.value=[...]` where the file has no such table)
+ * starts as the table's default, so that the --set changes only that member.
+ */
+static int FillDefaultTable(config_setting_t *table, const char *path)
+{
+  const OxConfigKey *k = OxConfigKeyFind(path), *kids[2];
+  if (!k || k->type != OX_KEY_TABLE) return 0;
+  int n = OxConfigKeyChildren(k->path, NULL, kids, 2);
+  for (int i = 0; i < n; i++) {
+    config_setting_t *arr = config_setting_add(table, OxConfigKeyName(kids[i]), CONFIG_TYPE_ARRAY);
+    if (!arr) return 1;
+    for (int j = 0; j < kids[i]->def_n; j++)
+      if (!config_setting_set_float_elem(arr, -1, kids[i]->def_vals[j])) return 1;
+  }
+  return 0;
+}
+
+/**
+ * Walk path (modified in place) from the root, creating missing groups (a
+ * table with its default), and return the group that is to hold the last
+ * component *leaf. A component "[N]" steps into element N of an existing
+ * list or array.
  */
 static int SetParent(const Ctx *ctx, int index, config_t *lc, char *path, const char *key,
                      config_setting_t **parent, const char **leaf)
 {
   config_setting_t *cur = config_root_setting(lc);
-  char *comp = path, *dot;
+  char *comp = path, *dot, sofar[KEY_MAX] = "";
   for (; (dot = strchr(comp, '.')) != NULL; comp = dot + 1) {
     *dot = '\0';
+    char up[KEY_MAX];
+    snprintf(up, sizeof up, "%s", sofar);
+    Join(sofar, up, comp);
     int elem = IndexComponent(comp);
     config_setting_t *next;
     if (elem >= 0) {
@@ -1106,7 +1132,7 @@ static int SetParent(const Ctx *ctx, int index, config_t *lc, char *path, const 
       next = config_setting_get_member(cur, comp);
       if (!next) {
         next = config_setting_add(cur, comp, CONFIG_TYPE_GROUP);
-        if (!next)
+        if (!next || FillDefaultTable(next, sofar))
           return FailSet(ctx, index, key, "cannot create '%s'; expected a valid name", comp);
         config_setting_set_hook(next, (void *)(intptr_t)index);
       }
@@ -1259,7 +1285,7 @@ void OxConfigFree(OxConfig *cfg)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Printing the resolved config                                             */
+/* Printing the resolved config: a walk of the key table                    */
 /* ------------------------------------------------------------------------ */
 
 typedef struct {
@@ -1296,19 +1322,12 @@ static void Put(Buf *b, const char *fmt, ...)
   b->len += (size_t)n;
 }
 
-/**
- * The shortest of %.15g..%.17g that reads back to exactly v, always with a
- * '.' or an exponent: libconfig would read "1" as an integer, and its arrays
- * may not mix integers and floats.
- */
+/** v as the key table writes numbers (OxFormatNumber): it reads back to exactly v. */
 static void PutDouble(Buf *b, double v)
 {
-  char s[40];
-  for (int prec = 15; prec <= 17; prec++) {
-    snprintf(s, sizeof s, "%.*g", prec, v);
-    if (strtod(s, NULL) == v) break;
-  }
-  Put(b, "%s%s", s, strpbrk(s, ".eE") ? "" : ".0");
+  char s[48];
+  OxFormatNumber(v, s, sizeof s);
+  Put(b, "%s", s);
 }
 
 /**
@@ -1388,178 +1407,128 @@ static void PutInts(Buf *b, int ind, const char *name, const int *v, int n)
 static void Open(Buf *b, int ind, const char *name) { Put(b, "%*s%s = {\n", ind, "", name); }
 static void Close(Buf *b, int ind) { Put(b, "%*s};\n", ind, ""); }
 
-static void PutTable(Buf *b, int ind, const char *name, const OxTable *t)
+/** The value of the key of group `group` that selects its variant, or NULL (config_keys.h). */
+static const char *VariantOf(const char *group, const char *base)
 {
-  Put(b, "%*s%s = {", ind, "", name);
-  PutNums(b, -1, "soc", t->soc, t->n);
-  PutNums(b, -1, "value", t->value, t->n);
-  Put(b, " };\n");
+  const OxConfigKey *kids[KIDS_MAX];
+  int n = OxConfigKeyChildren(group, NULL, kids, KIDS_MAX);
+  for (int i = 0; i < n; i++)
+    if (kids[i]->flags & OX_KEY_VARIANT)
+      return kids[i]->choices[*(const int *)(base + kids[i]->store.off)];
+  return NULL;
 }
 
-static void PutStep(Buf *b, const OxStep *st)
+/** Whether the printer writes key k of the group stored at base (else its comment, if any). */
+static int Present(const OxConfigKey *k, const char *base)
 {
-  Put(b, "{");
-  PutStr(b, -1, "type", kStepTypes[st->type]);
-  switch (st->type) {
-  case OX_STEP_CC:
-    PutNum(b, -1, "rate_C", st->rate_C);
-    PutNum(b, -1, "until_soc", st->until_soc);
-    break;
-  case OX_STEP_CV:
-    PutNum(b, -1, "duration_min", FromSeconds(st->duration_s, SECONDS_PER_MIN));
-    PutNum(b, -1, "until_soc", st->until_soc);
-    PutNum(b, -1, "tau_min", FromSeconds(st->tau_s, SECONDS_PER_MIN));
-    break;
-  case OX_STEP_REST:
-    PutNum(b, -1, "duration_min", FromSeconds(st->duration_s, SECONDS_PER_MIN));
-    break;
-  case OX_STEP_HOLD:
-    PutNum(b, -1, "soc", st->soc);
-    PutNum(b, -1, "duration_h", FromSeconds(st->duration_s, SECONDS_PER_H));
-    break;
+  switch (k->store.present) {
+  case OX_PRESENT_ALWAYS: return 1;
+  case OX_PRESENT_FLAG: return *(const int *)(base + k->store.present_off) != 0;
+  case OX_PRESENT_POSITIVE: return *(const double *)(base + k->store.off) > 0;
   }
-  PutNum(b, -1, "release_scale", st->release_scale);
-  PutNum(b, -1, "diffusivity_scale", st->diffusivity_scale);
-  Put(b, " }");
+  return 1;
 }
 
-static void PutBlock(Buf *b, const char *name, const OxBlock *blk)
+static void PutKey(Buf *b, const OxConfigKey *k, const OxConfigKey *const *sibs, int nsibs,
+                   const char *base, int ind);
+
+/**
+ * The members of group `group` (a key path; "" the top level, "x.list.[]" an
+ * element), stored in the struct at base, in table order: one per line at
+ * indent ind, or on the current line when ind < 0.
+ */
+static void PutMembers(Buf *b, const char *group, const char *base, int ind)
 {
-  Open(b, 2, name);
-  PutInt(b, 4, "repeat", blk->repeat);
-  Put(b, "    steps = (\n");
-  for (int i = 0; i < blk->nsteps; i++) {
-    Put(b, "      ");
-    PutStep(b, &blk->steps[i]);
-    Put(b, i + 1 < blk->nsteps ? ",\n" : "\n");
+  const OxConfigKey *kids[KIDS_MAX];
+  int n = OxConfigKeyChildren(group, VariantOf(group, base), kids, KIDS_MAX);
+  for (int i = 0; i < n; i++) PutKey(b, kids[i], kids, n, base, ind);
+}
+
+/** Key k, a member of the group stored at base whose other members are sibs, and its value. */
+static void PutKey(Buf *b, const OxConfigKey *k, const OxConfigKey *const *sibs, int nsibs,
+                   const char *base, int ind)
+{
+  const char *name = OxConfigKeyName(k), *at = base + k->store.off;
+  if (!Present(k, base)) {
+    /* A key given instead of this one says what became of it (grid.shape of domain_um). */
+    for (int i = 0; k->alt && i < nsibs; i++)
+      if (!strcmp(OxConfigKeyName(sibs[i]), k->alt) && Present(sibs[i], base)) return;
+    if (k->store.absent && ind >= 0) Put(b, "%*s# %s: %s\n", ind, "", name, k->store.absent);
+    return;
   }
-  Put(b, "    );\n");
-  Close(b, 2);
-}
-
-static void PutGrid(Buf *b, const OxConfig *c)
-{
-  Open(b, 0, "grid");
-  if (c->voxel_nm > 0) PutNum(b, 2, "voxel_nm", c->voxel_nm);
-  else Put(b, "  # voxel_nm: from the imported file\n");
-  if (c->has_domain) {
-    PutNums(b, 2, "domain_um", c->domain_um, 3);
-    Put(b, "  # shape follows from domain_um: [%d, %d, %d]\n", c->shape[0], c->shape[1],
-        c->shape[2]);
-  } else if (c->has_shape) {
-    PutInts(b, 2, "shape", c->shape, 3);
-  } else {
-    Put(b, "  # shape: from the imported file\n");
-  }
-  Close(b, 0);
-}
-
-static void PutMicrostructure(Buf *b, const OxConfig *c)
-{
-  Open(b, 0, "microstructure");
-  PutStr(b, 2, "type", kMicroTypes[c->micro_type]);
-  switch (c->micro_type) {
-  case OX_MICRO_SPHERE:
-    PutNum(b, 2, "radius_nm", c->radius_nm);
-    if (c->has_center) PutNums(b, 2, "center_nm", c->center_nm, 3);
-    else Put(b, "  # center_nm: the grid centre\n");
-    break;
-  case OX_MICRO_GENERATED:
-    PutInt(b, 2, "seed", c->seed);
-    Put(b, "  secondaries = (\n");
-    for (int i = 0; i < c->n_secondaries; i++) {
-      Put(b, "    {");
-      PutNums(b, -1, "center_um", c->secondaries[i].center_um, 3);
-      PutNum(b, -1, "radius_um", c->secondaries[i].radius_um);
-      Put(b, i + 1 < c->n_secondaries ? " },\n" : " }\n");
+  switch (k->store.kind) {
+  case OX_STORE_NONE:
+  case OX_STORE_STRUCT: {
+    const char *sub = k->store.kind == OX_STORE_STRUCT ? at : base;
+    if (k->flags & OX_KEY_INLINE) {
+      Put(b, "%*s%s = {", ind, "", name);
+      PutMembers(b, k->path, sub, -1);
+      Put(b, " };\n");
+    } else {
+      Open(b, ind, name);
+      PutMembers(b, k->path, sub, ind + 2);
+      Close(b, ind);
     }
-    Put(b, "  );\n");
-    PutNum(b, 2, "primary_diameter_nm", c->primary_diameter_nm);
-    PutNum(b, 2, "primary_cv", c->primary_cv);
-    PutNum(b, 2, "porosity", c->porosity);
-    break;
-  case OX_MICRO_IMPORT:
-    PutStr(b, 2, "file", c->import_file);
-    PutStr(b, 2, "labels", c->import_labels);
-    PutStr(b, 2, "secondary", c->import_secondary);
-    PutNum(b, 2, "closing_nm", c->closing_nm);
     break;
   }
-  Close(b, 0);
-}
-
-static void PutPhysics(Buf *b, const OxConfig *c)
-{
-  Open(b, 0, "material");
-  PutTable(b, 2, "diffusivity_cm2_s", &c->diffusivity_cm2_s);
-  PutNum(b, 2, "diffusivity_scale", c->diffusivity_scale);
-  PutNum(b, 2, "particle_spread", c->particle_spread);
-  PutNum(b, 2, "grain_boundary", c->grain_boundary);
-  Put(b, "  formula = {");
-  PutNum(b, -1, "li", c->formula_li);
-  PutNum(b, -1, "ni", c->formula_ni);
-  PutNum(b, -1, "mn", c->formula_mn);
-  PutNum(b, -1, "co", c->formula_co);
-  Put(b, " };\n");
-  Close(b, 0);
-
-  Open(b, 0, "surface");
-  PutTable(b, 2, "exchange_nm_s", &c->exchange_nm_s);
-  PutNum(b, 2, "exchange_scale", c->exchange_scale);
-  PutTable(b, 2, "equilibrium_fraction", &c->equilibrium_fraction);
-  Put(b, "  accessibility = {");
-  PutStr(b, -1, "model", kAccessModels[c->access_model]);
-  if (c->access_model == OX_ACCESS_DEPTH) PutNum(b, -1, "length_nm", c->access_length_nm);
-  Put(b, " };\n");
-  Put(b, "  layer = {");
-  PutInt(b, -1, "cells", c->layer_cells);
-  PutNum(b, -1, "depth_fraction", c->layer_depth);
-  PutNum(b, -1, "growth", c->layer_growth);
-  Put(b, " };\n");
-  Close(b, 0);
-}
-
-static void PutRun(Buf *b, const OxConfig *c)
-{
-  const char axis[2] = {c->lamella_axis, '\0'};
-  Open(b, 0, "protocol");
-  PutNum(b, 2, "initial_soc", c->initial_soc);
-  if (c->formation.nsteps > 0) PutBlock(b, "formation", &c->formation);
-  else Put(b, "  # formation: none\n");
-  PutBlock(b, "cycling", &c->cycling);
-  Close(b, 0);
-
-  Open(b, 0, "solver");
-  PutNum(b, 2, "rtol", c->rtol);
-  PutNum(b, 2, "atol", c->atol);
-  PutStr(b, 2, "time_mode", kTimeModes[c->time_mode]);
-  Close(b, 0);
-
-  Open(b, 0, "output");
-  PutStr(b, 2, "file", c->out_file);
-  PutInts(b, 2, "fields_at_cycles", c->fields_at_cycles, c->n_fields_at);
-  PutInt(b, 2, "checkpoint_every_cycles", c->checkpoint_every_cycles);
-  Close(b, 0);
-
-  Open(b, 0, "observables");
-  PutNum(b, 2, "mn_share", c->mn_share);
-  Put(b, "  lamella = {");
-  PutNum(b, -1, "thickness_nm", c->lamella_thickness_nm);
-  PutStr(b, -1, "axis", axis);
-  Put(b, " };\n");
-  PutNum(b, 2, "profile_bin_nm", c->profile_bin_nm);
-  Put(b, c->mn3_field ? "  mn3_field = true;\n" : "  mn3_field = false;\n");
-  Close(b, 0);
+  case OX_STORE_DOUBLE: PutNum(b, ind, name, *(const double *)at); break;
+  case OX_STORE_SECONDS:
+    PutNum(b, ind, name, FromSeconds(*(const double *)at, k->store.factor));
+    break;
+  case OX_STORE_DOUBLES: PutNums(b, ind, name, (const double *)at, k->len_max); break;
+  case OX_STORE_DOUBLES_N:
+    PutNums(b, ind, name, (const double *)at, *(const int *)(base + k->store.aux));
+    break;
+  case OX_STORE_INT: PutInt(b, ind, name, *(const int *)at); break;
+  case OX_STORE_INTS: PutInts(b, ind, name, (const int *)at, k->len_max); break;
+  case OX_STORE_INTS_PTR:
+    PutInts(b, ind, name, *(int *const *)at, *(const int *)(base + k->store.aux));
+    break;
+  case OX_STORE_LONG: PutInt(b, ind, name, *(const long *)at); break;
+  case OX_STORE_ENUM: PutStr(b, ind, name, k->choices[*(const int *)at]); break;
+  case OX_STORE_LETTER: {
+    const char letter[2] = {*at, '\0'};
+    PutStr(b, ind, name, letter);
+    break;
+  }
+  case OX_STORE_BOOL:
+    Key(b, ind, name);
+    Put(b, *(const int *)at ? "true" : "false");
+    End(b, ind);
+    break;
+  case OX_STORE_CHARS: PutStr(b, ind, name, at); break;
+  case OX_STORE_LIST: {
+    const char *elems = *(const char *const *)at;
+    int n = *(const int *)(base + k->store.aux);
+    char elem[KEY_MAX];
+    Join(elem, k->path, "[]");
+    Put(b, "%*s%s = (\n", ind, "", name);
+    for (int i = 0; i < n; i++) {
+      Put(b, "%*s{", ind + 2, "");
+      PutMembers(b, elem, elems + (size_t)i * k->store.elem, -1);
+      Put(b, i + 1 < n ? " },\n" : " }\n");
+    }
+    Put(b, "%*s);\n", ind, "");
+    break;
+  }
+  }
+  /* Keys not given because this one was say what they became. */
+  for (int i = 0; ind >= 0 && i < nsibs; i++) {
+    const OxConfigKey *s = sibs[i];
+    if (!s->alt || strcmp(s->alt, name) || Present(s, base) || s->store.kind != OX_STORE_INTS)
+      continue;
+    const int *v = (const int *)(base + s->store.off);
+    Put(b, "%*s# %s follows from %s: [", ind, "", OxConfigKeyName(s), name);
+    for (int j = 0; j < s->len_max; j++) Put(b, "%s%d", j ? ", " : "", v[j]);
+    Put(b, "]\n");
+  }
 }
 
 char *OxConfigToString(const OxConfig *cfg)
 {
   Buf b = {NULL, 0, 0, 0};
   Put(&b, "# oxvac resolved configuration: every key, defaults filled\n");
-  PutGrid(&b, cfg);
-  PutMicrostructure(&b, cfg);
-  PutPhysics(&b, cfg);
-  PutRun(&b, cfg);
+  PutMembers(&b, "", (const char *)cfg, 0);
   if (b.nomem) {
     free(b.s);
     return NULL;

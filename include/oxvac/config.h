@@ -5,7 +5,8 @@
  * Owns: reading a libconfig file, applying `--set PATH=VALUE` overrides,
  * filling defaults, validating every key, and printing the resolved config.
  * Knows nothing of PETSc: it is plain C so it can be tested on its own.
- * Every value carries its unit in its name, as in the file.
+ * Every value carries its unit in its name, as in the file. Which keys there
+ * are, their defaults, ranges and meanings: the key table (config_keys.h).
  */
 #ifndef OXVAC_CONFIG_H
 #define OXVAC_CONFIG_H
