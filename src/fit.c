@@ -408,7 +408,8 @@ static int ParseDouble(const char *s, double *v)
   return end != s && *end == '\0' && errno == 0 && isfinite(*v);
 }
 
-/* Split cli->argv into fit's options and PETSc's (appended to cli->petsc_argv). */
+/* Split cli->argv into fit's options and PETSc's (appended to cli->petsc_argv): 0, 2 on a
+ * usage error, -1 when --help was served. */
 static int ParseOptions(OxCli *cli, int print, FitOptions *o)
 {
   int    argc = cli->argc;
@@ -472,6 +473,10 @@ static int ParseOptions(OxCli *cli, int print, FitOptions *o)
     }
     case 6: o->out = val; break;
     default:
+      if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+        if (print) OxCliUsage("fit");
+        return -1; /* served: exit 0 */
+      }
       if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) o->quiet = 1;
       else if (a[0] != '-' && !o->config) o->config = a;
       else if (a[0] != '-' && !o->measured) o->measured = a;
