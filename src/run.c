@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <signal.h>
 #include <petscdmda.h>
+#include "oxvac/check.h"
 #include "oxvac/cli.h"
 #include "oxvac/common.h"
 #include "oxvac/config.h"
@@ -68,6 +69,8 @@ int OxCommandCheck(OxCli *cli)
     fputs(text, stdout);
     printf("# protocol: %d segments, %d cycles, %.6g h simulated\n", prot.nseg, OxProtocolNumCycles(&prot), OxProtocolEndTime(&prot) / 3600.0);
     free(text);
+    fflush(stdout);
+    OxCheckWarnings(&cfg, &prot, cli->nset, cli->sets, stderr); /* valid, but plausibly a unit mistake: exit status stays 0 */
   }
   OxProtocolDestroy(&prot);
   OxConfigFree(&cfg);
