@@ -47,7 +47,8 @@ typedef struct {
 /* Progress on stderr (rank 0, when OxGenerateSetProgress(1) asked for it)   */
 /* ------------------------------------------------------------------------ */
 
-/* A generation that takes less than this prints nothing but the startup line. */
+/* A generation that takes less than this prints nothing but the startup line
+ * (PETSc option -oxvac_progress_after_s changes it; the tests set 0). */
 #define OX_PROGRESS_AFTER_S 1.0
 
 static int gen_progress = 0;
@@ -59,7 +60,7 @@ void       OxGenerateSetProgress(int on) { gen_progress = on; }
  * both only once the generation has taken OX_PROGRESS_AFTER_S. */
 typedef struct {
   int    on, tty, shown, last_decile;
-  double t0, last, total, done;
+  double t0, last, total, done, after;
 } GenProgress;
 
 static double now_s(void)
@@ -72,7 +73,10 @@ static double now_s(void)
 static void progress_start(GenProgress *p, MPI_Comm comm, double total)
 {
   PetscMPIInt rank = 0;
+  PetscReal   after = OX_PROGRESS_AFTER_S;
   MPI_Comm_rank(comm, &rank);
+  if (PetscOptionsGetReal(NULL, NULL, "-oxvac_progress_after_s", &after, NULL)) after = OX_PROGRESS_AFTER_S;
+  p->after       = after;
   p->on          = gen_progress && rank == 0;
   p->tty         = isatty(fileno(stderr));
   p->shown       = 0;
@@ -91,7 +95,7 @@ static void progress_add(GenProgress *p, double units, const char *stage)
   t      = now_s();
   frac   = fmin(1.0, p->done / p->total);
   decile = (int)(10.0 * frac);
-  if (t - p->t0 < OX_PROGRESS_AFTER_S) return;
+  if (t - p->t0 < p->after) return;
   if (p->tty ? t - p->last < 1.0 : decile <= p->last_decile) return;
   p->last        = t;
   p->last_decile = decile;
