@@ -13,16 +13,28 @@ static const struct {
    "Simulate the configured microstructure along its protocol and write an HDF5\n"
    "result (plus OUT.xdmf for ParaView). -o overrides output.file; --set overrides\n"
    "one config key (libconfig syntax, repeatable, applied in order); PETSc options\n"
-   "such as -log_view, -pc_type, -ksp_type pass through. Runs under mpiexec -n N."},
-  {"check", "oxvac check CONFIG [--set PATH=VALUE]...", "Validate the config and print it resolved (every key, defaults filled)."},
+   "such as -log_view, -pc_type, -ksp_type pass through. Runs under mpiexec -n N.\n"
+   "On stderr: what is being built, progress while a large microstructure is\n"
+   "generated and while the protocol runs. --quiet: nothing on stderr but errors\n"
+   "(the summary lines on stdout stay)."},
+  {"check", "oxvac check CONFIG [--set PATH=VALUE]...",
+   "Validate the config and print it resolved (every key, defaults filled) on\n"
+   "stdout. Warns on stderr (`warning: FILE:LINE: key 'a.b': ...`, exit status\n"
+   "still 0) about plausible unit mistakes: no solid voxel or no surface in the\n"
+   "grid, a secondary (or sphere) outside the domain, a voxel below 1 nm, a\n"
+   "diffusivity outside 1e-25..1e-5 cm^2/s, fields at cycles the protocol never\n"
+   "reaches. Errors exit 2 with `FILE:LINE: key 'a.b': ...; expected ...`."},
   {"compare", "oxvac compare RESULT.h5 MEASURED.csv [--geometry lamella|3d] [--format text|csv|json] [-o FILE]",
    "Residuals of a result's Mn3+ profiles (/lamella, or /profiles with --geometry 3d)\n"
    "against measured ones (CSV: cycle,distance_nm,mn3_fraction,sigma): per cycle the\n"
    "number of points, weighted RMS residual and reduced chi-square. See docs/compare.md."},
   {"fit", "oxvac fit CONFIG MEASURED.csv --param PATH... [--set PATH=VALUE]... [--geometry lamella|3d] [--mode auto|averaged|resolved] [--bounds LO,HI] [--max-evals N] [-o FITTED.cfg] [--quiet]",
    "Fit scale factors (e.g. material.diffusivity_scale) to measured profiles in log\n"
-   "space by repeated forward runs; prints PATH = VALUE +/- SIGMA per parameter, the\n"
-   "reduced chi-square, and writes the fitted config. See docs/fit.md."},
+   "space by repeated forward runs; prints PATH = VALUE +/- SIGMA per parameter and\n"
+   "the reduced chi-square, writes the fitted config FITTED.cfg (default\n"
+   "MEASURED.fit.cfg) and keeps the run at the fitted values beside it as FITTED.h5\n"
+   "(+ FITTED.xdmf), and prints the command that plots it against the measurement.\n"
+   "See docs/fit.md."},
   {"sweep", "oxvac sweep SWEEP.cfg [--executor local|slurm] [--jobs N] [--ranks M] [--dry-run] [--retry-failed] [--set PATH=VALUE]... [--quiet] | --check | --status | --collect",
    "Run one base config over many parameter values (grid, zip or Latin hypercube; the\n"
    "sweep file is described in docs/sweep.md). Every point gets its own folder under\n"
@@ -38,6 +50,32 @@ static const struct {
 };
 #define NCOMMANDS (int)(sizeof(commands) / sizeof(commands[0]))
 
+/* Help topics other than the commands (`oxvac help TOPIC`), each served by
+ * OxCliParse's help branch. */
+static const struct {
+  const char *name, *what;
+} topics[] = {
+  {"config", "every config key with its unit and default"},
+};
+#define NTOPICS (int)(sizeof(topics) / sizeof(topics[0]))
+
+static int is_command(const char *name)
+{
+  for (int i = 0; name && i < NCOMMANDS; i++)
+    if (!strcmp(name, commands[i].name)) return 1;
+  return 0;
+}
+
+/* Every command's synopsis, and the help topics. */
+static void list_commands(FILE *f)
+{
+  fprintf(f, "oxvac %s: oxygen-vacancy formation and diffusion in cathode particles\n\nusage:\n", OXVAC_VERSION);
+  for (int i = 0; i < NCOMMANDS; i++) fprintf(f, "  %s\n", commands[i].synopsis);
+  fprintf(f, "  oxvac --version | oxvac help [COMMAND | TOPIC] | oxvac COMMAND --help\n\nhelp topics:");
+  for (int i = 0; i < NTOPICS; i++) fprintf(f, "\n  oxvac help %-9s %s", topics[i].name, topics[i].what);
+  fprintf(f, "\n");
+}
+
 void OxCliUsage(const char *command)
 {
   for (int i = 0; i < NCOMMANDS; i++)
@@ -45,10 +83,23 @@ void OxCliUsage(const char *command)
       printf("usage: %s\n\n%s\n", commands[i].synopsis, commands[i].text);
       return;
     }
-  printf("oxvac %s: oxygen-vacancy formation and diffusion in cathode particles\n\nusage:\n", OXVAC_VERSION);
-  for (int i = 0; i < NCOMMANDS; i++) printf("  %s\n", commands[i].synopsis);
-  printf("  oxvac --version | oxvac help [COMMAND]\n");
+  list_commands(stdout);
 }
+
+/* An unknown command or help topic: say so, list them all, exit 2. */
+static int unknown(const char *what, const char *name)
+{
+  fprintf(stderr, "oxvac: unknown %s '%s'; expected one of", what, name);
+  for (int i = 0; i < NCOMMANDS; i++) fprintf(stderr, "%s %s", i ? "," : "", commands[i].name);
+  if (strcmp(what, "command")) /* help also knows its topics */
+    for (int i = 0; i < NTOPICS; i++) fprintf(stderr, ", %s", topics[i].name);
+  else fprintf(stderr, ", help");
+  fprintf(stderr, "\n\n");
+  list_commands(stderr);
+  return OX_EXIT_INPUT;
+}
+
+static int is_help(const char *a) { return !strcmp(a, "--help") || !strcmp(a, "-h"); }
 
 static char *join_args(int argc, char **argv)
 {
@@ -77,11 +128,11 @@ int OxCliParse(int argc, char **argv, OxCli *cli)
 
   memset(cli, 0, sizeof(*cli));
   if (argc < 2) {
-    fprintf(stderr, "oxvac: missing command\n");
-    OxCliUsage(NULL);
+    fprintf(stderr, "oxvac: missing command\n\n");
+    list_commands(stderr);
     return OX_EXIT_INPUT;
   }
-  if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+  if (!strcmp(argv[1], "help") || is_help(argv[1])) {
     if (argc > 2 && !strcmp(argv[2], "config")) { /* every config key, from the key table */
       if (argc > 4 || (argc == 4 && strcmp(argv[3], "--markdown"))) {
         snprintf(msg, sizeof(msg), "unknown argument '%s'; usage: oxvac help config [--markdown]", argv[argc == 4 ? 3 : 4]);
@@ -90,6 +141,7 @@ int OxCliParse(int argc, char **argv, OxCli *cli)
       OxConfigHelp(stdout, argc == 4);
       return -1;
     }
+    if (argc > 2 && !is_command(argv[2])) return unknown("help topic", argv[2]);
     OxCliUsage(argc > 2 ? argv[2] : NULL);
     return -1;
   }
@@ -107,14 +159,13 @@ int OxCliParse(int argc, char **argv, OxCli *cli)
     cli->argv = argv + 2;
     return 0;
   }
-  if (strcmp(cli->command, "run") && strcmp(cli->command, "check")) {
-    int known = 0;
-    for (int i = 0; i < NCOMMANDS; i++) known |= !strcmp(cli->command, commands[i].name);
-    snprintf(msg, sizeof(msg), known ? "command '%s' is not available in this version" : "unknown command '%s'; expected run, check or help", cli->command);
-    return usage_error(known ? cli->command : NULL, msg);
-  }
+  if (strcmp(cli->command, "run") && strcmp(cli->command, "check")) return unknown("command", cli->command);
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i];
+    if (is_help(a)) {
+      OxCliUsage(cli->command);
+      return -1;
+    }
     if (!strcmp(a, "-o") || !strcmp(a, "--set") || !strcmp(a, "--restart")) {
       if (i + 1 >= argc) {
         snprintf(msg, sizeof(msg), "%s needs a value", a);

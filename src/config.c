@@ -1284,6 +1284,44 @@ void OxConfigFree(OxConfig *cfg)
   cfg->n_fields_at = 0;
 }
 
+int OxConfigLocateKey(const char *path, int nset, const char *const *sets, const char *key,
+                      char *file, size_t filelen, int *line)
+{
+  Ctx ctx = {path, NULL, 0};
+  config_t lc;
+  char buf[KEY_MAX], *comp, *dot;
+  const config_setting_t *cur, *at;
+  unsigned ln = 1;
+  int rc, found = 0;
+  snprintf(file, filelen, "%s", path);
+  *line = 1;
+  config_init(&lc);
+  rc = ReadFile(&ctx, &lc, path);
+  for (int i = 0; !rc && i < nset; i++) rc = ApplySet(&ctx, i + 1, sets[i], &lc);
+  if (!rc && strlen(key) < sizeof buf) {
+    strcpy(buf, key);
+    at = cur = config_root_setting(&lc);
+    for (comp = buf; cur && comp; comp = dot ? dot + 1 : NULL) {
+      dot = strchr(comp, '.');
+      if (dot) *dot = '\0';
+      if (comp[0] == '[') {
+        long k = strtol(comp + 1, NULL, 10);
+        cur = (config_setting_is_list(cur) || config_setting_is_array(cur)) && k >= 0
+                ? config_setting_get_elem(cur, (unsigned)k)
+                : NULL;
+      } else cur = config_setting_is_group(cur) ? config_setting_get_member(cur, comp) : NULL;
+      if (cur) at = cur;
+    }
+    found = cur != NULL;
+    if (at != config_root_setting(&lc)) {
+      Locate(&ctx, at, file, filelen, &ln);
+      *line = (int)ln;
+    }
+  }
+  config_destroy(&lc);
+  return found;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Printing the resolved config: a walk of the key table                    */
 /* ------------------------------------------------------------------------ */

@@ -41,6 +41,7 @@
 #include "oxvac/fit.h"
 #include "oxvac/protocol.h"
 #include "oxvac/run.h"
+#include "oxvac/shell.h"
 
 /* ------------------------------------------------------------------------ */
 /* Small dense linear algebra (p is a handful)                              */
@@ -408,7 +409,8 @@ static int ParseDouble(const char *s, double *v)
   return end != s && *end == '\0' && errno == 0 && isfinite(*v);
 }
 
-/* Split cli->argv into fit's options and PETSc's (appended to cli->petsc_argv). */
+/* Split cli->argv into fit's options and PETSc's (appended to cli->petsc_argv): 0, 2 on a
+ * usage error, -1 when --help was served. */
 static int ParseOptions(OxCli *cli, int print, FitOptions *o)
 {
   int    argc = cli->argc;
@@ -472,6 +474,10 @@ static int ParseOptions(OxCli *cli, int print, FitOptions *o)
     }
     case 6: o->out = val; break;
     default:
+      if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+        if (print) OxCliUsage("fit");
+        return -1; /* served: exit 0 */
+      }
       if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) o->quiet = 1;
       else if (a[0] != '-' && !o->config) o->config = a;
       else if (a[0] != '-' && !o->measured) o->measured = a;
@@ -611,7 +617,11 @@ typedef struct {
   const OxMeasured *meas;
   int               rank, averaged, nruns, failed_runs, failed_in_a_row;
   char              tmpdir[PETSC_MAX_PATH_LEN], result[PETSC_MAX_PATH_LEN + 16];
-  char              fields_set[4096];
+  char              fields_set[4096];  /* forward runs: fields at the measured cycles */
+  char              kept_fields[4096]; /* the kept run: those and the config's own (that the protocol reaches) */
+  const char       *kept;              /* FITTED.h5 */
+  int               keep;              /* this run is the kept one: written to kept, not removed */
+  int               kept_written;      /* the kept run wrote kept */
   char            (*valset)[1100]; /* "PATH=VALUE" per parameter */
   const char      **sets;
   double            err_loss_rel;   /* the last averaged run's own error estimate */
@@ -643,17 +653,17 @@ static double ReadAveragingError(const char *path)
 /* Forward runs failing one after the other (for whatever reason) end the fit. */
 #define MAX_FAILED_IN_A_ROW 5
 
-/* The overrides of one forward run: the user's, then fit's own, then the parameters. */
+/* The overrides of one run: the user's, then fit's own, then the parameters.
+ * for_fit: a forward run of the minimiser; else the kept run at the fitted
+ * values, whose overrides are also those of the fitted config. */
 static int BuildSets(FitCtx *c, const double *value, int for_fit)
 {
   const FitOptions *o = c->o;
   int               k = 0;
   for (int i = 0; i < o->nset; i++) c->sets[k++] = o->sets[i];
-  if (for_fit) {
-    c->sets[k++] = "output.checkpoint_every_cycles=0";
-    c->sets[k++] = c->fields_set;
-    c->sets[k++] = c->averaged ? "solver.time_mode=\"averaged\"" : "solver.time_mode=\"resolved\"";
-  }
+  c->sets[k++] = "output.checkpoint_every_cycles=0";
+  c->sets[k++] = for_fit ? c->fields_set : c->kept_fields;
+  c->sets[k++] = for_fit && c->averaged ? "solver.time_mode=\"averaged\"" : "solver.time_mode=\"resolved\"";
   for (int j = 0; j < o->nparam; j++) {
     snprintf(c->valset[j], sizeof(c->valset[j]), "%s=%.17g", o->param[j], value[j]);
     c->sets[k++] = c->valset[j];
@@ -676,9 +686,9 @@ static int Residuals(void *ctx, const double *theta, double *r)
 
   for (int j = 0; j < c->o->nparam; j++) value[j] = exp(theta[j]);
   run         = *c->run;
-  run.nset    = BuildSets(c, value, 1);
+  run.nset    = BuildSets(c, value, !c->keep);
   run.sets    = c->sets;
-  run.out     = c->result;
+  run.out     = c->keep ? c->kept : c->result;
   run.quiet   = 1;
   run.silent  = 1;
   run.restart = NULL;
@@ -700,8 +710,9 @@ static int Residuals(void *ctx, const double *theta, double *r)
     st[0] = 1;
     c->failed_runs++;
   } else if (status != OX_EXIT_OK) st[0] = 1;
+  if (c->keep) c->kept_written = st[0] == 0;
   if (st[0] == 0 && c->rank == 0) {
-    if (OxCompareResult(c->result, c->meas, c->o->geometry, &cmp, err, sizeof(err))) {
+    if (OxCompareResult(run.out, c->meas, c->o->geometry, &cmp, err, sizeof(err))) {
       /* At the start the measurement does not fit the model (an input error);
        * later it is a trial value that made the model unable to answer
        * (e.g. a profile shallower than the deepest point): a rejected step. */
@@ -723,7 +734,7 @@ static int Residuals(void *ctx, const double *theta, double *r)
     if (c->averaged) c->err_loss_rel = ReadAveragingError(c->result);
     OxComparisonFree(&cmp);
   }
-  if (c->rank == 0) OxBatchRemoveResult(c->result);
+  if (c->rank == 0 && !c->keep) OxBatchRemoveResult(c->result);
   MPI_Bcast(st, 2, MPI_INT, 0, PETSC_COMM_WORLD);
   MPI_Bcast(r, c->meas->n, MPI_DOUBLE, 0, PETSC_COMM_WORLD);
   MPI_Bcast(&c->err_loss_rel, 1, MPI_DOUBLE, 0, PETSC_COMM_WORLD);
@@ -739,6 +750,17 @@ static int Residuals(void *ctx, const double *theta, double *r)
     return 2;
   }
   return st[0];
+}
+
+/* Rank 0, the fit failed after the kept run: remove what that run wrote (a
+ * result it completed, the checkpoint a signal made it write). */
+static void RemoveKept(FitCtx *c)
+{
+  char   x[PETSC_MAX_PATH_LEN + 48];
+  size_t n = strlen(c->kept), stem = n > 3 && !strcmp(c->kept + n - 3, ".h5") ? n - 3 : n;
+  if (c->kept_written) OxBatchRemoveResult(c->kept);
+  snprintf(x, sizeof(x), "%.*s.ckpt.h5", (int)stem, c->kept);
+  unlink(x);
 }
 
 static void Progress(void *ctx, int iteration, int nevals, double chi2, const double *theta)
@@ -789,6 +811,14 @@ static void FittedPath(const FitOptions *o, char *out, size_t len)
   else snprintf(out, len, "%s.fit.cfg", o->measured);
 }
 
+/* The kept result beside FITTED: FITTED without .cfg plus ext (".h5", ".png"). */
+static void KeptPath(const char *fitted, const char *ext, char *out, size_t len)
+{
+  size_t n = strlen(fitted);
+  if (n > 4 && !strcmp(fitted + n - 4, ".cfg")) snprintf(out, len, "%.*s%s", (int)(n - 4), fitted, ext);
+  else snprintf(out, len, "%s%s", fitted, ext);
+}
+
 /* Can a file be created at path? "" when yes, else why not. */
 static void CheckWritable(const char *path, char *why, size_t len)
 {
@@ -816,6 +846,7 @@ typedef struct {
   int    n, p, final_resolved, nruns;
   double err_loss_rel;
   const char *stop;
+  const char *kept_xdmf, *plot; /* FITTED.xdmf; the command that plots FITTED.h5 against MEASURED */
 } Summary;
 
 static int WriteFitted(const FitOptions *o, const OxRunOptions *cli, FitCtx *c, const Verdict *v, const Summary *sm, const char *path, char *err,
@@ -850,8 +881,12 @@ static int WriteFitted(const FitOptions *o, const OxRunOptions *cli, FitCtx *c, 
   fprintf(fp, "# config: %s\n# measured: %s (%d points%s)\n", o->config, o->measured, sm->n, c->meas->synthetic ? ", synthetic" : "");
   if (c->meas->citation[0]) fprintf(fp, "#   source: %s\n", c->meas->citation);
   fprintf(fp, "# geometry: %s\n", o->geometry == OX_GEOMETRY_3D ? "3d (/profiles)" : "lamella (/lamella)");
-  fprintf(fp, "# reduced chi-square = %.6g (chi2 = %.6g, n = %d points, p = %d parameters)%s\n", sm->chi2_final / (sm->n - sm->p), sm->chi2_final,
-          sm->n, sm->p, sm->final_resolved ? ", resolved run at the fitted values" : "");
+  fprintf(fp, "# reduced chi-square = %.6g (chi2 = %.6g, n = %d points, p = %d parameters) of the resolved run at the fitted values\n",
+          sm->chi2_final / (sm->n - sm->p), sm->chi2_final, sm->n, sm->p);
+  fprintf(fp, "# that run is kept: %s (and %s for ParaView);\n", c->kept, sm->kept_xdmf);
+  fprintf(fp, "#   it is `oxvac run` of this config, whose output.fields_at_cycles holds the measured cycles,\n");
+  fprintf(fp, "#   output.checkpoint_every_cycles = 0 and solver.time_mode = \"resolved\" (as in that run)\n");
+  fprintf(fp, "# plot it against the measurement: %s\n", sm->plot);
   if (sm->final_resolved) fprintf(fp, "# averaged-mode iterations ended at chi2 = %.6g\n", sm->chi2_fit);
   fprintf(fp, "# %d forward runs; minimiser: %s\n", sm->nruns, sm->stop);
   fprintf(fp, "# 1-sigma intervals (sigma = value * sigma of ln(value), covariance scaled by %.4g):\n", sm->s2);
@@ -940,8 +975,8 @@ static const char *StopWord(OxFitStop s)
 static const char help[] = "oxvac fit: scale factors fitted to measured profiles\n";
 
 /* Everything after PetscInitialize. */
-static PetscErrorCode FitMain(const FitOptions *o, const OxRunOptions *cli, const OxMeasured *meas, int ncycles, const double *start, const char *fitted,
-                              int *status)
+static PetscErrorCode FitMain(const FitOptions *o, const OxRunOptions *cli, const OxConfig *cfg, const OxMeasured *meas, int ncycles, const double *start,
+                              const char *fitted, int *status)
 {
   FitCtx       c;
   OxFitProblem pb;
@@ -951,7 +986,8 @@ static PetscErrorCode FitMain(const FitOptions *o, const OxRunOptions *cli, cons
   PetscMPIInt  rank;
   int          p = o->nparam, n = meas->n, rc = 0, ndistinct = 0;
   double      *theta0, *lo, *hi, *r0 = NULL;
-  char         err[OX_ERR_MAX] = "";
+  char         err[OX_ERR_MAX] = "", kept[PETSC_MAX_PATH_LEN + 32], kept_xdmf[PETSC_MAX_PATH_LEN + 32], png[PETSC_MAX_PATH_LEN + 32];
+  char        *plot = NULL;
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
@@ -965,6 +1001,16 @@ static PetscErrorCode FitMain(const FitOptions *o, const OxRunOptions *cli, cons
   c.wall0 = OxWallS();
   c.err_loss_rel = NAN;
   c.averaged = o->mode == MODE_AVERAGED || (o->mode == MODE_AUTO && ncycles >= AUTO_AVERAGED_MIN_CYCLES);
+  KeptPath(fitted, ".h5", kept, sizeof(kept));
+  KeptPath(fitted, ".xdmf", kept_xdmf, sizeof(kept_xdmf));
+  KeptPath(fitted, ".png", png, sizeof(png));
+  c.kept       = kept;
+  sm.kept_xdmf = kept_xdmf;
+  {
+    const char *argv[] = {"python3", "-m", "oxvac.plot", "measured", kept, o->measured, "-o", png};
+    plot    = OxShellJoin(8, argv);
+    sm.plot = plot ? plot : "python3 -m oxvac.plot measured FITTED.h5 MEASURED.csv -o FITTED.png";
+  }
   PetscCall(PetscCalloc1(p, &c.valset));
   PetscCall(PetscCalloc1(o->nset + p + 4, &c.sets));
   PetscCall(PetscMalloc3(p, &theta0, p, &lo, p, &hi));
@@ -984,6 +1030,20 @@ static PetscErrorCode FitMain(const FitOptions *o, const OxRunOptions *cli, cons
       ndistinct++;
     }
     snprintf(c.fields_set + len, sizeof(c.fields_set) - len, "]");
+    /* the kept run: the measured cycles and the config's own that the protocol reaches, ascending */
+    len = snprintf(c.kept_fields, sizeof(c.kept_fields), "output.fields_at_cycles=[");
+    for (int cyc = -1, first = 1;;) {
+      int next = INT_MAX;
+      for (int k = 0; k < n; k++)
+        if (meas->cycle[k] > cyc && meas->cycle[k] < next) next = meas->cycle[k];
+      for (int k = 0; k < cfg->n_fields_at; k++)
+        if (cfg->fields_at_cycles[k] > cyc && cfg->fields_at_cycles[k] <= ncycles && cfg->fields_at_cycles[k] < next) next = cfg->fields_at_cycles[k];
+      if (next == INT_MAX) break;
+      if (len < (int)sizeof(c.kept_fields) - 16) len += snprintf(c.kept_fields + len, sizeof(c.kept_fields) - len, "%s%d", first ? "" : ",", next);
+      cyc   = next;
+      first = 0;
+    }
+    snprintf(c.kept_fields + len, sizeof(c.kept_fields) - len, "]");
   }
   for (int j = 0; j < p; j++) {
     theta0[j] = log(start[j]);
@@ -1042,20 +1102,28 @@ static PetscErrorCode FitMain(const FitOptions *o, const OxRunOptions *cli, cons
   sm.chi2_fit = sm.chi2_final = res.chi2;
   sm.err_loss_rel = c.err_loss_rel;
   sm.stop = StopWord(res.stop);
-  if (c.averaged) {
-    /* Confirm at the best values with one resolved run. */
+  {
+    /* The kept run: resolved, at the fitted values, with the fitted config's
+     * settings, written to FITTED.h5. It confirms averaged iterations, and its
+     * chi2 is the one printed (for resolved iterations the same run again). */
     double *rf;
+    int     was_averaged = c.averaged;
     PetscCall(PetscMalloc1(n, &rf));
     c.averaged = 0;
+    c.keep     = 1;
     rc         = Residuals(&c, res.theta, rf);
+    c.keep     = 0;
+    c.averaged = was_averaged;
     if (rc == 0) {
       sm.chi2_final     = SumSquares(n, rf);
-      sm.final_resolved = 1;
+      sm.final_resolved = was_averaged;
     }
     PetscCall(PetscFree(rf));
-    c.averaged = 1;
     if (rc) {
-      if (rank == 0) fprintf(stderr, "%s\n", c.fatal[0] ? c.fatal : "oxvac: fit: the resolved run at the fitted values failed (see above)");
+      if (rank == 0) {
+        fprintf(stderr, "%s\n", c.fatal[0] ? c.fatal : "oxvac: fit: the resolved run at the fitted values failed (see above); nothing written");
+        RemoveKept(&c);
+      }
       *status = OX_EXIT_RUN_FAILED;
       goto cleanup;
     }
@@ -1080,8 +1148,14 @@ static PetscErrorCode FitMain(const FitOptions *o, const OxRunOptions *cli, cons
     printf("reduced chi-square = %.6g (chi2 = %.6g, n = %d points, p = %d parameters)\n", sm.chi2_final / (n - p), sm.chi2_final, n, p);
     if (res.stop == OX_FIT_MAX_EVALS) printf("warning: %s\n", sm.stop);
     rc = WriteFitted(o, cli, &c, &v, &sm, fitted, err, sizeof(err));
-    if (rc) fprintf(stderr, "%s\n", err);
-    else printf("wrote %s\n", fitted);
+    if (rc) {
+      fprintf(stderr, "%s\n", err);
+      RemoveKept(&c);
+    } else {
+      printf("wrote %s\n", fitted);
+      printf("wrote %s (the run at the fitted values; %s for ParaView)\n", kept, kept_xdmf);
+      printf("plot model vs measured: %s\n", sm.plot);
+    }
     fflush(stdout);
     *status = rc;
   }
@@ -1097,6 +1171,7 @@ cleanup:
   PetscCall(PetscFree(c.sets));
   PetscCall(PetscFree3(theta0, lo, hi));
   PetscCall(PetscFree3(v.value, v.sigma, v.why));
+  free(plot);
   PetscFunctionReturn(0);
 }
 
@@ -1147,6 +1222,7 @@ int OxCommandFit(OxCli *cli)
   if (!status) {
     char  why[512];
     char *rf, *rc;
+    char kept[PETSC_MAX_PATH_LEN + 32];
     FittedPath(&o, fitted, sizeof(fitted));
     CheckWritable(fitted, why, sizeof(why));
     rf = realpath(fitted, NULL);
@@ -1158,6 +1234,19 @@ int OxCommandFit(OxCli *cli)
       Say(err, sizeof(err), "%s:1: key 'output': cannot write the fitted config %s: %s; expected a writable path (-o FITTED.cfg)", o.measured,
                fitted, why);
       status = OX_EXIT_INPUT;
+    } else { /* and the kept run beside it */
+      KeptPath(fitted, ".h5", kept, sizeof(kept));
+      CheckWritable(kept, why, sizeof(why));
+      rf = realpath(kept, NULL);
+      rc = realpath(o.measured, NULL);
+      if (!why[0] && rf && rc && !strcmp(rf, rc)) snprintf(why, sizeof(why), "it is MEASURED itself");
+      free(rf);
+      free(rc);
+      if (why[0]) {
+        Say(err, sizeof(err), "%s:1: key 'output': cannot write the kept result %s beside the fitted config: %s; expected a writable path (-o FITTED.cfg)",
+            o.measured, kept, why);
+        status = OX_EXIT_INPUT;
+      }
     }
   }
   if (status) {
@@ -1169,7 +1258,7 @@ int OxCommandFit(OxCli *cli)
     status = OX_EXIT_RUN_FAILED;
     goto done;
   }
-  ierr = FitMain(&o, &load, &meas, ncycles, start, fitted, &status);
+  ierr = FitMain(&o, &load, &cfg, &meas, ncycles, start, fitted, &status);
   if (ierr) status = OX_EXIT_RUN_FAILED;
   ierr = PetscFinalize();
   if (ierr) status = OX_EXIT_RUN_FAILED;

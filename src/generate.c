@@ -19,7 +19,10 @@
  */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
 #include "oxvac/microstructure.h"
 #include "oxvac/units.h"
 
@@ -39,6 +42,115 @@ typedef struct {
   int     nb[3];
   int    *head, *next; /* linked lists of seeds per bin */
 } SeedSet;
+
+/* ------------------------------------------------------------------------ */
+/* Progress on stderr (rank 0, when OxGenerateSetProgress(1) asked for it)   */
+/* ------------------------------------------------------------------------ */
+
+/* A generation that takes less than this prints nothing but the startup line
+ * (PETSc option -oxvac_progress_after_s changes it; the tests set 0). */
+#define OX_PROGRESS_AFTER_S 1.0
+
+static int gen_progress = 0;
+void       OxGenerateSetProgress(int on) { gen_progress = on; }
+
+/* The work is counted in point locations: the sampling of three calibration
+ * passes, then the labelling of this rank's voxels. A terminal gets one line
+ * rewritten in place at most once a second, anything else one line per 10 %;
+ * both only once the generation has taken OX_PROGRESS_AFTER_S. */
+typedef struct {
+  int    on, tty, shown, last_decile;
+  double t0, last, total, done, after;
+} GenProgress;
+
+static double now_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+static void progress_start(GenProgress *p, MPI_Comm comm, double total)
+{
+  PetscMPIInt rank = 0;
+  PetscReal   after = OX_PROGRESS_AFTER_S;
+  MPI_Comm_rank(comm, &rank);
+  if (PetscOptionsGetReal(NULL, NULL, "-oxvac_progress_after_s", &after, NULL)) after = OX_PROGRESS_AFTER_S;
+  p->after       = after;
+  p->on          = gen_progress && rank == 0;
+  p->tty         = isatty(fileno(stderr));
+  p->shown       = 0;
+  p->last_decile = 0;
+  p->t0 = p->last = now_s();
+  p->total        = total > 0.0 ? total : 1.0;
+  p->done         = 0.0;
+}
+
+static void progress_add(GenProgress *p, double units, const char *stage)
+{
+  double t, frac;
+  int    decile;
+  p->done += units;
+  if (!p->on) return;
+  t      = now_s();
+  frac   = fmin(1.0, p->done / p->total);
+  decile = (int)(10.0 * frac);
+  if (t - p->t0 < p->after) return;
+  if (p->tty ? t - p->last < 1.0 : decile <= p->last_decile) return;
+  p->last        = t;
+  p->last_decile = decile;
+  p->shown       = 1;
+  fprintf(stderr, "%sgenerating microstructure: %3.0f%%  %s  %.1f s%s", p->tty ? "\r" : "", 100.0 * frac, stage, t - p->t0, p->tty ? "   " : "\n");
+  fflush(stderr);
+}
+
+static void progress_end(GenProgress *p, PetscInt nprimaries, int nsecondaries)
+{
+  if (!p->on || !p->shown) return;
+  fprintf(stderr, "%sgenerated microstructure: %" PetscInt_FMT " primaries in %d secondar%s, %.1f s%s\n", p->tty ? "\r" : "", nprimaries, nsecondaries,
+          nsecondaries == 1 ? "y" : "ies", now_s() - p->t0, p->tty ? "              " : "");
+  fflush(stderr);
+}
+
+/* Points sampled per calibration pass over all secondaries (sample_cell_stats). */
+static double sample_points(const OxConfig *cfg, double dmean_m)
+{
+  double total = 0.0;
+  for (int t = 0; t < cfg->n_secondaries; t++) {
+    double R = cfg->secondaries[t].radius_um * OX_UM_TO_M + 1.5 * dmean_m;
+    total += floor(100.0 * (4.0 / 3.0 * M_PI * R * R * R) / (M_PI / 6.0 * dmean_m * dmean_m * dmean_m));
+  }
+  return total;
+}
+
+double OxGenerateExpectedPrimaries(const OxConfig *cfg)
+{
+  /* The cells (primary + its share of the gaps) have the mean equal-volume
+   * diameter d / (1 - porosity)^(1/3) and E[D^3] = mean^3 (1 + cv^2)^3; count
+   * the part of each secondary's sphere inside the grid on a 24^3 lattice,
+   * the grid grown by half a cell: a cell cut by a domain face is numbered. */
+  double dm = cfg->primary_diameter_nm / cbrt(1.0 - cfg->porosity), cv2 = cfg->primary_cv * cfg->primary_cv;
+  double vcell = M_PI / 6.0 * dm * dm * dm * pow(1.0 + cv2, 3.0), n = 0.0, L[3];
+  for (int d = 0; d < 3; d++) L[d] = cfg->shape[d] * cfg->voxel_nm;
+  for (int t = 0; t < cfg->n_secondaries; t++) {
+    const OxSecondarySpec *sp = &cfg->secondaries[t];
+    double                 R = sp->radius_um * 1000.0, c[3];
+    long                   in = 0, all = 0;
+    enum { M = 24 };
+    for (int d = 0; d < 3; d++) c[d] = sp->center_um[d] * 1000.0;
+    for (int k = 0; k < M; k++)
+      for (int j = 0; j < M; j++)
+        for (int i = 0; i < M; i++) {
+          double x[3] = {c[0] + R * (2.0 * (i + 0.5) / M - 1.0), c[1] + R * (2.0 * (j + 0.5) / M - 1.0), c[2] + R * (2.0 * (k + 0.5) / M - 1.0)};
+          if (PetscSqr(x[0] - c[0]) + PetscSqr(x[1] - c[1]) + PetscSqr(x[2] - c[2]) > R * R) continue;
+          all++;
+          in += x[0] >= -0.5 * dm && x[0] <= L[0] + 0.5 * dm && x[1] >= -0.5 * dm && x[1] <= L[1] + 0.5 * dm && x[2] >= -0.5 * dm &&
+                x[2] <= L[2] + 0.5 * dm;
+        }
+    if (all) n += 4.0 / 3.0 * M_PI * R * R * R / vcell * (double)in / (double)all;
+  }
+  return n;
+}
 
 /* xoshiro256** seeded by splitmix64: small, fast, and the same everywhere. */
 typedef struct {
@@ -222,7 +334,8 @@ static void free_seeds(SeedSet *S)
  * enlarged to hold its whole cells (100 points per cell on average). Every
  * rank draws all points but locates only its share; the hit counts are
  * integers, so the sums, and hence the labels, do not depend on the ranks. */
-static PetscErrorCode sample_cell_stats(MPI_Comm comm, const OxConfig *cfg, const SeedSet *S, double dmean_m, double *mean, double *cv)
+static PetscErrorCode sample_cell_stats(MPI_Comm comm, const OxConfig *cfg, const SeedSet *S, double dmean_m, double *mean, double *cv, GenProgress *prog,
+                                        const char *stage)
 {
   int          nlab = 0;
   PetscMPIInt  rank, size;
@@ -250,7 +363,8 @@ static PetscErrorCode sample_cell_stats(MPI_Comm comm, const OxConfig *cfg, cons
         r2 += PetscSqr(x[d] - c[d]);
       }
       if (r2 > R * R) continue;
-      if (m++ % size != rank) continue;
+      if (++m % 4096 == 0) progress_add(prog, 4096.0 / size, stage);
+      if ((m - 1) % size != rank) continue;
       locate(S, x, &own, &fd);
       if (own >= 0 && S->s[own].sec == t + 1) hits[S->s[own].label]++;
     }
@@ -277,6 +391,7 @@ PetscErrorCode OxGenerateAgglomerates(const OxConfig *cfg, DM da, OxMicrostructu
   double           dmean = cfg->primary_diameter_nm * OX_NM_TO_M / cbrt(1.0 - phi), t_lo = 0.0, t_hi;
   PetscScalar   ***lab, ***sec;
   MPI_Comm         comm = PetscObjectComm((PetscObject)da);
+  GenProgress      prog;
 
   PetscFunctionBeginUser;
   /* Cells do not follow the drawn sizes exactly (the free space between the
@@ -285,11 +400,17 @@ PetscErrorCode OxGenerateAgglomerates(const OxConfig *cfg, DM da, OxMicrostructu
   {
     double         d_draw = dmean, cv_draw = cfg->primary_cv, m, cv;
     PetscLogDouble tstart, tnow;
+    PetscMPIInt    size;
+    PetscCallMPI(MPI_Comm_size(comm, &size));
+    PetscCall(DMDAGetCorners(da, NULL, NULL, NULL, &xm, &ym, &zm));
+    progress_start(&prog, comm, 3.0 * sample_points(cfg, dmean) / size + (double)xm * ym * zm);
     PetscCall(PetscTime(&tstart));
     for (int it = 0; it < 4; it++) {
+      char stage[64];
       PetscCall(place_seeds(cfg, d_draw, cv_draw, &S));
       if (it == 3) break;
-      PetscCall(sample_cell_stats(comm, cfg, &S, d_draw, &m, &cv));
+      snprintf(stage, sizeof(stage), "calibration %d/3", it + 1);
+      PetscCall(sample_cell_stats(comm, cfg, &S, d_draw, &m, &cv, &prog, stage));
       PetscCall(PetscTime(&tnow));
       PetscCall(PetscInfo(NULL, "generator calibration %d (%.2f s): drew mean %g cv %g, %d seeds; cells mean %g cv %g\n", it, (double)(tnow - tstart), d_draw, cv_draw, S.n, m, cv));
       free_seeds(&S);
@@ -304,11 +425,13 @@ PetscErrorCode OxGenerateAgglomerates(const OxConfig *cfg, DM da, OxMicrostructu
   {
     PetscInt o = 0;
     for (PetscInt k = zs; k < zs + zm; k++)
-      for (PetscInt j = ys; j < ys + ym; j++)
+      for (PetscInt j = ys; j < ys + ym; j++) {
         for (PetscInt i = xs; i < xs + xm; i++, o++) {
           double x[3] = {(i + 0.5) * h, (j + 0.5) * h, (k + 0.5) * h};
           locate(&S, x, &own[o], &fd[o]);
         }
+        progress_add(&prog, (double)xm, "labelling voxels");
+      }
   }
   /* Gap width by bisection on the global gap fraction of the secondaries. */
   t_hi = dmean;
@@ -369,5 +492,6 @@ PetscErrorCode OxGenerateAgglomerates(const OxConfig *cfg, DM da, OxMicrostructu
   }
   PetscCall(PetscFree2(own, fd));
   free_seeds(&S);
+  progress_end(&prog, ms->nparticles, cfg->n_secondaries);
   PetscFunctionReturn(0);
 }

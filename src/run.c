@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <signal.h>
 #include <petscdmda.h>
+#include "oxvac/check.h"
 #include "oxvac/cli.h"
 #include "oxvac/common.h"
 #include "oxvac/config.h"
@@ -68,6 +69,8 @@ int OxCommandCheck(OxCli *cli)
     fputs(text, stdout);
     printf("# protocol: %d segments, %d cycles, %.6g h simulated\n", prot.nseg, OxProtocolNumCycles(&prot), OxProtocolEndTime(&prot) / 3600.0);
     free(text);
+    fflush(stdout);
+    OxCheckWarnings(&cfg, &prot, cli->nset, cli->sets, stderr); /* valid, but plausibly a unit mistake: exit status stays 0 */
   }
   OxProtocolDestroy(&prot);
   OxConfigFree(&cfg);
@@ -130,6 +133,23 @@ static PetscErrorCode print_summary(MPI_Comm comm, const OxOperator *op, const O
                         last->released_mol, last->inventory_mol,
                         last->released_mol != 0 ? (last->inventory_mol - last->released_mol) / last->released_mol : 0.0));
   PetscFunctionReturn(0);
+}
+
+/* What is being built, for the startup line on stderr. */
+static void describe_build(const OxConfig *cfg, char *buf, size_t len)
+{
+  double     vox = (double)cfg->shape[0] * cfg->shape[1] * cfg->shape[2];
+  int        n   = snprintf(buf, len, "oxvac: building %dx%dx%d voxels of %g nm (%.4g x %.4g x %.4g um, %.4g voxels): ", cfg->shape[0], cfg->shape[1],
+                            cfg->shape[2], cfg->voxel_nm, 1e-3 * cfg->shape[0] * cfg->voxel_nm, 1e-3 * cfg->shape[1] * cfg->voxel_nm,
+                            1e-3 * cfg->shape[2] * cfg->voxel_nm, vox);
+  if (n < 0 || (size_t)n >= len) return;
+  switch (cfg->micro_type) {
+  case OX_MICRO_SPHERE: snprintf(buf + n, len - n, "one sphere of radius %g nm", cfg->radius_nm); break;
+  case OX_MICRO_IMPORT: snprintf(buf + n, len - n, "the image %s", cfg->import_file); break;
+  default:
+    snprintf(buf + n, len - n, "generated, %d secondar%s of about %.0f primaries of %g nm in all (porosity %g)", cfg->n_secondaries,
+             cfg->n_secondaries == 1 ? "y" : "ies", OxGenerateExpectedPrimaries(cfg), cfg->primary_diameter_nm, cfg->porosity);
+  }
 }
 
 /* SIGTERM/SIGINT ask for a checkpoint and a clean stop at the next step end. */
@@ -320,8 +340,15 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
   PetscCall(PetscLogStageGetId("oxvac integrate", &stage_int));
   if (stage_int < 0) PetscCall(PetscLogStageRegister("oxvac integrate", &stage_int));
   stop_requested = 0;
+  if (!opt->quiet) {
+    char line[OX_PATH_MAX + 256];
+    describe_build(cfg, line, sizeof(line));
+    PetscCall(PetscFPrintf(comm, PETSC_STDERR, "%s\n", line));
+  }
+  OxGenerateSetProgress(!opt->quiet);
   PetscCall(PetscLogStagePush(stage_setup));
   PetscCall(OxModelCreate(cfg, &m));
+  OxGenerateSetProgress(0);
   if (m.op.nsolid == 0) {
     PetscCall(PetscFPrintf(comm, PETSC_STDERR, "%s:1: key 'microstructure': no voxel of the grid is solid; expected particles larger than a voxel inside the grid\n",
                            opt->config));

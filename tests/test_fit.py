@@ -31,8 +31,12 @@ values (all 1.0) and checks what it prints and writes:
 
 Every successful case also checks: the fitted config is written beside the
 measurement as MEASURED.fit.cfg, starts with a `# fitted by oxvac` header,
-passes `oxvac check` and holds the printed values; no temporary folder or
-file is left beside the measurement or in $TMPDIR.
+passes `oxvac check` and holds the printed values; the run at the fitted
+values is kept beside it as MEASURED.fit.h5 (+ .xdmf), its root attribute
+`config` is the fitted config resolved (as `oxvac check` prints it), and
+`oxvac compare` on it gives the printed chi-square; stdout ends with the
+command that plots it (`python3 -m oxvac.plot measured H5 CSV -o PNG`); no
+temporary folder or other file is left beside the measurement or in $TMPDIR.
 
 usage: test_fit.py --oxvac PATH --case A|B|C|averaged|signal|errors [--mpiexec "mpiexec -n 2"] [--keep DIR]
 Exit status 0 if every check passes, 1 otherwise.
@@ -43,6 +47,9 @@ import signal
 import subprocess
 import sys
 import time
+
+import json
+import shlex
 
 import h5py
 import numpy as np
@@ -100,9 +107,12 @@ def synthetic(args, c, work, cfg, geometry, truth, seed):
     return path, len(rows)
 
 
+PLOT_PREFIX = "plot model vs measured: "
+
+
 def parse_fit(out):
-    """{path: (value, sigma, why or None)}, (chi2_red, chi2, n, p) or None, wrote path or None."""
-    params, chi2, wrote = {}, None, None
+    """{path: (value, sigma, why or None)}, (chi2_red, chi2, n, p) or None, [paths after `wrote `]."""
+    params, chi2, wrote = {}, None, []
     for line in out.splitlines():
         m = PARAM_LINE.match(line)
         if m and not line.startswith("reduced"):
@@ -111,7 +121,7 @@ def parse_fit(out):
         if m:
             chi2 = (float(m.group(1)), float(m.group(2)), int(m.group(3)), int(m.group(4)))
         if line.startswith("wrote "):
-            wrote = line[len("wrote "):]
+            wrote.append(line[len("wrote "):].split(" (")[0])
     return params, chi2, wrote
 
 
@@ -123,6 +133,25 @@ def fitted_value(text, path):
         return None
     v = re.search(r"(?<![\w.])" + re.escape(key) + r" = ([^;]+);", m.group(1))
     return float(v.group(1)) if v else None
+
+
+def check_kept(args, c, resolved, kept, kept_xdmf, measured, geometry, chi2):
+    """The kept run: present with its XDMF, a run of the fitted config, and compare on it gives the printed chi2."""
+    if not c.check(os.path.isfile(kept) and os.path.isfile(kept_xdmf), f"the run at the fitted values is kept: {kept} and {kept_xdmf}"):
+        return
+    with h5py.File(kept, "r") as h:
+        attr = h.attrs["config"]
+        attr = attr.decode() if isinstance(attr, bytes) else str(attr)
+    want = "\n".join(ln for ln in resolved.splitlines() if not ln.startswith("# protocol:"))
+    c.check(attr.strip() == want.strip(), "the kept result's config attribute is the fitted config resolved (oxvac check FITTED.cfg)",
+            None, attr[-1500:], want[-1500:])
+    cmd = [args.oxvac, "compare", kept, measured, "--geometry", geometry, "--format", "json"]
+    q = oxtest.run(cmd, timeout=args.timeout)
+    if not c.check(q.returncode == 0, f"oxvac compare on the kept result exits 0 (got {q.returncode})", cmd, q.stdout, q.stderr):
+        return
+    got = json.loads(q.stdout)["all"]
+    c.check(chi2 is not None and got["n"] == chi2[2] and abs(got["chi2"] - chi2[1]) <= 1e-5 * chi2[1],
+            f"oxvac compare on the kept result gives the printed chi2 {chi2 and chi2[1]} (got {got['chi2']}, n = {got['n']})", cmd, q.stdout)
 
 
 def check_clean(c, work, tmpdir, expected):
@@ -155,13 +184,19 @@ def fit_case(args, work, c):
         return
     fits, chi2, wrote = parse_fit(p.stdout)
     expected_cfg = os.path.join(work, "measured.fit.cfg")
+    kept, kept_xdmf = os.path.join(work, "measured.fit.h5"), os.path.join(work, "measured.fit.xdmf")
     c.check(list(fits) == params, f"one line `PATH = VALUE +/- SIGMA` per parameter, in order (got {list(fits)})",
             cmd, p.stdout)
     c.check(chi2 is not None and chi2[2] == npoints and chi2[3] == len(params),
             f"`reduced chi-square = X (chi2 = Y, n = {npoints} points, p = {len(params)} parameters)` (got {chi2})", cmd, p.stdout)
-    c.check(wrote is not None and os.path.abspath(wrote) == expected_cfg, f"wrote {expected_cfg} (got {wrote})", cmd, p.stdout)
+    c.check([os.path.abspath(w) for w in wrote] == [expected_cfg, kept], f"wrote {expected_cfg} and {kept} (got {wrote})", cmd, p.stdout)
     lines = p.stdout.splitlines()
-    c.check(lines and lines[-1].startswith("wrote "), "stdout ends with `wrote FITTED.cfg`", cmd, p.stdout)
+    plot = shlex.split(lines[-1][len(PLOT_PREFIX):]) if lines and lines[-1].startswith(PLOT_PREFIX) else None
+    c.check(plot is not None and plot[:4] == ["python3", "-m", "oxvac.plot", "measured"] and len(plot) == 8
+            and os.path.abspath(plot[4]) == kept and os.path.abspath(plot[5]) == measured and plot[6] == "-o"
+            and os.path.abspath(plot[7]) == os.path.join(work, "measured.fit.png"),
+            "stdout ends with `plot model vs measured: python3 -m oxvac.plot measured FITTED.h5 MEASURED.csv -o FITTED.png`",
+            cmd, p.stdout)
     if chi2:
         dof = npoints - len(params)
         c.check(0.2 < chi2[0] < 3.0 and abs(chi2[0] * dof - chi2[1]) <= 1e-4 * chi2[1],
@@ -199,7 +234,8 @@ def fit_case(args, work, c):
             got = fitted_value(q.stdout, path)
             c.check(got is not None and abs(got - value) <= max(0.5 * sigma, 1e-9) + 0.01 * abs(value),
                     f"the fitted config holds {path} = {got} (printed {value:g})")
-    check_clean(c, work, tmpdir, ["measured.csv", "measured.fit.cfg", "tmp"])
+        check_kept(args, c, q.stdout, kept, kept_xdmf, measured, geometry, chi2)
+    check_clean(c, work, tmpdir, ["measured.csv", "measured.fit.cfg", "measured.fit.h5", "measured.fit.xdmf", "tmp"])
     print(f"{args.case}: {chi2 and 'reduced chi-square %g (chi2 %g, n %d, p %d)' % chi2}; wall {wall:.1f} s")
 
 
@@ -228,7 +264,7 @@ def signal_case(args, work, c):
         c.check(p.returncode == 1, f"--mode {mode}, SIGINT during a forward run: exit 1 (got {p.returncode})", cmd, out, err)
         c.check("stopped by signal" in err, f"--mode {mode}: the message says the fit was stopped by a signal", cmd, out, err)
         fits, chi2, wrote = parse_fit(out)
-        c.check(not fits and chi2 is None and wrote is None, f"--mode {mode}: no parameter, chi-square or `wrote` line on stdout", cmd, out)
+        c.check(not fits and chi2 is None and not wrote, f"--mode {mode}: no parameter, chi-square or `wrote` line on stdout", cmd, out)
         check_clean(c, work, tmpdir, ["measured.csv", "tmp"])
 
 
@@ -250,6 +286,7 @@ def error_cases(args, work, c):
         f.write("# synthetic: cycle 7 on line 5, past the 3 cycles of sphere.cfg\ncycle,distance_nm,mn3_fraction,sigma\n")
         f.write("1,5.0,0.2,0.01\n1,15.0,0.2,0.01\n7,5.0,0.2,0.01\n")
     missing = os.path.join(work, "missing.csv")
+    os.mkdir(os.path.join(work, "clash.h5"))  # -o clash.cfg: the kept result clash.h5 cannot be written
     P = ["--param", D]
     # (what, argv after `fit`, file, line, key, text in the message); file None: a usage error (oxvac: ... / usage:)
     cases = [
@@ -267,6 +304,7 @@ def error_cases(args, work, c):
         ("a missing config", [os.path.join(work, "nothing.cfg"), good] + P, os.path.join(work, "nothing.cfg"), 1, None, ""),
         ("an unwritable -o", [cfg, good, "-o", os.path.join(work, "no", "such", "f.cfg")] + P, good, 1, "output", "does not exist"),
         ("-o CONFIG itself", [cfg, good, "-o", cfg] + P, good, 1, "output", "CONFIG itself"),
+        ("a kept result that would be a folder", [cfg, good, "-o", os.path.join(work, "clash.cfg")] + P, good, 1, "output", "kept result"),
         ("a bad --set", [cfg, good, "--set", "material.diffusivity_scale=-1"] + P, "--set", 1, D, ""),
         ("--mode fast", [cfg, good, "--mode", "fast"] + P, None, None, None, "--mode"),
         ("--bounds 2,3", [cfg, good, "--bounds", "2,3"] + P, None, None, None, "--bounds"),

@@ -136,6 +136,16 @@ typedef struct {
 int OxConfigLoad(const char *path, int nset, const char *const *sets, OxConfig *cfg, char *err,
                  size_t errlen);
 
+/**
+ * @brief Where `key` ("a.b", list elements as "a.[0].b") of the config at path
+ *        with its overrides was written, as messages say it: file and line (an
+ *        @include'd file by its name), "--set" and the override's number, or
+ *        the nearest enclosing setting written (path, line 1 when none).
+ * @return 1 when the file or an override holds the key, 0 when it is a default
+ */
+int OxConfigLocateKey(const char *path, int nset, const char *const *sets, const char *key,
+                      char *file, size_t filelen, int *line);
+
 /** @brief Release what OxConfigLoad allocated; safe on a zeroed or failed config. */
 void OxConfigFree(OxConfig *cfg);
 

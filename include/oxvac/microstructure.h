@@ -41,6 +41,17 @@ PetscErrorCode OxMicrostructureDestroy(OxMicrostructure *ms);
 PetscErrorCode OxGenerateAgglomerates(const OxConfig *cfg, DM da, OxMicrostructure *ms);
 
 /**
+ * @brief Progress of OxGenerateAgglomerates on stderr (rank 0): off until
+ *        asked. A generation longer than a second reports, on a terminal, one
+ *        line rewritten at most once a second, otherwise one line per 10 %,
+ *        then a line with the numbers built.
+ */
+void OxGenerateSetProgress(int on);
+
+/** @brief Primaries a "generated" config is expected to have inside the grid (an estimate, before building). */
+double OxGenerateExpectedPrimaries(const OxConfig *cfg);
+
+/**
  * @brief Inspect an imported labelled image (type "import") before the grid
  *        exists: its shape (nx, ny, nz) and voxel size, with every check an
  *        input must pass (file, datasets, integer type, rank 3, shape agreeing
