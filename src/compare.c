@@ -1,4 +1,4 @@
-/* oxvac compare: measured Mn3+ profiles against a result (contract section 5).
+/* oxvac compare: measured Mn3+ profiles against a result (docs/interface.md section 5).
  *
  * Plain C stdio and the HDF5 C API; no PETSc, no MPI. Every defect of the
  * measurement or of the result is an input error (exit 2) with a message that

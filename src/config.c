@@ -1,7 +1,7 @@
 /**
  * @file config.c
  * @brief Reading, overriding, defaulting and validating the run configuration
- *        (contract section 3), and printing it back.
+ *        (docs/interface.md section 3), and printing it back.
  *
  * The file is walked group by group. Each group first has its member names
  * checked against the key table (config_keys.c: the same table drives the

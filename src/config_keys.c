@@ -290,7 +290,7 @@ static const OxConfigKey kKeys[] = {
   {.path = "solver.time_mode", .type = OX_KEY_CHOICE, .unit = "", .def = OX_TIME_RESOLVED,
    .choices = kTimeModes,
    .meaning = "How time is integrated: resolved every step; averaged cycle-averaged "
-              "(contract section 6)",
+              "(docs/interface.md section 6)",
    AT(OX_STORE_ENUM, CFG(time_mode))},
 
   GROUP("output", "The result file"),
@@ -617,7 +617,7 @@ static void SectionOf(const OxConfigKey *k, char *out, size_t len)
 }
 
 static const char kIntroText[] =
-  "A config is a libconfig file of the groups below (contract section 3). Units are in\n"
+  "A config is a libconfig file of the groups below (docs/interface.md section 3). Units are in\n"
   "the key names. A \"required\" key must be given when its group (or its microstructure\n"
   "or step type) is used; \"none\" means the key may be left out and then has no value;\n"
   "every other key has the default shown, as `oxvac check CONFIG` prints it. Unknown keys\n"

@@ -1,6 +1,6 @@
 /*
  * Generated microstructure: secondary particles as agglomerates of whole
- * primary particles (contract section 3, microstructure.type = "generated").
+ * primary particles (docs/interface.md section 3, microstructure.type = "generated").
  *
  * 1. Seeds: diameters D_i drawn log-normal (mean, cv as asked, enlarged by
  *    (1 - porosity)^(-1/3) because the gaps are carved out of the cells),

@@ -1,5 +1,5 @@
 /*
- * Imported microstructure (contract section 3, microstructure.type = "import"):
+ * Imported microstructure (docs/interface.md section 3, microstructure.type = "import"):
  * a labelled voxel image in an HDF5 file, int [nz][ny][nx], 0 electrolyte and
  * 1..n primary particle ids, with an optional int dataset of secondary ids of
  * the same shape. An oxvac result file imports directly
@@ -232,7 +232,7 @@ int OxImportProbe(const OxConfig *cfg, int shape[3], double *voxel_nm, char *err
   if (!fp)
     return probe_fail(&P, lab, "cannot open the file (%s); expected an HDF5 file holding the integer dataset %s", strerror(errno), lab);
   fclose(fp);
-  /* Failures are reported here in the contract's form: silence HDF5's own stack printing. */
+  /* Failures are reported here in the form of docs/interface.md: silence HDF5's own stack printing. */
   H5Eget_auto2(H5E_DEFAULT, &efunc, &edata);
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   is = H5Fis_hdf5(cfg->import_file);

@@ -1,6 +1,6 @@
 /**
  * @file cli.h
- * @brief Command line of oxvac (contract section 2) and the commands.
+ * @brief Command line of oxvac (docs/interface.md section 2) and the commands.
  *
  * Owns: splitting argv into oxvac's own arguments and PETSc's options, and
  * the entry points of each command. Usage errors exit 2.

@@ -1,6 +1,6 @@
 /**
  * @file compare.h
- * @brief Measured Mn3+ profiles (contract section 5) and the residuals of a
+ * @brief Measured Mn3+ profiles (docs/interface.md section 5) and the residuals of a
  *        result against them: what `oxvac compare` prints and `oxvac fit`
  *        minimises.
  *

@@ -1,6 +1,6 @@
 /**
  * @file config.h
- * @brief The validated run configuration (contract section 3).
+ * @brief The validated run configuration (docs/interface.md section 3).
  *
  * Owns: reading a libconfig file, applying `--set PATH=VALUE` overrides,
  * filling defaults, validating every key, and printing the resolved config.

@@ -1,6 +1,6 @@
 /**
  * @file config_keys.h
- * @brief The one table of every config key (contract section 3): full dotted
+ * @brief The one table of every config key (docs/interface.md section 3): full dotted
  *        path, type, unit, default, range and one-line meaning.
  *
  * Owns: the schema of the config. The reader (config.c) takes every default,

@@ -24,7 +24,7 @@ typedef struct {
   OxSample *row;
 } OxTimeseries;
 
-/** Per primary particle (contract /particles); index p-1 holds label p. */
+/** Per primary particle (docs/interface.md, /particles); index p-1 holds label p. */
 typedef struct {
   PetscInt n;
   int *id, *secondary;
@@ -37,7 +37,7 @@ PetscErrorCode OxParticleTableCreate(const OxOperator *op, const OxMicrostructur
 void OxParticleTableFree(OxParticleTable *pt);
 
 /**
- * Per secondary particle (contract /secondaries): one row per distinct
+ * Per secondary particle (docs/interface.md, /secondaries): one row per distinct
  * /particles/secondary value present, ascending (0 = primaries in no
  * secondary, listed only if there are any).
  */
@@ -51,7 +51,7 @@ typedef struct {
   PetscBool *exterior;                          /**< [np] depth_m < 2 radius_m (always for secondary 0) */
 } OxSecondaryTable;
 
-/** Per-secondary means at the stored cycles (contract /secondaries_series), each [nout][n] row-major. */
+/** Per-secondary means at the stored cycles (docs/interface.md, /secondaries_series), each [nout][n] row-major. */
 typedef struct {
   int      nout;
   PetscInt n;

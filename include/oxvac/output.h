@@ -1,6 +1,6 @@
 /**
  * @file output.h
- * @brief The HDF5 result file (contract section 4) and its XDMF sidecar.
+ * @brief The HDF5 result file (docs/interface.md section 4) and its XDMF sidecar.
  *
  * Owns: writing to a temporary name and renaming when complete (a crash
  * never leaves a truncated result), root attributes, /geometry, /timeseries,
