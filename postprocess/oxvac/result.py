@@ -100,10 +100,13 @@ class Result:
         A generated microstructure stores each secondary's centre in the
         resolved config (`center_um`, secondary id = index + 1): that centre
         is exact. Otherwise (imported labels) it is the centroid of the
-        secondary's voxels of /geometry/secondary, except along an axis where
-        those voxels touch a domain face: the face is a mirror plane, the
-        secondary and its mirror image are one body symmetric about it, and
-        its centre lies on the face. Without any secondary: the domain centre.
+        secondary's voxels in /geometry/secondary, except along an axis where
+        the secondary is cut by a domain face: the face is a mirror plane, a
+        secondary centred on it is one body with its mirror image, and its
+        centre lies on the face. "Cut" means that the layer of voxels at the
+        face holds at least half as many of the secondary's voxels as its
+        largest layer along that axis (a secondary that merely touches the
+        face has only a few there). Without any secondary: the domain centre.
         """
         ids = self.secondary_ids()
         h = self.voxel_m
@@ -122,9 +125,10 @@ class Result:
         c = np.empty(3)
         for a in range(3):                       # a = x, y, z; array axis 2 - a
             idx = zyx[2 - a]
-            if idx.min() == 0:
+            layers = np.bincount(idx, minlength=int(n[a]))
+            if layers[0] >= 0.5 * layers.max():
                 c[a] = 0.0
-            elif idx.max() == n[a] - 1:
+            elif layers[-1] >= 0.5 * layers.max():
                 c[a] = n[a] * h
             else:
                 c[a] = (idx.mean() + 0.5) * h

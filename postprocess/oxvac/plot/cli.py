@@ -4,11 +4,7 @@ import argparse
 import os
 import sys
 
-from .. import measured as MS
-from ..result import Result
-from . import figures as F
-from . import style as S
-from .style import PlotError
+from .style import PlotError   # style loads matplotlib (Agg); figures, h5py: only when a figure is made
 
 DESCRIPTION = """\
 Figures of an oxvac result file (any result, not only the paper's). Each
@@ -124,6 +120,11 @@ def _parser(prog):
 
 def build(args):
     """(figure, default output name) for parsed arguments."""
+    from .. import measured as MS
+    from ..result import Result
+    from . import figures as F
+    from . import style as S
+
     if not os.path.exists(args.result):
         raise PlotError(f"{args.result}: no such file")
     try:
@@ -169,6 +170,7 @@ def main(argv=None):
         from . import sweep
         return sweep.main(argv[1:], prog=f"{prog} sweep")
     args = _parser(prog).parse_args(argv)
+    from . import style as S
     try:
         if args.output:
             S.check_output(args.output)
