@@ -18,7 +18,7 @@
 5. A generated agglomerate (many touching primaries, grain boundaries, a
    secondary cut by the mirror faces): the 3D profile equals the scipy
    re-implementation exactly, and its distance agrees with the per-particle
-   distance of postprocess/metrics.py (nearest voxel of another label minus
+   distance of postprocess/oxvac/metrics.py (nearest voxel of another label minus
    1/2, an independent definition) within one voxel (0.3 on average; on a
    voxelised sphere oxvac's is the closer to R - r: rms 0.24 vs 0.32 voxels).
 
@@ -36,8 +36,8 @@ import oxtest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "analytic"))
 from crank import sphere_robin_profile  # noqa: E402
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from postprocess import metrics  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "postprocess"))
+from oxvac import metrics  # noqa: E402
 
 VOXEL_NM = 5.0
 R_VOX = 20

@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-"""postprocess/sweep_plot.py: plots of an `oxvac sweep --collect` summary.csv.
+"""oxvac.plot.sweep (`python3 -m oxvac.plot sweep`, PYTHONPATH=postprocess):
+plots of an `oxvac sweep --collect` summary.csv; postprocess/sweep_plot.py is
+a thin wrapper of it for old command lines.
 
 Needs no oxvac: the summary.csv is SYNTHETIC test data written here (not the
 output of any run): a grid of 3 secondary radii x 2 primary diameters, rows in
@@ -19,7 +21,7 @@ Checks:
   - suffix matching (full path, component suffix, plain suffix, ambiguous);
   - exit 2 with the swept parameters listed for an unknown parameter, an
     ambiguous one, an unknown --y, a non-numeric x; --help exits 0 with an
-    example.
+    example; the wrapper postprocess/sweep_plot.py writes the same PNG.
 
 usage: test_sweep_plot.py [--keep DIR] [-v]
 Exit status 0 if every check passes, 1 otherwise.
@@ -32,12 +34,14 @@ import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-sys.path.insert(0, ROOT)
+PKG = os.path.join(ROOT, "postprocess")
+sys.path.insert(0, PKG)
 
 import oxtest  # noqa: E402
-from postprocess import sweep_plot as sp  # noqa: E402
+from oxvac.plot import sweep as sp  # noqa: E402
 
-TOOL = os.path.join(ROOT, "postprocess", "sweep_plot.py")
+WRAPPER = os.path.join(PKG, "sweep_plot.py")
+os.environ["PYTHONPATH"] = os.pathsep.join([PKG] + [p for p in [os.environ.get("PYTHONPATH")] if p])
 PY = sys.executable or "/usr/bin/python3"
 
 R = "microstructure.secondaries.[0].radius_um"
@@ -102,8 +106,9 @@ def png_info(path):
     return (size[0], size[1], phys) if size else None
 
 
-def run_tool(c, argv):
-    cmd = [PY, TOOL] + argv
+def run_tool(c, argv, wrapper=False):
+    """python3 -m oxvac.plot sweep ARGV (PYTHONPATH=postprocess), or the wrapper."""
+    cmd = [PY, WRAPPER] + argv if wrapper else [PY, "-m", "oxvac.plot", "sweep"] + argv
     p = oxtest.run(cmd, timeout=60)
     return cmd, p
 
@@ -235,8 +240,15 @@ def checks(args, d, c):
     cmd, p = run_tool(c, ["--help"])
     c.check(p.returncode == 0 and "example" in p.stdout and "--by" in p.stdout,
             "--help exits 0 with an example", cmd, p.stdout, p.stderr)
+    # --- the thin wrapper postprocess/sweep_plot.py: same figure, same size
+    wpng = os.path.join(d, "wrapper.png")
+    cmd, p = run_tool(c, [summary, "--x", "radius_um", "--by", "primary_diameter_nm", "-o", wpng], wrapper=True)
+    if c.check(p.returncode == 0 and p.stdout.strip() == wpng, "wrapper sweep_plot.py writes the PNG",
+               cmd, p.stdout, p.stderr):
+        c.check(png_info(wpng)[:2] == png_info(png)[:2], f"wrapper PNG size {png_info(wpng)[:2]}")
+        c.check("sweep_plot.py" in run_tool(c, ["--help"], wrapper=True)[1].stdout, "wrapper --help names itself")
     left = sorted(f for f in os.listdir(d) if f.endswith((".png", ".pdf", ".svg")))
-    c.check(left == ["loss.pdf", "loss.png", "summary_loss_pct_cycle_2_vs_radius_um.png"],
+    c.check(left == ["loss.pdf", "loss.png", "summary_loss_pct_cycle_2_vs_radius_um.png", "wrapper.png"],
             f"no figure written on an error ({left})")
 
 

@@ -7,7 +7,8 @@
 The result goes to results/csernica2021/csernica2021.h5 (git-ignored), with
 run_info.json beside it (wall time, machine, command) so that --skip-run can
 still state how the result was made. The report logic is in
-postprocess/csernica2021.py.
+postprocess/oxvac/csernica2021.py (the oxvac package in postprocess/, whose
+figures are those of `python3 -m oxvac.plot`).
 """
 import argparse
 import datetime
@@ -20,9 +21,9 @@ import sys
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "postprocess"))
 
-from postprocess import csernica2021  # noqa: E402
+from oxvac import csernica2021  # noqa: E402
 
 
 def machine():

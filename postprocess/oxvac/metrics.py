@@ -1,12 +1,16 @@
 """Report quantities computed from an oxvac result.
 
-Conventions (contract section 1):
+Conventions (docs/interface.md; docs/usage.md, section "Observables"):
   c             vacancy site fraction per solid voxel
   oxygen loss   100 * mean(c) over solid volume, at.% of the oxygen sites
-  Mn3+ share    min(1, mn_share * 4 c / formula.mn): each vacancy leaves two
-                electrons and there are two oxygen sites per formula unit, so
-                4c electrons per formula unit, a share mn_share of which
-                reduce Mn4+ to Mn3+ (0.53 Mn per formula unit)
+  Mn3+ share    min(1, mn_share * 4 c / formula.mn), 0 for c <= 0: each
+                vacancy leaves two electrons and there are two oxygen sites
+                per formula unit, so 4c electrons per formula unit, a share
+                mn_share (config observables.mn_share) of which reduce Mn4+
+                to Mn3+ (formula.mn = 0.53 Mn per formula unit); the C code's
+                OxMn3Fraction (src/profiles.c). mn3_fraction() below is the
+                only place the package converts; the stored /profiles and
+                /lamella already hold mn3_fraction and are never recomputed.
   Mn valence    4 - mean over solid voxels of the Mn3+ share
 
 The domain faces of an oxvac grid are mirror planes (docs/numerics.md), so a
@@ -20,8 +24,15 @@ from scipy import ndimage
 
 # ---------------------------------------------------------------- valence
 def mn3_fraction(c, mn_share, formula_mn):
-    """Mn3+ fraction of Mn for vacancy fraction c (array or scalar)."""
-    return np.minimum(1.0, mn_share * 4.0 * np.asarray(c, dtype=float) / formula_mn)
+    """Mn3+ fraction of Mn for vacancy fraction c (array or scalar), clipped
+    to [0, 1] as oxvac does (NaN stays NaN)."""
+    return np.clip(mn_share * 4.0 * np.asarray(c, dtype=float) / formula_mn, 0.0, 1.0)
+
+
+def result_mn3_fraction(res, c):
+    """mn3_fraction(c) with the result's own observables.mn_share and
+    material.formula.mn (from its resolved config)."""
+    return mn3_fraction(c, res.mn_share, res.formula_mn)
 
 
 def mn_valence(c_solid, mn_share, formula_mn):

@@ -1,6 +1,6 @@
 """Validation report against Csernica et al., Nature Energy 6, 2021.
 
-    /usr/bin/python3 -m postprocess.csernica2021 RESULT.h5 --out DIR [--config CFG]
+    PYTHONPATH=postprocess /usr/bin/python3 -m oxvac.csernica2021 RESULT.h5 --out DIR [--config CFG]
         [--run-info RUN_INFO.json] [--reference PAPER.txt]
 
 writes DIR/REPORT.md and DIR/*.png from an oxvac result of
@@ -19,10 +19,11 @@ import sys
 import numpy as np
 
 from . import metrics as M
-from . import plots
-from .oxresult import Result
+from .plot import figures as F
+from .plot.style import save
+from .result import Result
 
-REFERENCE = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "reference",
+REFERENCE = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "reference",
                                          "csernica2021-nature-energy.txt"))
 CITATION = ("P. M. Csernica et al., Persistent and partially mobile oxygen vacancies in Li-rich "
             "layered oxides, Nature Energy 6, 642 (2021), doi:10.1038/s41560-021-00832-7")
@@ -94,6 +95,10 @@ def cite(key):
     return f"\"{ex}\" (ref. l. {fl}; paper l. {pl})"
 
 
+def _save(fig, out_dir, name):
+    return save(fig, os.path.join(out_dir, name))
+
+
 def _fmt(x, nd=3):
     return "n/a" if x is None or (isinstance(x, float) and not np.isfinite(x)) else f"{x:.{nd}f}"
 
@@ -131,8 +136,7 @@ def analyse(res, bin_nm=10.0, fraction=0.10, min_count=100):
         if sp is not None and "vacancy_fraction" in sp:
             p2 = {"distance_nm": sp["distance_nm"], "mean": sp["vacancy_fraction"], "count": sp["count"]}
             A["stored_pen"][c] = (M.penetration_nm(p2, fraction, min_count), sp)
-        if c == 1 or c == max(A["field_cycles"]):
-            A.setdefault("slices", {})[c] = fld
+    A["slice_cycles"] = sorted({c for c in A["field_cycles"] if c == 1 or c == max(A["field_cycles"])})
     A["labels"], A["solid"], A["dist"] = labels, solid, dist
     A["secondary_field"] = res.secondary()
     A["lamella"] = {c: res.stored_profile("lamella", c) for c in A["field_cycles"]}
@@ -161,55 +165,32 @@ def build(result, out_dir, config_path=None, run_info=None, reference=REFERENCE)
     mn_share, fmn = A["mn_share"], A["formula_mn"]
     figs = {}
 
-    # --- figures
-    figs["loss"] = plots.loss_vs_cycle(
-        os.path.join(out_dir, "oxygen_loss.png"), A["cycles"], A["loss"],
-        [(1, 3.3, "paper, XAS (ref. l. 165-166)"), (500, 6.5, None)],
-        title="Oxygen loss vs cycle: model (line) and paper (points)")
-    curves = [(f"cycle {c}", p["distance_nm"], p["mean"] * 100.0, p["count"]) for c, p in A["profiles"].items()]
-    figs["profiles"] = plots.profiles(
-        os.path.join(out_dir, "profiles.png"), curves, "mean vacancy fraction (% of O sites)",
-        title="3D profile over all primaries (dotted: bins < 100 voxels)",
-        threshold_lines=[(100.0, "100 nm")])
-    mn_curves = [(f"cycle {c}", p["distance_nm"], M.mn3_fraction(p["mean"], mn_share, fmn), p["count"])
-                 for c, p in A["profiles"].items()]
-    figs["mn_profiles"] = plots.profiles(
-        os.path.join(out_dir, "mn3_profiles.png"), mn_curves, "Mn3+ fraction of Mn (from the mean c)",
-        title="Mn3+ from the 3D profile (cf. paper Fig. 2d, not available here)",
-        threshold_lines=[(100.0, "100 nm")])
+    # --- figures: the same functions as `python3 -m oxvac.plot` (oxvac.plot.figures)
+    last = int(A["cycles"].max())
+    paper = [(c, v, lab) for c, v, lab in ((1, 3.3, "paper, XAS (ref. l. 165-166)"), (500, 6.5, None))
+             if c <= last]
+    if paper and paper[0][2] is None:
+        paper[0] = (paper[0][0], paper[0][1], "paper, XAS (ref. l. 165-166)")
+    figs["loss"] = _save(F.loss_figure(res, x="cycle", soc=False, ends_only=True, points=paper),
+                         out_dir, "oxygen_loss.png")
+    pcycles = [c for c in res.stored_cycles("profiles") if c >= 1]
+    if pcycles:
+        figs["profiles"] = _save(F.profiles_figure(res, "3d", pcycles, "vacancy", marks=[100.0]),
+                                 out_dir, "profiles.png")
+        figs["mn_profiles"] = _save(F.profiles_figure(res, "3d", pcycles, "mn3", marks=[100.0]),
+                                    out_dir, "mn3_profiles.png")
     lam = {c: v for c, v in A["lamella"].items() if v is not None}
     if lam:
-        lcurves = [(f"cycle {c}", v["distance_nm"], v["mn3_fraction"], v["count"]) for c, v in sorted(lam.items())]
-        figs["lamella"] = plots.profiles(
-            os.path.join(out_dir, "lamella_mn3.png"), lcurves, "Mn3+ fraction of Mn (projected)",
-            title="Virtual 80 nm lamella (/lamella) through the large secondary (dotted: bins < 100 pixels)",
-            threshold_lines=[(100.0, "100 nm")], xlabel="2D distance from the particle edge in the lamella (nm)")
+        figs["lamella"] = _save(F.profiles_figure(res, "lamella", sorted(lam), "mn3", marks=[100.0]),
+                                out_dir, "lamella_mn3.png")
         A["lamella_pen"] = {c: M.penetration_nm({"distance_nm": v["distance_nm"], "mean": v["mn3_fraction"],
                                                  "count": v["count"]}) for c, v in sorted(lam.items())}
-    T, g = A["T"], A["groups"]
-    series, smalls = [], []
-    for c in sorted(A["particle_values"]):
-        if c < 1:
-            continue
-        d, v, n = M.depth_binned(T, A["particle_values"][c] * 100.0, g["large_all"], 0.2)
-        series.append((f"cycle {c}, large secondary", d, v))
-        smalls.append((f"small secondaries (all primaries), cycle {c}", A["group_means"][c]["small"] * 100.0))
-    figs["depth"] = plots.particle_depth(
-        os.path.join(out_dir, "particle_depth.png"), series, smalls, "primary mean vacancy fraction (%)",
-        title="Primary means vs depth (volume-weighted, 0.2 um bins); diamonds: small secondaries",
-        marks=[0.3, 1.0])
-    panels = []
-    for c, fld in sorted(A["slices"].items()):
-        k = 0  # the secondary centre lies on the z = 0 mirror plane
-        mn3 = M.mn3_fraction(fld[k], mn_share, fmn)
-        sol = A["solid"][k]
-        # mirror the quarter section into the whole cross-section
-        full = np.block([[mn3[::-1, ::-1], mn3[::-1, :]], [mn3[:, ::-1], mn3]])
-        fm = np.block([[sol[::-1, ::-1], sol[::-1, :]], [sol[:, ::-1], sol]])
-        panels.append((f"cycle {c}", full, fm))
-    figs["slice"] = plots.slices(os.path.join(out_dir, "slice_mn3.png"), panels, A["voxel_nm"],
-                                 "Mn3+ fraction of Mn", title="Section through the large secondary's centre "
-                                 "(z = 0 mirror plane, mirrored to the full section)")
+    dcycles = [int(c) for c in A["pcycles"] if c >= 1] or [int(A["pcycles"][-1])]
+    figs["depth"] = _save(F.depth_figure(res, dcycles, binned_um=0.2, marks=[0.3, 1.0]),
+                          out_dir, "particle_depth.png")
+    # sections through the large secondary's centre (mirrored across the domain faces it lies on)
+    figs["slice"] = _save(F.slice_figure(res, A["slice_cycles"], "z", secondary=A["big"][0], quantity="mn3"),
+                          out_dir, "slice_mn3.png")
 
     # --- criteria
     pen125 = A["pen"].get(125, (float("nan"),))[0]
@@ -295,7 +276,7 @@ def build(result, out_dir, config_path=None, run_info=None, reference=REFERENCE)
       "centres, domain faces treated as the mirror planes they are); voxels are binned by that distance "
       "(10 nm bins) over all primaries of the domain. **Penetration** = the largest distance at which the bin "
       "mean of the vacancy fraction is still >= 10 % of its value in the surface bin, over bins holding "
-      ">= 100 voxels. It is computed in `postprocess/metrics.py` from `/fields/cycle_N/vacancy_fraction` and "
+      ">= 100 voxels. It is computed in `postprocess/oxvac/metrics.py` from `/fields/cycle_N/vacancy_fraction` and "
       "`/geometry/labels`. After one cycle the deficiency is concentrated at the surfaces, as the paper sees "
       "it (" + cite("edges") + "), and it moves inwards with cycling.\n")
     w("| cycle | surface-bin c (%) | penetration (nm) | deepest bin with >= 100 voxels (nm) | Mn valence (field) |")
@@ -322,8 +303,9 @@ def build(result, out_dir, config_path=None, run_info=None, reference=REFERENCE)
             w(f"| {c} | {s_:.3f} | {_fmt(p, 0)} | {_fmt(dmax, 0)} | {_fmt(p20, 0)} |")
         w("\nThe section through the octant holds a quarter of the large secondary's cross-section, so few "
           "pixels lie deep inside primaries: the 100-pixel rule stops the lamella profile near 85 nm.")
-    w(f"\n![profiles]({os.path.basename(figs['profiles'])})\n")
-    w(f"![Mn3+ profiles]({os.path.basename(figs['mn_profiles'])})\n")
+    if "profiles" in figs:
+        w(f"\n![profiles]({os.path.basename(figs['profiles'])})\n")
+        w(f"![Mn3+ profiles]({os.path.basename(figs['mn_profiles'])})\n")
     if "lamella" in figs:
         w(f"![lamella]({os.path.basename(figs['lamella'])})\n")
 
