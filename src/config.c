@@ -1003,7 +1003,7 @@ static int ReadObservables(const Group *root, OxConfig *c)
   TRY(ReadNumber(&l, "thickness_nm", &kPositive, 80.0, NULL, &c->lamella_thickness_nm));
   TRY(ReadChoice(&l, "axis", kAxes, 2, NULL, &axis));
   c->lamella_axis = (char)('x' + axis);
-  TRY(ReadBool(&g, "mn3_field", 0, &c->mn3_field));
+  TRY(ReadBool(&g, "mn3_field", 1, &c->mn3_field)); /* on by default: ParaView shows Mn3+ */
   return ReadNumber(&g, "profile_bin_nm", &kPositive, 10.0, NULL, &c->profile_bin_nm);
 }
 
