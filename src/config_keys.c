@@ -321,8 +321,8 @@ static const OxConfigKey kKeys[] = {
   {.path = "observables.profile_bin_nm", .type = OX_KEY_NUMBER, .unit = "nm", .def = 10.0,
    POSITIVE, .meaning = "Bin width of the profiles over the distance from the particle surface",
    AT(OX_STORE_DOUBLE, CFG(profile_bin_nm))},
-  {.path = "observables.mn3_field", .type = OX_KEY_BOOL, .unit = "", .def = 0,
-   .meaning = "Also store the Mn3+ fraction per voxel beside each stored field",
+  {.path = "observables.mn3_field", .type = OX_KEY_BOOL, .unit = "", .def = 1,
+   .meaning = "Also store the Mn3+ fraction per voxel beside each stored field (ParaView shows it)",
    AT(OX_STORE_BOOL, CFG(mn3_field))},
 };
 

@@ -99,7 +99,7 @@ static PetscErrorCode write_contents(OxOutput out, const OxHistory *h, const cha
   OxParticleTable pt;
 
   PetscFunctionBeginUser;
-  PetscCall(OxOutputWriteRoot(out, config_text, command, (long long)op->nsolid + (long long)op->nlayer));
+  PetscCall(OxOutputWriteRoot(out, config_text, command, (long long)op->nsolid + (long long)op->nlayer, h->wall_time_s));
   PetscCall(OxOutputWriteGeometry(out, da, ms, op));
   PetscCall(OxParticleTableCreate(op, ms, &pt));
   PetscCall(OxOutputWriteParticles(out, &pt));
@@ -138,9 +138,11 @@ static PetscErrorCode write_contents(OxOutput out, const OxHistory *h, const cha
   }
   if (h->avg_window > 0) {
     double w = h->avg_window;
-    PetscCall(OxOutputWriteArray(out, "/averaging/window_cycles", 1, &w));
-    PetscCall(OxOutputWriteArray(out, "/averaging/error_increment_rel", 1, &h->avg_err_increment));
-    PetscCall(OxOutputWriteArray(out, "/averaging/error_loss_rel", 1, &h->avg_err_loss));
+    PetscCall(OxOutputWriteArray(out, "/averaging/window_cycles", 1, &w, "1", "resolved cycles used for the averaging error estimate"));
+    PetscCall(OxOutputWriteArray(out, "/averaging/error_increment_rel", 1, &h->avg_err_increment, "1",
+                                 "estimated relative error of the averaged per-cycle oxygen loss increment"));
+    PetscCall(OxOutputWriteArray(out, "/averaging/error_loss_rel", 1, &h->avg_err_loss, "1",
+                                 "estimated relative error of the total oxygen loss at the window's end"));
   }
   if (state) {
     PetscViewer v = OxOutputViewer(out);
@@ -154,6 +156,7 @@ static PetscErrorCode write_contents(OxOutput out, const OxHistory *h, const cha
     PetscCall(VecView(state, v));
     PetscCall(PetscViewerHDF5PopGroup(v));
     PetscCall(PetscObjectSetName((PetscObject)state, saved));
+    PetscCall(OxOutputDescribe(out, "/state/vacancy_fraction", "1", "vacancy site fraction of each voxel unknown, to continue from (0 in electrolyte)"));
     if (layer) {
       Vec x;
       PetscCall(VecDuplicate(state, &x));
@@ -166,6 +169,12 @@ static PetscErrorCode write_contents(OxOutput out, const OxHistory *h, const cha
         PetscCall(VecView(x, v));
       }
       PetscCall(PetscViewerHDF5PopGroup(v));
+      for (PetscInt j = 0; j < op->surf.ncells; j++) {
+        char path[48], desc[128];
+        PetscCall(PetscSNPrintf(path, sizeof(path), "/state/layer/cell_%02" PetscInt_FMT, j));
+        PetscCall(PetscSNPrintf(desc, sizeof(desc), "vacancy site fraction of surface layer cell %" PetscInt_FMT " (0: outermost) on its column's voxel, 0 elsewhere", j));
+        PetscCall(OxOutputDescribe(out, path, "1", desc));
+      }
       PetscCall(VecDestroy(&x));
     }
     PetscCall(PetscViewerHDF5WriteAttribute(v, "/state", "next_segment", PETSC_INT, &next));

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <petscviewerhdf5.h>
 #include "oxvac/common.h"
@@ -22,6 +23,7 @@ struct OxOutput_private {
   double      voxel_m;
   int         nfields, capfields;
   int        *field_cycle;
+  double     *field_time_s, *field_soc;
   PetscBool  *field_mn3;   /* the stored cycle has mn3_fraction too */
 };
 
@@ -125,14 +127,59 @@ static PetscErrorCode write_attr_string(hid_t obj, const char *name, const char 
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode OxOutputWriteRoot(OxOutput out, const char *config_text, const char *command, long long unknowns)
+/* Every dataset carries attributes units ("1" for a pure number) and a one-line description. */
+static PetscErrorCode describe_obj(hid_t obj, const char *units, const char *description)
 {
-  hid_t root, sp, at;
+  PetscFunctionBeginUser;
+  PetscCall(write_attr_string(obj, "units", units));
+  PetscCall(write_attr_string(obj, "description", description));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxOutputDescribe(OxOutput out, const char *path, const char *units, const char *description)
+{
+  hid_t ds;
 
   PetscFunctionBeginUser;
+  ds = H5Dopen2(out->fid, path, H5P_DEFAULT);
+  OX_H5(ds);
+  PetscCall(describe_obj(ds, units, description));
+  OX_H5(H5Dclose(ds));
+  PetscFunctionReturn(0);
+}
+
+#ifndef OXVAC_GIT_REVISION
+#define OXVAC_GIT_REVISION "unknown"
+#endif
+
+PetscErrorCode OxOutputWriteRoot(OxOutput out, const char *config_text, const char *command, long long unknowns, double wall_time_s)
+{
+  hid_t       root, sp, at;
+  PetscMPIInt size;
+  int         ranks;
+  char        date[32] = "", host[256] = "";
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(out->comm, &size));
+  ranks = (int)size;
+  if (!out->rank) { /* provenance as rank 0 sees it, the same on every rank (attributes are collective) */
+    time_t    now = time(NULL);
+    struct tm tm;
+    if (gmtime_r(&now, &tm)) strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+    host[sizeof(host) - 1] = '\0';
+  }
+  PetscCallMPI(MPI_Bcast(date, (int)sizeof(date), MPI_CHAR, 0, out->comm));
+  PetscCallMPI(MPI_Bcast(host, (int)sizeof(host), MPI_CHAR, 0, out->comm));
+  PetscCallMPI(MPI_Bcast(&wall_time_s, 1, MPI_DOUBLE, 0, out->comm));
   root = H5Gopen2(out->fid, "/", H5P_DEFAULT);
   OX_H5(root);
   PetscCall(write_attr_string(root, "oxvac_version", OXVAC_VERSION));
+  PetscCall(write_attr_string(root, "git_revision", OXVAC_GIT_REVISION));
+  PetscCall(write_attr_string(root, "date_utc", date[0] ? date : "unknown"));
+  PetscCall(write_attr_string(root, "host", host[0] ? host : "unknown"));
+  PetscCall(write_attr(root, "mpi_ranks", H5T_NATIVE_INT, 1, &ranks));
+  PetscCall(write_attr(root, "wall_time_s", H5T_NATIVE_DOUBLE, 1, &wall_time_s));
   PetscCall(write_attr_string(root, "config", config_text));
   PetscCall(write_attr_string(root, "command", command));
   sp = H5Screate(H5S_SCALAR);
@@ -147,7 +194,8 @@ PetscErrorCode OxOutputWriteRoot(OxOutput out, const char *config_text, const ch
 }
 
 /* A collective 1-D or 2-D dataset written by rank 0 alone (all ranks hold the same data). */
-static PetscErrorCode write_2d(OxOutput out, const char *path, hid_t type, PetscInt n, PetscInt m, const void *v)
+static PetscErrorCode write_2d(OxOutput out, const char *path, hid_t type, PetscInt n, PetscInt m, const void *v, const char *units,
+                               const char *description)
 {
   hsize_t dims[2] = {(hsize_t)n, (hsize_t)m};
   hid_t   sp      = H5Screate_simple(m >= 0 ? 2 : 1, dims, NULL), ds; /* m = 0 stays 2-D: [n][0] */
@@ -156,15 +204,16 @@ static PetscErrorCode write_2d(OxOutput out, const char *path, hid_t type, Petsc
   ds = H5Dcreate2(out->fid, path, type, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   OX_H5(ds);
   if (!out->rank && n > 0 && m != 0) OX_H5(H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v));
+  PetscCall(describe_obj(ds, units, description));
   OX_H5(H5Dclose(ds));
   OX_H5(H5Sclose(sp));
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode write_1d(OxOutput out, const char *path, hid_t type, PetscInt n, const void *v)
+static PetscErrorCode write_1d(OxOutput out, const char *path, hid_t type, PetscInt n, const void *v, const char *units, const char *description)
 {
   PetscFunctionBeginUser;
-  PetscCall(write_2d(out, path, type, n, -1, v));
+  PetscCall(write_2d(out, path, type, n, -1, v, units, description));
   PetscFunctionReturn(0);
 }
 
@@ -172,14 +221,15 @@ PetscErrorCode OxOutputWriteParticles(OxOutput out, const OxParticleTable *pt)
 {
   PetscFunctionBeginUser;
   PetscCall(ensure_group(out, "/particles"));
-  PetscCall(write_1d(out, "/particles/id", H5T_NATIVE_INT, pt->n, pt->id));
-  PetscCall(write_1d(out, "/particles/secondary", H5T_NATIVE_INT, pt->n, pt->secondary));
-  PetscCall(write_1d(out, "/particles/volume_m3", H5T_NATIVE_DOUBLE, pt->n, pt->volume_m3));
-  PetscCall(write_1d(out, "/particles/area_m2", H5T_NATIVE_DOUBLE, pt->n, pt->area_m2));
-  PetscCall(write_2d(out, "/particles/centroid_m", H5T_NATIVE_DOUBLE, pt->n, 3, pt->centroid_m));
-  PetscCall(write_1d(out, "/particles/depth_m", H5T_NATIVE_DOUBLE, pt->n, pt->depth_m));
-  PetscCall(write_1d(out, "/particles/radius_m", H5T_NATIVE_DOUBLE, pt->n, pt->radius_m));
-  PetscCall(write_1d(out, "/particles/diffusivity_multiplier", H5T_NATIVE_DOUBLE, pt->n, pt->multiplier));
+  PetscCall(write_1d(out, "/particles/id", H5T_NATIVE_INT, pt->n, pt->id, "1", "primary particle label p (row p-1), as in /geometry/labels"));
+  PetscCall(write_1d(out, "/particles/secondary", H5T_NATIVE_INT, pt->n, pt->secondary, "1", "secondary particle of the primary (0: none)"));
+  PetscCall(write_1d(out, "/particles/volume_m3", H5T_NATIVE_DOUBLE, pt->n, pt->volume_m3, "m^3", "volume of the primary (its voxels)"));
+  PetscCall(write_1d(out, "/particles/area_m2", H5T_NATIVE_DOUBLE, pt->n, pt->area_m2, "m^2", "corrected exchange area of the primary"));
+  PetscCall(write_2d(out, "/particles/centroid_m", H5T_NATIVE_DOUBLE, pt->n, 3, pt->centroid_m, "m", "centroid of the primary [n][x y z]"));
+  PetscCall(write_1d(out, "/particles/depth_m", H5T_NATIVE_DOUBLE, pt->n, pt->depth_m, "m", "depth of the centroid below its secondary's envelope"));
+  PetscCall(write_1d(out, "/particles/radius_m", H5T_NATIVE_DOUBLE, pt->n, pt->radius_m, "m", "equivalent-sphere radius of the primary"));
+  PetscCall(write_1d(out, "/particles/diffusivity_multiplier", H5T_NATIVE_DOUBLE, pt->n, pt->multiplier, "1",
+                     "diffusivity multiplier of the primary (material.particle_spread)"));
   PetscFunctionReturn(0);
 }
 
@@ -187,8 +237,9 @@ PetscErrorCode OxOutputWriteParticleSeries(OxOutput out, int nout, const int *cy
 {
   PetscFunctionBeginUser;
   PetscCall(ensure_group(out, "/particles_series"));
-  PetscCall(write_1d(out, "/particles_series/cycle", H5T_NATIVE_INT, nout, cycle));
-  PetscCall(write_2d(out, "/particles_series/vacancy_mean", H5T_NATIVE_DOUBLE, nout, np, mean));
+  PetscCall(write_1d(out, "/particles_series/cycle", H5T_NATIVE_INT, nout, cycle, "1", "stored cycle of each row (as /fields)"));
+  PetscCall(write_2d(out, "/particles_series/vacancy_mean", H5T_NATIVE_DOUBLE, nout, np, mean, "1",
+                     "vacancy site fraction averaged over each primary [n_out][n_particles]"));
   PetscFunctionReturn(0);
 }
 
@@ -198,23 +249,28 @@ PetscErrorCode OxOutputWriteSecondaries(OxOutput out, const OxSecondaryTable *st
   PetscCheck(ss->n == st->n, PETSC_COMM_SELF, PETSC_ERR_ARG_INCOMP, "secondary series has %" PetscInt_FMT " columns, table %" PetscInt_FMT " rows", ss->n,
              st->n);
   PetscCall(ensure_group(out, "/secondaries"));
-  PetscCall(write_1d(out, "/secondaries/id", H5T_NATIVE_INT, st->n, st->id));
-  PetscCall(write_1d(out, "/secondaries/n_primaries", H5T_NATIVE_INT, st->n, st->n_primaries));
-  PetscCall(write_1d(out, "/secondaries/volume_m3", H5T_NATIVE_DOUBLE, st->n, st->volume_m3));
-  PetscCall(write_1d(out, "/secondaries/n_exterior", H5T_NATIVE_INT, st->n, st->n_exterior));
-  PetscCall(write_1d(out, "/secondaries/n_interior", H5T_NATIVE_INT, st->n, st->n_interior));
-  PetscCall(write_1d(out, "/secondaries/volume_exterior_m3", H5T_NATIVE_DOUBLE, st->n, st->volume_exterior_m3));
-  PetscCall(write_1d(out, "/secondaries/volume_interior_m3", H5T_NATIVE_DOUBLE, st->n, st->volume_interior_m3));
+  PetscCall(write_1d(out, "/secondaries/id", H5T_NATIVE_INT, st->n, st->id, "1", "secondary particle id (0: the primaries in no secondary)"));
+  PetscCall(write_1d(out, "/secondaries/n_primaries", H5T_NATIVE_INT, st->n, st->n_primaries, "1", "number of primaries in the secondary"));
+  PetscCall(write_1d(out, "/secondaries/volume_m3", H5T_NATIVE_DOUBLE, st->n, st->volume_m3, "m^3", "volume of the secondary's primaries"));
+  PetscCall(write_1d(out, "/secondaries/n_exterior", H5T_NATIVE_INT, st->n, st->n_exterior, "1",
+                     "primaries with centroid depth below 2 radius_m (exterior)"));
+  PetscCall(write_1d(out, "/secondaries/n_interior", H5T_NATIVE_INT, st->n, st->n_interior, "1", "primaries deeper than that (interior)"));
+  PetscCall(write_1d(out, "/secondaries/volume_exterior_m3", H5T_NATIVE_DOUBLE, st->n, st->volume_exterior_m3, "m^3", "volume of the exterior primaries"));
+  PetscCall(write_1d(out, "/secondaries/volume_interior_m3", H5T_NATIVE_DOUBLE, st->n, st->volume_interior_m3, "m^3", "volume of the interior primaries"));
   PetscCall(ensure_group(out, "/secondaries_series"));
-  PetscCall(write_1d(out, "/secondaries_series/cycle", H5T_NATIVE_INT, ss->nout, cycle));
-  PetscCall(write_2d(out, "/secondaries_series/vacancy_mean", H5T_NATIVE_DOUBLE, ss->nout, ss->n, ss->vacancy_mean));
-  PetscCall(write_2d(out, "/secondaries_series/oxygen_loss_pct", H5T_NATIVE_DOUBLE, ss->nout, ss->n, ss->oxygen_loss_pct));
-  PetscCall(write_2d(out, "/secondaries_series/exterior_vacancy_mean", H5T_NATIVE_DOUBLE, ss->nout, ss->n, ss->exterior_vacancy_mean));
-  PetscCall(write_2d(out, "/secondaries_series/interior_vacancy_mean", H5T_NATIVE_DOUBLE, ss->nout, ss->n, ss->interior_vacancy_mean));
+  PetscCall(write_1d(out, "/secondaries_series/cycle", H5T_NATIVE_INT, ss->nout, cycle, "1", "stored cycle of each row (as /fields)"));
+  PetscCall(write_2d(out, "/secondaries_series/vacancy_mean", H5T_NATIVE_DOUBLE, ss->nout, ss->n, ss->vacancy_mean, "1",
+                     "volume-weighted vacancy site fraction of the secondary's primaries [n_out][n_sec]"));
+  PetscCall(write_2d(out, "/secondaries_series/oxygen_loss_pct", H5T_NATIVE_DOUBLE, ss->nout, ss->n, ss->oxygen_loss_pct, "at.%",
+                     "oxygen lost by the secondary, 100 x vacancy_mean [n_out][n_sec]"));
+  PetscCall(write_2d(out, "/secondaries_series/exterior_vacancy_mean", H5T_NATIVE_DOUBLE, ss->nout, ss->n, ss->exterior_vacancy_mean, "1",
+                     "vacancy_mean over the exterior primaries (NaN: none) [n_out][n_sec]"));
+  PetscCall(write_2d(out, "/secondaries_series/interior_vacancy_mean", H5T_NATIVE_DOUBLE, ss->nout, ss->n, ss->interior_vacancy_mean, "1",
+                     "vacancy_mean over the interior primaries (NaN: none) [n_out][n_sec]"));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode OxOutputWriteArray(OxOutput out, const char *path, PetscInt n, const double *v)
+PetscErrorCode OxOutputWriteArray(OxOutput out, const char *path, PetscInt n, const double *v, const char *units, const char *description)
 {
   char parent[PETSC_MAX_PATH_LEN], *slash;
 
@@ -225,12 +281,12 @@ PetscErrorCode OxOutputWriteArray(OxOutput out, const char *path, PetscInt n, co
     *slash = '\0';
     PetscCall(ensure_group(out, parent));
   }
-  PetscCall(write_1d(out, path, H5T_NATIVE_DOUBLE, n, v));
+  PetscCall(write_1d(out, path, H5T_NATIVE_DOUBLE, n, v, units, description));
   PetscFunctionReturn(0);
 }
 
-/* Owned block of a DMDA vector of integers as an int32 [nz][ny][nx] dataset. */
-static PetscErrorCode write_int_field(OxOutput out, DM da, Vec v, const char *path)
+/* Owned block of a DMDA vector of integers as an integer [nz][ny][nx] dataset of file type ftype. */
+static PetscErrorCode write_int_field(OxOutput out, DM da, Vec v, const char *path, hid_t ftype, const char *units, const char *description)
 {
   PetscInt           xs, ys, zs, xm, ym, zm, n;
   hsize_t            dims[3] = {(hsize_t)out->shape[2], (hsize_t)out->shape[1], (hsize_t)out->shape[0]}, start[3], count[3];
@@ -248,11 +304,12 @@ static PetscErrorCode write_int_field(OxOutput out, DM da, Vec v, const char *pa
   start[0] = (hsize_t)zs, start[1] = (hsize_t)ys, start[2] = (hsize_t)xs;
   count[0] = (hsize_t)zm, count[1] = (hsize_t)ym, count[2] = (hsize_t)xm;
   fsp = H5Screate_simple(3, dims, NULL);
-  ds  = H5Dcreate2(out->fid, path, H5T_NATIVE_INT32, fsp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  ds  = H5Dcreate2(out->fid, path, ftype, fsp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   OX_H5(ds);
   msp = H5Screate_simple(3, count, NULL);
   OX_H5(H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL));
   if (n > 0) OX_H5(H5Dwrite(ds, H5T_NATIVE_INT32, msp, fsp, H5P_DEFAULT, buf));
+  PetscCall(describe_obj(ds, units, description));
   OX_H5(H5Sclose(msp));
   OX_H5(H5Sclose(fsp));
   OX_H5(H5Dclose(ds));
@@ -269,12 +326,17 @@ PetscErrorCode OxOutputWriteGeometry(OxOutput out, DM da, const OxMicrostructure
   out->shape[0] = ms->nx, out->shape[1] = ms->ny, out->shape[2] = ms->nz;
   out->voxel_m  = ms->voxel_m;
   PetscCall(ensure_group(out, "/geometry"));
-  PetscCall(write_int_field(out, da, ms->labels, "/geometry/labels"));
-  PetscCall(write_int_field(out, da, ms->secondary, "/geometry/secondary"));
+  PetscCall(write_int_field(out, da, ms->labels, "/geometry/labels", H5T_NATIVE_INT32, "1", "primary particle label of each voxel (0: electrolyte)"));
+  PetscCall(write_int_field(out, da, ms->secondary, "/geometry/secondary", H5T_NATIVE_INT32, "1",
+                            "secondary particle of each voxel (0: none or electrolyte)"));
+  PetscCall(write_int_field(out, da, op->solid, "/geometry/solid", H5T_STD_U8LE, "1", "1 on solid voxels (labels > 0), 0 on electrolyte"));
   PetscCall(PetscViewerHDF5PushGroup(out->viewer, "/geometry"));
   PetscCall(VecView(op->exchange_area, out->viewer));
   PetscCall(VecView(op->accessibility, out->viewer));
   PetscCall(PetscViewerHDF5PopGroup(out->viewer));
+  PetscCall(OxOutputDescribe(out, "/geometry/exchange_area_m2", "m^2", "corrected exchange area of each voxel's faces to the electrolyte"));
+  PetscCall(OxOutputDescribe(out, "/geometry/accessibility", "1",
+                             "area-weighted electrolyte accessibility of each voxel's exchange faces (0 off the surface)"));
   g = H5Gopen2(out->fid, "/geometry", H5P_DEFAULT);
   OX_H5(g);
   for (int d = 0; d < 3; d++) shape[d] = (int)out->shape[d];
@@ -286,7 +348,8 @@ PetscErrorCode OxOutputWriteGeometry(OxOutput out, DM da, const OxMicrostructure
 }
 
 /* Write v under group as name, with the field attributes; v keeps its own name. */
-static PetscErrorCode write_named_field(OxOutput out, Vec v, const char *group, const char *dname, PetscInt cycle, double time_s, double soc)
+static PetscErrorCode write_named_field(OxOutput out, Vec v, const char *group, const char *dname, PetscInt cycle, double time_s, double soc,
+                                        const char *units, const char *description)
 {
   char        dset[128], saved[64];
   const char *name;
@@ -303,6 +366,7 @@ static PetscErrorCode write_named_field(OxOutput out, Vec v, const char *group, 
   PetscCall(PetscViewerHDF5WriteAttribute(out->viewer, dset, "time_s", PETSC_DOUBLE, &time_s));
   PetscCall(PetscViewerHDF5WriteAttribute(out->viewer, dset, "cycle", PETSC_INT, &cycle));
   PetscCall(PetscViewerHDF5WriteAttribute(out->viewer, dset, "soc", PETSC_DOUBLE, &soc));
+  PetscCall(OxOutputDescribe(out, dset, units, description));
   PetscFunctionReturn(0);
 }
 
@@ -312,14 +376,19 @@ PetscErrorCode OxOutputWriteField(OxOutput out, Vec c, Vec mn3, int cycle, doubl
 
   PetscFunctionBeginUser;
   PetscCall(PetscSNPrintf(group, sizeof(group), "/fields/cycle_%06d", cycle));
-  PetscCall(write_named_field(out, c, group, "vacancy_fraction", cycle, time_s, soc));
-  if (mn3) PetscCall(write_named_field(out, mn3, group, "mn3_fraction", cycle, time_s, soc));
+  PetscCall(write_named_field(out, c, group, "vacancy_fraction", cycle, time_s, soc, "1",
+                              "oxygen vacancy site fraction of each voxel (volume mean with its layer cells; 0 in electrolyte)"));
+  if (mn3) PetscCall(write_named_field(out, mn3, group, "mn3_fraction", cycle, time_s, soc, "1", "Mn3+ fraction of Mn of each voxel (0 in electrolyte)"));
   if (out->nfields == out->capfields) {
     out->capfields = out->capfields ? 2 * out->capfields : 16;
     PetscCall(PetscRealloc(sizeof(int) * out->capfields, &out->field_cycle));
+    PetscCall(PetscRealloc(sizeof(double) * out->capfields, &out->field_time_s));
+    PetscCall(PetscRealloc(sizeof(double) * out->capfields, &out->field_soc));
     PetscCall(PetscRealloc(sizeof(PetscBool) * out->capfields, &out->field_mn3));
   }
   out->field_mn3[out->nfields]     = mn3 ? PETSC_TRUE : PETSC_FALSE;
+  out->field_time_s[out->nfields]  = time_s;
+  out->field_soc[out->nfields]     = soc;
   out->field_cycle[out->nfields++] = cycle;
   PetscFunctionReturn(0);
 }
@@ -330,14 +399,23 @@ PetscErrorCode OxOutputWriteProfile(OxOutput out, const char *kind, const OxProf
   hid_t  g;
   int    cyc = info->cycle;
   static const char *names[] = {"distance_nm", "mn3_fraction", "vacancy_fraction", "count"};
+  static const char *units[] = {"nm", "1", "1", "1"};
   const double      *cols[]  = {p->distance_nm, p->mn3_fraction, p->vacancy_fraction, p->count};
+  const int          lam     = !strcmp(kind, "lamella");
+  const char        *desc[]  = {lam ? "bin centre: distance of a lamella pixel from its particle's edge"
+                                    : "bin centre: distance of a voxel from its own particle's surface",
+                                lam ? "Mn3+ fraction of Mn in the bin, pixels weighted by solid thickness (NaN: empty)"
+                                    : "mean Mn3+ fraction of Mn in the bin (NaN: empty)",
+                                lam ? "vacancy site fraction in the bin, pixels weighted by solid thickness (NaN: empty)"
+                                    : "mean vacancy site fraction in the bin (NaN: empty)",
+                                lam ? "pixels in the bin" : "voxels in the bin (layer cells by their volume)"};
 
   PetscFunctionBeginUser;
   PetscCall(PetscSNPrintf(group, sizeof(group), "/%s/cycle_%06d", kind, info->cycle));
   PetscCall(ensure_group(out, group));
   for (int k = 0; k < 4; k++) {
     PetscCall(PetscSNPrintf(path, sizeof(path), "%s/%s", group, names[k]));
-    PetscCall(write_1d(out, path, H5T_NATIVE_DOUBLE, p->n, cols[k]));
+    PetscCall(write_1d(out, path, H5T_NATIVE_DOUBLE, p->n, cols[k], units[k], desc[k]));
   }
   g = H5Gopen2(out->fid, group, H5P_DEFAULT);
   OX_H5(g);
@@ -361,13 +439,14 @@ PetscErrorCode OxOutputWriteTimeseries(OxOutput out, const OxTimeseries *ts)
   struct {
     const char *name;
     size_t      off;
+    const char *units, *description;
   } cols[] = {
-    {"time_s", offsetof(OxSample, time_s)},
-    {"soc", offsetof(OxSample, soc)},
-    {"vacancy_mean", offsetof(OxSample, vacancy_mean)},
-    {"oxygen_loss_pct", offsetof(OxSample, oxygen_loss_pct)},
-    {"released_mol", offsetof(OxSample, released_mol)},
-    {"inventory_mol", offsetof(OxSample, inventory_mol)},
+    {"time_s", offsetof(OxSample, time_s), "s", "simulated time of the row (t = 0 and each protocol step end)"},
+    {"soc", offsetof(OxSample, soc), "1", "state of charge"},
+    {"vacancy_mean", offsetof(OxSample, vacancy_mean), "1", "vacancy site fraction averaged over the solid (voxels and layer cells)"},
+    {"oxygen_loss_pct", offsetof(OxSample, oxygen_loss_pct), "at.%", "oxygen lost from the solid, 100 x vacancy_mean"},
+    {"released_mol", offsetof(OxSample, released_mol), "mol", "oxygen released through the exchange surface since t = 0"},
+    {"inventory_mol", offsetof(OxSample, inventory_mol), "mol", "vacancies held by the solid (equals released_mol)"},
   };
 
   PetscFunctionBeginUser;
@@ -378,22 +457,33 @@ PetscErrorCode OxOutputWriteTimeseries(OxOutput out, const OxTimeseries *ts)
     char path[128];
     for (int i = 0; i < ts->n; i++) col[i] = *(const double *)((const char *)&ts->row[i] + cols[c].off);
     PetscCall(PetscSNPrintf(path, sizeof(path), "/timeseries/%s", cols[c].name));
-    PetscCall(write_1d(out, path, H5T_NATIVE_DOUBLE, ts->n, col));
+    PetscCall(write_1d(out, path, H5T_NATIVE_DOUBLE, ts->n, col, cols[c].units, cols[c].description));
   }
   for (int i = 0; i < ts->n; i++) icol[i] = ts->row[i].cycle;
-  PetscCall(write_1d(out, "/timeseries/cycle", H5T_NATIVE_INT, ts->n, icol));
+  PetscCall(write_1d(out, "/timeseries/cycle", H5T_NATIVE_INT, ts->n, icol, "1", "cycle of the row (0: formation and t = 0)"));
   PetscCall(PetscFree(col));
   PetscCall(PetscFree(icol));
   PetscFunctionReturn(0);
 }
 
-/* The XDMF sidecar: a temporal collection, one uniform grid per stored cycle,
- * cell-centred attributes on a 3DCoRectMesh (ParaView reads it directly). */
+/* One cell-centred attribute read from the HDF5 file. */
+static void xdmf_attribute(FILE *f, const char *name, const char *ntype, int prec, const OxOutput out, const char *h5, const char *path)
+{
+  fprintf(f,
+          "    <Attribute Name=\"%s\" AttributeType=\"Scalar\" Center=\"Cell\">\n     <DataItem Dimensions=\"%d %d %d\" NumberType=\"%s\" "
+          "Precision=\"%d\" Format=\"HDF\">%s:%s</DataItem>\n    </Attribute>\n",
+          name, (int)out->shape[2], (int)out->shape[1], (int)out->shape[0], ntype, prec, h5, path);
+}
+
+/* The XDMF sidecar: a temporal collection, one uniform grid per stored cycle
+ * (named cycle_NNNNNN, Time = its time_s in seconds, the cycle, soc and
+ * time_s as grid attributes, i.e. field data), cell-centred attributes on a
+ * 3DCoRectMesh in metres (ParaView reads it directly). solid (0/1) lets a
+ * Threshold drop the electrolyte. */
 static PetscErrorCode write_xdmf(OxOutput out, const char *xpath)
 {
   FILE       *f;
-  char        h5name[PETSC_MAX_PATH_LEN], *base;
-  const char *geo[] = {"labels", "secondary"}, *geof[] = {"exchange_area_m2", "accessibility"};
+  char        h5name[PETSC_MAX_PATH_LEN], *base, path[96];
   PetscInt    nx = out->shape[0], ny = out->shape[1], nz = out->shape[2];
   int         nsteps = out->nfields ? out->nfields : 1;
 
@@ -405,33 +495,42 @@ static PetscErrorCode write_xdmf(OxOutput out, const char *xpath)
   fprintf(f, "<?xml version=\"1.0\" ?>\n<Xdmf Version=\"3.0\">\n <Domain>\n");
   fprintf(f, "  <Grid Name=\"oxvac\" GridType=\"Collection\" CollectionType=\"Temporal\">\n");
   for (int s = 0; s < nsteps; s++) {
-    fprintf(f, "   <Grid Name=\"%s\" GridType=\"Uniform\">\n", out->nfields ? "cycle" : "geometry");
-    if (out->nfields) fprintf(f, "    <Time Value=\"%.17g\"/>\n", (double)out->field_cycle[s]);
+    if (out->nfields) {
+      fprintf(f, "   <Grid Name=\"cycle_%06d\" GridType=\"Uniform\">\n", out->field_cycle[s]);
+      fprintf(f, "    <Time Value=\"%.17g\"/>\n", out->field_time_s[s]);
+    } else fprintf(f, "   <Grid Name=\"geometry\" GridType=\"Uniform\">\n");
     fprintf(f, "    <Topology TopologyType=\"3DCoRectMesh\" Dimensions=\"%d %d %d\"/>\n", (int)nz + 1, (int)ny + 1, (int)nx + 1);
     fprintf(f, "    <Geometry GeometryType=\"ORIGIN_DXDYDZ\">\n");
     fprintf(f, "     <DataItem Dimensions=\"3\" Format=\"XML\">0 0 0</DataItem>\n");
     fprintf(f, "     <DataItem Dimensions=\"3\" Format=\"XML\">%.17g %.17g %.17g</DataItem>\n", out->voxel_m, out->voxel_m, out->voxel_m);
     fprintf(f, "    </Geometry>\n");
-    for (int g = 0; g < 2; g++)
+    if (out->nfields) {
       fprintf(f,
-              "    <Attribute Name=\"%s\" AttributeType=\"Scalar\" Center=\"Cell\">\n     <DataItem Dimensions=\"%d %d %d\" NumberType=\"Int\" "
-              "Precision=\"4\" Format=\"HDF\">%s:/geometry/%s</DataItem>\n    </Attribute>\n",
-              geo[g], (int)nz, (int)ny, (int)nx, base, geo[g]);
-    for (int g = 0; g < 2; g++)
+              "    <Attribute Name=\"cycle\" AttributeType=\"Scalar\" Center=\"Grid\">\n     <DataItem Dimensions=\"1\" NumberType=\"Int\" "
+              "Precision=\"4\" Format=\"XML\">%d</DataItem>\n    </Attribute>\n",
+              out->field_cycle[s]);
       fprintf(f,
-              "    <Attribute Name=\"%s\" AttributeType=\"Scalar\" Center=\"Cell\">\n     <DataItem Dimensions=\"%d %d %d\" "
-              "NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">%s:/geometry/%s</DataItem>\n    </Attribute>\n",
-              geof[g], (int)nz, (int)ny, (int)nx, base, geof[g]);
-    if (out->nfields)
+              "    <Attribute Name=\"time_s\" AttributeType=\"Scalar\" Center=\"Grid\">\n     <DataItem Dimensions=\"1\" NumberType=\"Float\" "
+              "Precision=\"8\" Format=\"XML\">%.17g</DataItem>\n    </Attribute>\n",
+              out->field_time_s[s]);
       fprintf(f,
-              "    <Attribute Name=\"vacancy_fraction\" AttributeType=\"Scalar\" Center=\"Cell\">\n     <DataItem Dimensions=\"%d %d %d\" "
-              "NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">%s:/fields/cycle_%06d/vacancy_fraction</DataItem>\n    </Attribute>\n",
-              (int)nz, (int)ny, (int)nx, base, out->field_cycle[s]);
-    if (out->nfields && out->field_mn3[s])
-      fprintf(f,
-              "    <Attribute Name=\"mn3_fraction\" AttributeType=\"Scalar\" Center=\"Cell\">\n     <DataItem Dimensions=\"%d %d %d\" "
-              "NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">%s:/fields/cycle_%06d/mn3_fraction</DataItem>\n    </Attribute>\n",
-              (int)nz, (int)ny, (int)nx, base, out->field_cycle[s]);
+              "    <Attribute Name=\"soc\" AttributeType=\"Scalar\" Center=\"Grid\">\n     <DataItem Dimensions=\"1\" NumberType=\"Float\" "
+              "Precision=\"8\" Format=\"XML\">%.17g</DataItem>\n    </Attribute>\n",
+              out->field_soc[s]);
+    }
+    xdmf_attribute(f, "solid", "UChar", 1, out, base, "/geometry/solid");
+    xdmf_attribute(f, "labels", "Int", 4, out, base, "/geometry/labels");
+    xdmf_attribute(f, "secondary", "Int", 4, out, base, "/geometry/secondary");
+    xdmf_attribute(f, "exchange_area_m2", "Float", 8, out, base, "/geometry/exchange_area_m2");
+    xdmf_attribute(f, "accessibility", "Float", 8, out, base, "/geometry/accessibility");
+    if (out->nfields) {
+      snprintf(path, sizeof(path), "/fields/cycle_%06d/vacancy_fraction", out->field_cycle[s]);
+      xdmf_attribute(f, "vacancy_fraction", "Float", 8, out, base, path);
+    }
+    if (out->nfields && out->field_mn3[s]) {
+      snprintf(path, sizeof(path), "/fields/cycle_%06d/mn3_fraction", out->field_cycle[s]);
+      xdmf_attribute(f, "mn3_fraction", "Float", 8, out, base, path);
+    }
     fprintf(f, "   </Grid>\n");
   }
   fprintf(f, "  </Grid>\n </Domain>\n</Xdmf>\n");
@@ -470,6 +569,8 @@ PetscErrorCode OxOutputClose(OxOutput *pout, PetscBool success)
   if (!out->rank) ok = finish_files(out, success);
   PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, out->comm));
   PetscCall(PetscFree(out->field_cycle));
+  PetscCall(PetscFree(out->field_time_s));
+  PetscCall(PetscFree(out->field_soc));
   PetscCall(PetscFree(out->field_mn3));
   PetscCall(PetscFree(*pout));
   PetscCheck(ok || !success, PETSC_COMM_WORLD, PETSC_ERR_FILE_WRITE, "cannot write the result into place");

@@ -431,6 +431,7 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
     PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &stop, 1, MPI_INT, MPI_MAX, comm));
     periodic = !averaged && every > 0 && s->last_of_cycle && s->cycle > 0 && s->cycle % every == 0 && g < prot->nseg - 1;
     if ((periodic || stop) && !averaged) {
+      hist.wall_time_s = wall_s() - wall0;
       PetscCall(OxHistoryWrite(&hist, ckpt, cfg_text, opt->command_line, m.da, &m.ms, &m.op, m.c, m.u));
       PetscCall(PetscStrncpy(last_ckpt, ckpt, sizeof(last_ckpt)));
       /* A run restarted from here re-initialises CVODE; so does this one. */
@@ -457,6 +458,7 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
   signal(SIGTERM, SIG_DFL);
   signal(SIGINT, SIG_DFL);
   if (*status == OX_EXIT_OK) {
+    hist.wall_time_s = wall_s() - wall0;
     PetscCall(OxHistoryWrite(&hist, path, cfg_text, opt->command_line, m.da, &m.ms, &m.op, NULL, NULL));
     if (!opt->silent) {
       PetscCall(print_summary(comm, &m.op, &m.ms, integ, &hist.ts, wall_s() - wall0));

@@ -17,7 +17,11 @@ off-centre sphere (center_nm given) and fields_at_cycles = [0, 1, 5] on a
     soc equal to the timeseries at the end of that cycle (cycle 0: the start);
   - OUT.xdmf beside OUT.h5 is well-formed XML; every HDF DataItem
     `file.h5:/path` names OUT.h5 and a dataset that exists there with the
-    declared Dimensions (and NumberType/Precision); every stored field appears;
+    declared Dimensions (and NumberType/Precision); every stored field appears
+    (vacancy_fraction, and mn3_fraction, on by default); one grid per stored
+    cycle, named cycle_NNNNNN, whose Time is that field's time_s in seconds
+    (exactly) and whose grid attributes cycle, time_s and soc equal the field's;
+    /geometry/solid (uint8) is labels > 0 and is in the XDMF as `solid`;
   - the output folder holds only OUT.h5 and OUT.xdmf: no *.partial* or other
     temporary file is left;
   - /secondaries/{id, n_primaries, volume_m3, n_exterior, n_interior,
@@ -138,7 +142,7 @@ def run_checks(args, workdir, c):
         g = h.get("geometry")
         if check(isinstance(g, h5py.Group), "/geometry missing"):
             want = (NZ, NY, NX)
-            for k, dt in (("labels", np.int32), ("secondary", np.int32),
+            for k, dt in (("labels", np.int32), ("secondary", np.int32), ("solid", np.uint8),
                           ("exchange_area_m2", np.float64)):
                 d = g.get(k)
                 if k == "exchange_area_m2" and d is None:
@@ -164,6 +168,10 @@ def run_checks(args, workdir, c):
                 check(nbad == 0, f"/geometry/labels differs from the analytic sphere at {nbad} "
                       f"voxels ({int(np.count_nonzero(lab))} solid, expected "
                       f"{int(exp.sum())}); axis order [z][y][x]?")
+                sol = g.get("solid")
+                if isinstance(sol, h5py.Dataset) and sol.shape == exp.shape:
+                    check(np.array_equal(np.asarray(sol[...]), (lab > 0).astype(np.uint8)),
+                          "/geometry/solid is not labels > 0")
                 sec = g.get("secondary")
                 if isinstance(sec, h5py.Dataset) and sec.shape == exp.shape:
                     check(np.array_equal(np.asarray(sec[...]) > 0, exp > 0),
@@ -422,7 +430,7 @@ def check_xdmf(check, h, out, xdmf, present):
     items = [e for e in root.iter("DataItem") if e.get("Format") == "HDF"]
     check(bool(items), f"{xdmf}: no HDF DataItem")
     seen = set()
-    dtypes = {("Int", "4"): np.dtype(np.int32), ("Float", "8"): np.dtype(np.float64),
+    dtypes = {("UChar", "1"): np.dtype(np.uint8), ("Int", "4"): np.dtype(np.int32), ("Float", "8"): np.dtype(np.float64),
               ("Float", "4"): np.dtype(np.float32), ("Int", "8"): np.dtype(np.int64)}
     for e in items:
         text = (e.text or "").strip()
@@ -442,9 +450,9 @@ def check_xdmf(check, h, out, xdmf, present):
               f"vs dataset {d.dtype}")
         seen.add(path)
     for name in present:
-        check(f"/fields/{name}/vacancy_fraction" in seen,
-              f"{xdmf}: /fields/{name}/vacancy_fraction is not referenced")
-    for tname in ("labels", "secondary"):
+        for fname in ("vacancy_fraction", "mn3_fraction"):
+            check(f"/fields/{name}/{fname}" in seen, f"{xdmf}: /fields/{name}/{fname} is not referenced")
+    for tname in ("labels", "secondary", "solid"):
         check(f"/geometry/{tname}" in seen, f"{xdmf}: /geometry/{tname} is not referenced")
     topo = [t.get("Dimensions") for t in root.iter("Topology")]
     want = f"{NZ + 1} {NY + 1} {NX + 1}"
@@ -453,6 +461,24 @@ def check_xdmf(check, h, out, xdmf, present):
     times = [t.get("Value") for t in root.iter("Time")]
     check(len(times) == len(present), f"{xdmf}: {len(times)} time steps for {len(present)} "
           "stored cycles")
+    coll = [g for g in root.iter("Grid") if g.get("CollectionType") == "Temporal"]
+    grids = list(coll[0].findall("Grid")) if coll else []
+    names = [g.get("Name") for g in grids]
+    check(names == present, f"{xdmf}: grids {names}; expected one per stored cycle named as /fields: {present}")
+    for g, name in zip(grids, present):
+        d = h.get(f"/fields/{name}/vacancy_fraction")
+        t = g.find("Time")
+        if d is None or not check(t is not None, f"{xdmf}: grid {name} has no Time"):
+            continue
+        want = {k: float(np.asarray(d.attrs[k]).reshape(-1)[0]) for k in ("time_s", "cycle", "soc")}
+        check(float(t.get("Value")) == want["time_s"], f"{xdmf}: grid {name}: Time {t.get('Value')}; "
+              f"expected time_s {want['time_s']!r} s")
+        ga = {a.get("Name"): a for a in g.findall("Attribute") if a.get("Center") == "Grid"}
+        for k in ("cycle", "time_s", "soc"):
+            a = ga.get(k)
+            v = a.find("DataItem").text.strip() if a is not None and a.find("DataItem") is not None else None
+            check(v is not None and float(v) == want[k], f"{xdmf}: grid {name}: grid attribute {k} = {v!r}; "
+                  f"expected {want[k]!r}")
     print(f"xdmf: well-formed, {len(items)} HDF DataItems, {len(seen)} datasets, all present "
           f"with the declared Dimensions; time steps {times}")
 

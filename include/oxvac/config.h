@@ -119,7 +119,7 @@ typedef struct {
   double lamella_thickness_nm;
   char lamella_axis; /**< 'x', 'y' or 'z' */
   double profile_bin_nm;
-  int mn3_field; /**< also store the Mn3+ fraction per voxel beside each stored field */
+  int mn3_field; /**< also store the Mn3+ fraction per voxel beside each stored field (default true) */
 } OxConfig;
 
 /**

@@ -32,6 +32,7 @@ typedef struct {
   int          avg_window;        /**< averaged mode: resolved cycles used for the error estimate (0: none) */
   double       avg_err_increment; /**< relative error of the averaged loss increment over that window */
   double       avg_err_loss;      /**< relative error of the total oxygen loss at the window's end */
+  double       wall_time_s;       /**< wall time of this invocation so far (root attribute wall_time_s); set before writing */
 } OxHistory;
 
 /**

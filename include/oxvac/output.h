@@ -31,10 +31,20 @@ PetscErrorCode OxOutputCheckPath(MPI_Comm comm, const char *path, char *err, siz
 /** @brief The PETSc HDF5 viewer of the open file (for VecView into groups). */
 PetscViewer OxOutputViewer(OxOutput out);
 
-/** @brief Root attributes: oxvac_version, config, command, unknowns (voxels + layer cells). */
-PetscErrorCode OxOutputWriteRoot(OxOutput out, const char *config_text, const char *command, long long unknowns);
+/**
+ * @brief Root attributes: oxvac_version, git_revision (at configure time; "unknown" outside git),
+ *        date_utc (ISO 8601, now), host, mpi_ranks, wall_time_s (given), config, command,
+ *        unknowns (voxels + layer cells). Collective; rank 0's date, host and wall time are written.
+ */
+PetscErrorCode OxOutputWriteRoot(OxOutput out, const char *config_text, const char *command, long long unknowns, double wall_time_s);
 
-/** @brief /geometry: labels, secondary (int32 [nz][ny][nx]), exchange area, attrs voxel_m and shape. */
+/**
+ * @brief Attributes units and description (strings) on the existing dataset path (collective).
+ *        Every dataset of a result or checkpoint has them; the writers here add them themselves.
+ */
+PetscErrorCode OxOutputDescribe(OxOutput out, const char *path, const char *units, const char *description);
+
+/** @brief /geometry: labels, secondary (int32 [nz][ny][nx]), solid (uint8), exchange area, accessibility, attrs voxel_m and shape. */
 PetscErrorCode OxOutputWriteGeometry(OxOutput out, DM da, const OxMicrostructure *ms, const OxOperator *op);
 
 /**
@@ -62,8 +72,8 @@ PetscErrorCode OxOutputWriteProfile(OxOutput out, const char *kind, const OxProf
 /** @brief /timeseries, one dataset per column. */
 PetscErrorCode OxOutputWriteTimeseries(OxOutput out, const OxTimeseries *ts);
 
-/** @brief Write a 1-D double dataset at path (collective call, rank 0 writes). */
-PetscErrorCode OxOutputWriteArray(OxOutput out, const char *path, PetscInt n, const double *v);
+/** @brief Write a 1-D double dataset at path with its units and description (collective call, rank 0 writes). */
+PetscErrorCode OxOutputWriteArray(OxOutput out, const char *path, PetscInt n, const double *v, const char *units, const char *description);
 
 /** @brief /particles/{id, secondary, volume_m3, area_m2, centroid_m[n][3], depth_m, radius_m}. */
 PetscErrorCode OxOutputWriteParticles(OxOutput out, const OxParticleTable *pt);
