@@ -53,6 +53,8 @@ def main():
     ap.add_argument("--result", default="results/csernica2021/csernica2021.h5")
     ap.add_argument("--report-dir", default="validation/csernica2021")
     ap.add_argument("--oxvac", default=None, help="oxvac binary (default: $OXVAC, build/oxvac, build-valid/oxvac)")
+    ap.add_argument("--reference", metavar="PAPER.txt", default=None,
+                    help="the accepted manuscript's text (not in the repository): check every quote against its line")
     ap.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                     help="extra oxvac --set override (the report then no longer describes the committed config)")
     a = ap.parse_args()
@@ -77,7 +79,7 @@ def main():
     if os.path.exists(info_path):
         with open(info_path) as f:
             info = json.load(f)
-    rows = csernica2021.build(a.result, a.report_dir, a.config, info)
+    rows = csernica2021.build(a.result, a.report_dir, a.config, info, a.reference)
     print(f"wrote {os.path.join(a.report_dir, 'REPORT.md')}")
     for r in rows:
         print(f"  {r[0]}: model {r[2]}  [{r[3]}]  pass: {r[4]}")
