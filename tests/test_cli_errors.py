@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Command-line and input-error behaviour of oxvac (contract section 2).
+"""Command-line and input-error behaviour of oxvac (docs/interface.md section 2).
 
 For every BAD_DIR/*.cfg (whose first line is `# expect: SUBSTRING`):
   - `oxvac run FILE -o TMP/out.h5` exits 2, stderr has a line

@@ -11,7 +11,7 @@ timeseries row:
   - 0 <= vacancy_mean <= max c_eq,
   - 0 <= soc <= 1, and time_s, soc and cycle equal the end of the
     corresponding protocol step, computed here from the step semantics of
-    contract section 3 (and, for a few rows, from numbers worked out by hand).
+    docs/interface.md section 3 (and, for a few rows, from numbers worked out by hand).
 There must be exactly 1 + (number of step executions) rows. inventory_mol /
 vacancy_mean must be the same for every row (fixed solid volume), and the mean
 of each stored vacancy_fraction field over the solid voxels must equal the

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Staircase correction of the exchange area (contract section 1).
+"""Staircase correction of the exchange area (docs/interface.md section 1).
 
 Full centred spheres of R voxels (voxel 1 nm, shape [2R+4]^3, radius_nm = R)
 run for one 'rest' step of 0.001 min. For each R:

@@ -40,7 +40,7 @@ def checks(args, work, c):
     p = oxtest.run(["cmake", "--install", args.build, "--prefix", prefix], timeout=120)
     c.check(p.returncode == 0, "cmake --install", p.args, p.stdout, p.stderr)
     for rel in ("bin/oxvac", "include/oxvac/config.h", "lib/cmake/oxvac/oxvacConfig.cmake", "share/oxvac/inputs/demo.cfg",
-                "share/doc/oxvac/README.md"):
+                "share/doc/oxvac/README.md", "share/doc/oxvac/LICENSE", "share/doc/oxvac/CITATION.cff"):
         c.check(os.path.exists(os.path.join(prefix, rel)), f"installed {rel}")
     libs = os.listdir(os.path.join(prefix, "lib")) if os.path.isdir(os.path.join(prefix, "lib")) else []
     c.check("liboxvac_core.a" in libs and "liboxvac_input.a" in libs, f"installed the libraries: {libs}")

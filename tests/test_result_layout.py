@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Layout of an oxvac result file (contract section 4, the parts in scope).
+"""Layout of an oxvac result file (docs/interface.md section 4, the parts in scope).
 
 A tiny run on a non-cubic grid (shape = [nx, ny, nz] = [12, 14, 16]) with an
 off-centre sphere (center_nm given) and fields_at_cycles = [0, 1, 5] on a

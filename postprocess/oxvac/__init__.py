@@ -1,5 +1,5 @@
-"""Post-processing of oxvac result files (layout: docs/interface.md; the
-user's view of it in docs/usage.md, section "Result").
+"""Post-processing of oxvac result files (layout: docs/interface.md section 4;
+reading one in Python: docs/user-guide.md section 3).
 
 Modules:
   oxvac.result        read a result file (time series, particles, secondaries,

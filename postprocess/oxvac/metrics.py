@@ -1,6 +1,6 @@
 """Report quantities computed from an oxvac result.
 
-Conventions (docs/interface.md; docs/usage.md, section "Observables"):
+Conventions (docs/interface.md section 1; docs/theory.md section 11, "Observables"):
   c             vacancy site fraction per solid voxel
   oxygen loss   100 * mean(c) over solid volume, at.% of the oxygen sites
   Mn3+ share    min(1, mn_share * 4 c / formula.mn), 0 for c <= 0: each

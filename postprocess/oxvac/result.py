@@ -1,4 +1,4 @@
-"""Read an oxvac result file (layout: docs/interface.md; docs/usage.md, section "Result")."""
+"""Read an oxvac result file (layout: docs/interface.md section 4, "Result file")."""
 import re
 
 import h5py
