@@ -139,6 +139,27 @@ static int ToRun(const OxPointState *st, const char *qstate, int retry_failed)
   return st->state == OX_POINT_PENDING || st->state == OX_POINT_INTERRUPTED || (retry_failed && st->state == OX_POINT_FAILED);
 }
 
+/* The points to run (into todo, returned: their number), and how many are done and failed;
+ * with say_running, a line for each point another runner or the queue has. */
+static int PointsToRun(const OxSweep *sw, int retry_failed, int say_running, int *todo, int *ndone, int *nfail)
+{
+  Queue q;
+  int   ntodo = 0;
+  QueueLoad(sw, &q);
+  for (int i = 0; i < sw->npoints; i++) {
+    OxPointState st;
+    const char  *qs;
+    PointState(sw, &q, i, &st, &qs);
+    if (st.state == OX_POINT_DONE) (*ndone)++;
+    else if (st.state == OX_POINT_FAILED && !retry_failed) (*nfail)++;
+    else if (ToRun(&st, qs, retry_failed)) todo[ntodo++] = i;
+    else if (say_running)
+      fprintf(stderr, "sweep: point %d is running elsewhere (%s%s%s); left to it\n", i, st.host[0] ? st.host : "queued", st.job[0] ? ", job " : "", st.job);
+  }
+  QueueFree(&q);
+  return ntodo;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Local                                                                    */
 /* ------------------------------------------------------------------------ */
@@ -162,20 +183,8 @@ int OxSweepRunLocal(const OxSweep *sw, const OxSweepRunOptions *o)
   double   t_sum = 0.0, wall0 = OxWallS();
   int      t_n = 0;
   char     launcher[700] = "", dir[OX_PATH_MAX], label[4096];
-  Queue    q;
 
-  QueueLoad(sw, &q);
-  for (int i = 0; i < n; i++) {
-    OxPointState st;
-    const char  *qs;
-    PointState(sw, &q, i, &st, &qs);
-    if (st.state == OX_POINT_DONE) ndone++;
-    else if (st.state == OX_POINT_FAILED && !o->retry_failed) nfail++;
-    else if (st.state == OX_POINT_RUNNING || !ToRun(&st, qs, o->retry_failed))
-      fprintf(stderr, "sweep: point %d is running elsewhere (%s%s%s); left to it\n", i, st.host[0] ? st.host : "queued", st.job[0] ? ", job " : "", st.job);
-    else todo[ntodo++] = i;
-  }
-  QueueFree(&q);
+  ntodo = PointsToRun(sw, o->retry_failed, 1, todo, &ndone, &nfail);
   if (ranks > 1) snprintf(launcher, sizeof(launcher), "%s -n %d", sw->local.mpiexec, ranks);
   if (o->dry_run) {
     printf("# %d of %d points to run (%d done, %d failed%s); each is:\n", ntodo, n, ndone, nfail, nfail ? ", rerun with --retry-failed" : "");
@@ -314,18 +323,8 @@ int OxSweepSubmitSlurm(const OxSweep *sw, const OxSweepRunOptions *o)
   size_t cap = 8192;
   char  *script = calloc(cap, 1), *spec = malloc((size_t)n * 16 + 32), path[OX_PATH_MAX + 32], dir[OX_PATH_MAX];
   char   q1[OX_PATH_MAX * 2], q2[OX_PATH_MAX * 2];
-  Queue  q;
 
-  QueueLoad(sw, &q);
-  for (int i = 0; i < n; i++) {
-    OxPointState st;
-    const char  *qs;
-    PointState(sw, &q, i, &st, &qs);
-    if (st.state == OX_POINT_DONE) ndone++;
-    else if (st.state == OX_POINT_FAILED && !o->retry_failed) nfail++;
-    else if (ToRun(&st, qs, o->retry_failed)) todo[ntodo++] = i;
-  }
-  QueueFree(&q);
+  ntodo = PointsToRun(sw, o->retry_failed, 0, todo, &ndone, &nfail);
   if (!ntodo) {
     printf("sweep: nothing to submit: %d of %d points done, %d failed%s, the rest queued or running\n", ndone, n, nfail,
            nfail ? " (resubmit them with --retry-failed)" : "");
