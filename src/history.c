@@ -349,34 +349,6 @@ PetscErrorCode OxHistoryRead(const char *path, DM da, const OxMicrostructure *ms
   PetscFunctionReturn(0);
 }
 
-int OxHistoryCheckCheckpoint(const char *path, const char *config_text, char *why, size_t len)
-{
-  hid_t  fid, attr, type;
-  char  *saved = NULL;
-  int    ok    = 0;
-  herr_t (*old_func)(hid_t, void *);
-  void  *old_data;
-
-  H5Eget_auto2(H5E_DEFAULT, &old_func, &old_data);
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* report our way, not HDF5's */
-  fid = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (fid < 0) snprintf(why, len, "cannot be opened as an HDF5 file");
-  else if (H5Lexists(fid, "/state", H5P_DEFAULT) <= 0) snprintf(why, len, "has no /state group (a result file, not a checkpoint?)");
-  else if ((attr = H5Aopen_by_name(fid, "/", "config", H5P_DEFAULT, H5P_DEFAULT)) < 0) snprintf(why, len, "has no config attribute");
-  else {
-    type  = H5Aget_type(attr);
-    saved = calloc(H5Tget_size(type) + 1, 1);
-    if (saved && H5Aread(attr, type, saved) >= 0 && !strcmp(saved, config_text)) ok = 1;
-    else snprintf(why, len, "was made with a different resolved config");
-    H5Tclose(type);
-    H5Aclose(attr);
-  }
-  if (fid >= 0) H5Fclose(fid);
-  free(saved);
-  H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
-  return ok;
-}
-
 PetscErrorCode OxHistoryDestroy(OxHistory *h)
 {
   PetscFunctionBeginUser;

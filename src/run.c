@@ -311,6 +311,7 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
   int           g_win = first_segment_of_cycle(prot, 1), g_end = averaged ? first_segment_of_cycle(prot, OX_AVERAGING_WINDOW + 1) : prot->nseg;
   Vec           c_win = NULL, u_win = NULL;
   OxProfiler    prof  = NULL;
+  int           ckpt_layer = 0;
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
@@ -324,10 +325,15 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
       PetscCall(PetscFPrintf(comm, PETSC_STDERR, "%s:1: key 'output.file': cannot write %s: %s; expected a writable file path (output.file or -o)\n",
                              opt->config, path, why));
       *status = OX_EXIT_INPUT;
-    } else if (opt->restart && !OxHistoryCheckCheckpoint(opt->restart, cfg_text, why, sizeof(why))) {
-      PetscCall(PetscFPrintf(comm, PETSC_STDERR, "%s:1: key 'protocol': --restart %s %s; expected the checkpoint of a run of this config (and --set overrides)\n",
-                             opt->config, opt->restart, why));
-      *status = OX_EXIT_INPUT;
+    } else if (opt->restart) {
+      OxCheckpointExpect ex = {cfg->shape[0], cfg->shape[1], cfg->shape[2], cfg->layer_cells, 1, prot};
+      int                r  = OxHistoryCheckCheckpoint(opt->restart, cfg_text, &ex, &ckpt_layer, why, sizeof(why));
+      if (r < 0)
+        PetscCall(PetscFPrintf(comm, PETSC_STDERR,
+                               "%s:1: key 'protocol': --restart %s was made with a different resolved config; expected the checkpoint of a run of this config (and --set overrides)\n",
+                               opt->config, opt->restart));
+      else if (r == 0) PetscCall(PetscFPrintf(comm, PETSC_STDERR, "%s: %s\n", opt->restart, why));
+      if (r != 1) *status = OX_EXIT_INPUT;
     }
     if (*status == OX_EXIT_INPUT) {
       free(cfg_text);
@@ -352,6 +358,15 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
   if (m.op.nsolid == 0) {
     PetscCall(PetscFPrintf(comm, PETSC_STDERR, "%s:1: key 'microstructure': no voxel of the grid is solid; expected particles larger than a voxel inside the grid\n",
                            opt->config));
+    *status = OX_EXIT_INPUT;
+    PetscCall(PetscLogStagePop());
+    PetscCall(OxModelDestroy(&m));
+    free(cfg_text);
+    PetscFunctionReturn(0);
+  }
+  if (opt->restart && (m.u != NULL) != (ckpt_layer != 0)) { /* only the model knows whether the layer has cells */
+    PetscCall(PetscFPrintf(comm, PETSC_STDERR, "%s: dataset '/state/layer': %s; expected %s\n", opt->restart, ckpt_layer ? "present" : "missing",
+                           m.u ? "the surface layer cells of this config" : "none: this model's surface layer has no cells"));
     *status = OX_EXIT_INPUT;
     PetscCall(PetscLogStagePop());
     PetscCall(OxModelDestroy(&m));

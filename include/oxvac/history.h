@@ -15,6 +15,7 @@
 #include "oxvac/observables.h"
 #include "oxvac/operator.h"
 #include "oxvac/profiles.h"
+#include "oxvac/protocol.h"
 
 typedef struct {
   OxTimeseries ts;
@@ -59,11 +60,26 @@ PetscErrorCode OxHistoryWrite(const OxHistory *h, const char *path, const char *
 PetscErrorCode OxHistoryRead(const char *path, DM da, const OxMicrostructure *ms, const OxOperator *op, OxProfiler profiler, OxHistory *h, Vec c,
                              Vec u, char **config_text);
 
+/** What a checkpoint for this run must hold (from the resolved config, before any work). */
+typedef struct {
+  int               nx, ny, nz;  /**< grid shape */
+  int               layer_cells; /**< surface layer cells (0: none) */
+  int               profiles;    /**< stored fields come with /profiles and /lamella */
+  const OxProtocol *prot;        /**< this run's protocol: next_segment and the time series must fit it */
+} OxCheckpointExpect;
+
 /**
- * @brief Before a restart: is path a checkpoint made with exactly this
- *        resolved config? Plain HDF5, quiet. @return 1 if so, else 0 with why.
+ * @brief Before a restart: is path an intact checkpoint made with exactly this
+ *        resolved config, fitting ex? Plain HDF5, quiet, no MPI: every rank
+ *        runs it before any work, and OxHistoryRead then trusts the file.
+ * @param[out] has_layer whether it holds /state/layer (checked against the
+ *        model's layer once that exists: a layer without exchange has no cells)
+ * @param[out] why on 0: "dataset '/path': what is wrong; expected ..." or
+ *        "file: ...", for the caller to prefix with "PATH: "
+ * @return 1 if fine; 0 if damaged (why set); -1 if intact but made with a
+ *         different resolved config
  */
-int OxHistoryCheckCheckpoint(const char *path, const char *config_text, char *why, size_t len);
+int OxHistoryCheckCheckpoint(const char *path, const char *config_text, const OxCheckpointExpect *ex, int *has_layer, char *why, size_t len);
 
 PetscErrorCode OxHistoryDestroy(OxHistory *h);
 
