@@ -75,7 +75,7 @@ static hid_t open_checked(Ck *k, const char *path, H5T_class_t cls, int rank, co
 
   dname(w, sizeof(w), path);
   if (!has_object(k->fid, path, H5O_TYPE_DATASET)) {
-    bad(k, w, "missing; expected a %s dataset of rank %d", cls == H5T_FLOAT ? "float64" : "integer", rank);
+    bad(k, w, "missing; expected %s dataset of rank %d", cls == H5T_FLOAT ? "a float64" : "an integer", rank);
     return -1;
   }
   ds = H5Dopen2(k->fid, path, H5P_DEFAULT);
@@ -179,7 +179,7 @@ static int read_attr(Ck *k, const char *obj, const char *name, H5T_class_t cls, 
   int      ok = 1;
 
   snprintf(w, sizeof(w), "dataset '%s' attribute '%s'", obj, name);
-  if (H5Aexists_by_name(k->fid, obj, name, H5P_DEFAULT) <= 0) return bad(k, w, "missing; expected a %s attribute", cls == H5T_FLOAT ? "float64" : "integer");
+  if (H5Aexists_by_name(k->fid, obj, name, H5P_DEFAULT) <= 0) return bad(k, w, "missing; expected %s attribute", cls == H5T_FLOAT ? "a float64" : "an integer");
   a = H5Aopen_by_name(k->fid, obj, name, H5P_DEFAULT, H5P_DEFAULT);
   if (a < 0) return bad(k, w, "cannot be opened; expected a readable attribute");
   tp   = H5Aget_type(a);
