@@ -15,6 +15,6 @@ add_test(NAME test_sweep_plot COMMAND ${PY} ${CMAKE_CURRENT_SOURCE_DIR}/test_swe
 add_test(NAME test_slurmlocal_selfcheck COMMAND ${PY} ${CMAKE_CURRENT_SOURCE_DIR}/test_slurmlocal.py)
 add_test(NAME test_sweep_slurm_vs_local COMMAND ${SWEEP_TEST} --case slurm)
 set_tests_properties(test_slurmlocal_selfcheck test_sweep_slurm_vs_local PROPERTIES LABELS slurm RUN_SERIAL TRUE)
-set_tests_properties(test_sweep_local test_sweep_invalid_point test_sweep_lhs test_sweep_resume test_sweep_slurm_vs_local PROPERTIES TIMEOUT 300)
+set_tests_properties(test_sweep_local test_sweep_invalid_point test_sweep_lhs test_sweep_resume test_sweep_slurm_vs_local PROPERTIES TIMEOUT 600)
 # A pasted restart hint after SIGTERM of a run with --set overrides continues it exactly.
 add_test(NAME test_restart_hint COMMAND ${PY} ${CMAKE_CURRENT_SOURCE_DIR}/test_restart_hint.py --oxvac ${OXVAC})
