@@ -364,11 +364,20 @@ int OxHistoryCheckCheckpoint(const char *path, const char *config_text, char *wh
   else if (H5Lexists(fid, "/state", H5P_DEFAULT) <= 0) snprintf(why, len, "has no /state group (a result file, not a checkpoint?)");
   else if ((attr = H5Aopen_by_name(fid, "/", "config", H5P_DEFAULT, H5P_DEFAULT)) < 0) snprintf(why, len, "has no config attribute");
   else {
-    type  = H5Aget_type(attr);
-    saved = calloc(H5Tget_size(type) + 1, 1);
-    if (saved && H5Aread(attr, type, saved) >= 0 && !strcmp(saved, config_text)) ok = 1;
-    else snprintf(why, len, "was made with a different resolved config");
-    H5Tclose(type);
+    /* oxvac writes a scalar fixed-length string; anything else (an array, a
+     * number, a variable-length string) is read as what it is not: H5Aread
+     * writes every element, so a buffer of one element's size overflows. */
+    hid_t space = H5Aget_space(attr);
+    type        = H5Aget_type(attr);
+    if (space < 0 || type < 0 || H5Sget_simple_extent_type(space) != H5S_SCALAR || H5Tget_class(type) != H5T_STRING || H5Tis_variable_str(type) != 0)
+      snprintf(why, len, "has a config attribute that is not a string");
+    else {
+      saved = calloc(H5Tget_size(type) + 1, 1);
+      if (saved && H5Aread(attr, type, saved) >= 0 && !strcmp(saved, config_text)) ok = 1;
+      else snprintf(why, len, "was made with a different resolved config");
+    }
+    if (type >= 0) H5Tclose(type);
+    if (space >= 0) H5Sclose(space);
     H5Aclose(attr);
   }
   if (fid >= 0) H5Fclose(fid);
