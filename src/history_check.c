@@ -216,7 +216,12 @@ static int check_config(Ck *k, const char *config_text)
   a = H5Aopen_by_name(k->fid, "/", "config", H5P_DEFAULT, H5P_DEFAULT);
   if (a < 0) return bad(k, w, "cannot be opened; expected the resolved config of the run");
   tp = H5Aget_type(a);
-  if (H5Tget_class(tp) != H5T_STRING) r = bad(k, w, "is not a string; expected the resolved config of the run");
+  /* oxvac writes one string: anything else (an array of strings, say) would be
+   * read as what it is not, and H5Aread writes every element into a buffer of one */
+  hid_t sp = H5Aget_space(a);
+  int   scalar = sp >= 0 && H5Sget_simple_extent_type(sp) == H5S_SCALAR;
+  if (sp >= 0) H5Sclose(sp);
+  if (H5Tget_class(tp) != H5T_STRING || !scalar) r = bad(k, w, "is not a string; expected the resolved config of the run");
   else if (H5Tis_variable_str(tp) > 0) {
     hid_t mt = H5Tcopy(H5T_C_S1);
     H5Tset_size(mt, H5T_VARIABLE);
