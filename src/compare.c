@@ -18,14 +18,16 @@
 #include "oxvac/compare.h"
 
 #define HEADER_TEXT "cycle,distance_nm,mn3_fraction,sigma"
+#define OX_SIGMA_MIN 1e-12         /* smallest sigma: 1/sigma^2 stays far from overflow */
+#define OX_IMPLAUSIBLE_SIGMAS 3.0 /* mn3_fraction this many sigmas outside [0, 1]: warned about */
 #define USAGE_TEXT  "oxvac compare RESULT.h5 MEASURED.csv [--geometry lamella|3d] [--format text|csv|json] [-o FILE]"
 
 static const char *const column_name[4] = {"cycle", "distance_nm", "mn3_fraction", "sigma"};
 static const char *const column_expect[4] = {
   "a cycle number, a non-negative integer (0 = the initial state)",
   "a depth from the particle surface >= 0 nm",
-  "a Mn3+ fraction of Mn in [0, 1]",
-  "a standard deviation > 0",
+  "a Mn3+ fraction of Mn, nominally in [0, 1] (noisy values a little outside are kept)",
+  "a standard deviation >= 1e-12",
 };
 
 /* Formats into err; returns OX_EXIT_INPUT so that callers can `return fail(...)`. */
@@ -81,7 +83,29 @@ static int split_fields(char *line, char **field, int max)
   return n;
 }
 
-/* Parses a whole field as a double: 0 ok, 1 not a number, 2 not finite. */
+/* Whether s is a plain decimal number: [+-] digits [. digits] [e [+-] digits]
+ * (no hex, no inf or nan, nothing after it). */
+static int is_plain_decimal(const char *s)
+{
+  int digits = 0;
+  if (*s == '+' || *s == '-') s++;
+  while (isdigit((unsigned char)*s)) s++, digits++;
+  if (*s == '.') {
+    s++;
+    while (isdigit((unsigned char)*s)) s++, digits++;
+  }
+  if (!digits) return 0;
+  if (*s == 'e' || *s == 'E') {
+    s++;
+    if (*s == '+' || *s == '-') s++;
+    if (!isdigit((unsigned char)*s)) return 0;
+    while (isdigit((unsigned char)*s)) s++;
+  }
+  return *s == '\0';
+}
+
+/* Parses a whole field as a double: 0 ok, 1 not a number, 2 not finite,
+ * 3 a number but not plain decimal ("0x1"). */
 static int parse_double(const char *s, double *v)
 {
   char *end;
@@ -90,6 +114,7 @@ static int parse_double(const char *s, double *v)
   *v    = strtod(s, &end);
   if (end == s || *end) return 1;
   if (!isfinite(*v)) return 2;
+  if (!is_plain_decimal(s)) return 3;
   return 0;
 }
 
@@ -127,13 +152,21 @@ static int parse_row(const char *path, int lineno, char **field, int nfields, Ox
     if (!*field[k]) return fail(err, errlen, "%s:%d: key '%s': empty; expected %s", path, lineno, column_name[k], column_expect[k]);
     if (rc == 1) return fail(err, errlen, "%s:%d: key '%s': '%s' is not a number; expected %s", path, lineno, column_name[k], field[k], column_expect[k]);
     if (rc == 2) return fail(err, errlen, "%s:%d: key '%s': '%s' is not finite; expected %s", path, lineno, column_name[k], field[k], column_expect[k]);
+    if (rc == 3)
+      return fail(err, errlen, "%s:%d: key '%s': '%s' is not a plain decimal number; expected %s, written in decimal digits (e.g. 12, 0.5, 1e-3)", path,
+                  lineno, column_name[k], field[k], column_expect[k]);
   }
   if (v[0] < 0 || v[0] != floor(v[0]) || v[0] > 2147483647.0)
     return fail(err, errlen, "%s:%d: key 'cycle': %s is not a non-negative integer; expected %s", path, lineno, field[0], column_expect[0]);
   if (v[1] < 0) return fail(err, errlen, "%s:%d: key 'distance_nm': %s is negative; expected %s", path, lineno, field[1], column_expect[1]);
-  if (v[2] < 0 || v[2] > 1)
-    return fail(err, errlen, "%s:%d: key 'mn3_fraction': %s is outside [0, 1]; expected %s", path, lineno, field[2], column_expect[2]);
   if (v[3] <= 0) return fail(err, errlen, "%s:%d: key 'sigma': %s is not positive; expected %s", path, lineno, field[3], column_expect[3]);
+  if (v[3] < OX_SIGMA_MIN)
+    return fail(err, errlen, "%s:%d: key 'sigma': %s is too small (a weight 1/sigma^2 that overflows); expected %s", path, lineno, field[3],
+                column_expect[3]);
+  /* A fit of reference spectra gives slightly negative fractions where the truth is ~0: kept as measured;
+   * only values implausible given their sigma are worth a warning (once per file, OxMeasuredLoad). */
+  if ((v[2] < -OX_IMPLAUSIBLE_SIGMAS * v[3] || v[2] > 1.0 + OX_IMPLAUSIBLE_SIGMAS * v[3]) && !m->implausible_line) m->implausible_line = lineno;
+  m->n_implausible += v[2] < -OX_IMPLAUSIBLE_SIGMAS * v[3] || v[2] > 1.0 + OX_IMPLAUSIBLE_SIGMAS * v[3];
   m->cycle[m->n]        = (int)v[0];
   m->line[m->n]         = lineno;
   m->distance_nm[m->n]  = v[1];
@@ -216,6 +249,16 @@ int OxMeasuredLoad(const char *path, OxMeasured *m, char *err, size_t errlen)
     status = fail(err, errlen, "%s:%d: key 'header': no data rows after the header; expected at least one row " HEADER_TEXT, path, header_line);
   free(buf);
   fclose(f);
+  if (!status && m->n_implausible) {
+    char more[64] = "";
+    int  i = 0;
+    if (m->n_implausible > 1) snprintf(more, sizeof more, ", and so are %d more row%s", m->n_implausible - 1, m->n_implausible > 2 ? "s" : "");
+    while (i < m->n && m->line[i] != m->implausible_line) i++;
+    fprintf(stderr,
+            "oxvac: warning: %s:%d: key 'mn3_fraction': %.6g is more than %g sigma (sigma = %.3g) outside [0, 1]%s; kept as "
+            "measured, but check the data\n",
+            path, m->implausible_line, i < m->n ? m->mn3_fraction[i] : 0.0, OX_IMPLAUSIBLE_SIGMAS, i < m->n ? m->sigma[i] : 0.0, more);
+  }
   if (status) {
     OxMeasuredFree(m);
     snprintf(m->source, sizeof(m->source), "%s", path);

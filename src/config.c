@@ -374,7 +374,8 @@ static int ToNumber(const Ctx *ctx, const config_setting_t *s, const char *key, 
     return Fail(ctx, s, key, "expected a number%s, got %s; give a number%s", where, OxConfigSettingKind(s),
                 CondOf(k).text);
   }
-  if (!OxConfigKeyInRange(k, v))
+  /* A 0 where 0 is not allowed: the reader says so in its own words. */
+  if (!(v == 0 && (k->flags & OX_KEY_NONZERO)) && !OxConfigKeyInRange(k, v))
     return Fail(ctx, s, key, "%g%s is out of range; expected a number%s", v, where, CondOf(k).text);
   *out = v;
   return 0;

@@ -53,6 +53,8 @@ static const double kFieldsAtCycles[] = {1, 125, 500};
 #define UNIT_INTERVAL .lo = 0, .hi = 1
 #define ANY .lo = -INF, .hi = INF
 #define COUNT(from) .lo = (from), .hi = INT_MAX
+/* Solid-state vacancy diffusivities are 1e-22..1e-12 cm^2/s; 1e-5 is a liquid's. */
+#define DIFFUSIVITY .lo = 0, .hi = 1e-5, .lo_open = 1
 
 /* Defaults. */
 #define REQUIRED .def_kind = OX_DEF_REQUIRED
@@ -88,24 +90,27 @@ static const double kFieldsAtCycles[] = {1, 125, 500};
    .meaning = "What the step does: cc constant current to until_soc, cv exponential approach "     \
               "to until_soc, rest soc kept, hold soc set at once and kept",                        \
    AT(OX_STORE_ENUM, offsetof(OxStep, type))},                                                     \
-  {.path = p ".steps.[].rate_C", .type = OX_KEY_NUMBER, .unit = "C", REQUIRED, ANY,                \
-   .only = "cc", .flags = OX_KEY_NONZERO,                                                          \
+  {.path = p ".steps.[].rate_C", .type = OX_KEY_NUMBER, .unit = "C", REQUIRED, .lo = 1e-4,       \
+   .hi = 100, .only = "cc", .flags = OX_KEY_NONZERO | OX_KEY_MAGNITUDE,                            \
    .meaning = "C-rate: + charge, - discharge; 1C moves soc by 1 per hour",                         \
    AT(OX_STORE_DOUBLE, offsetof(OxStep, rate_C))},                                                 \
-  {.path = p ".steps.[].duration_min", .type = OX_KEY_NUMBER, .unit = "min", REQUIRED, NONNEG,     \
+  {.path = p ".steps.[].duration_min", .type = OX_KEY_NUMBER, .unit = "min", REQUIRED, .lo = 0,   \
+   .hi = 6e7, .range_note = " (1e6 h)",                                                            \
    .only = "cv|rest", .meaning = "How long the step lasts",                                        \
    .store = {.kind = OX_STORE_SECONDS, .off = offsetof(OxStep, duration_s), .factor = 60.0}},      \
   {.path = p ".steps.[].until_soc", .type = OX_KEY_NUMBER, .unit = "1", REQUIRED, UNIT_INTERVAL,   \
    .only = "cc|cv", .meaning = "The target soc (cc: reached; cv: approached)",                     \
    AT(OX_STORE_DOUBLE, offsetof(OxStep, until_soc))},                                              \
-  {.path = p ".steps.[].tau_min", .type = OX_KEY_NUMBER, .unit = "min", .def = 10.0, POSITIVE,     \
+  {.path = p ".steps.[].tau_min", .type = OX_KEY_NUMBER, .unit = "min", .def = 10.0, .lo = 0,     \
+   .hi = 6e7, .lo_open = 1, .range_note = " (1e6 h)",                                              \
    .only = "cv",                                                                                   \
    .meaning = "Time constant: soc = until_soc + (s0 - until_soc) exp(-t / tau_min)",               \
    .store = {.kind = OX_STORE_SECONDS, .off = offsetof(OxStep, tau_s), .factor = 60.0}},           \
   {.path = p ".steps.[].soc", .type = OX_KEY_NUMBER, .unit = "1", REQUIRED, UNIT_INTERVAL,         \
    .only = "hold", .meaning = "The soc set at the start of the step and kept",                     \
    AT(OX_STORE_DOUBLE, offsetof(OxStep, soc))},                                                    \
-  {.path = p ".steps.[].duration_h", .type = OX_KEY_NUMBER, .unit = "h", REQUIRED, NONNEG,         \
+  {.path = p ".steps.[].duration_h", .type = OX_KEY_NUMBER, .unit = "h", REQUIRED, .lo = 0,       \
+   .hi = 1e6,                                                                                      \
    .only = "hold", .meaning = "How long the hold lasts",                                           \
    .store = {.kind = OX_STORE_SECONDS, .off = offsetof(OxStep, duration_s), .factor = 3600.0}},    \
   {.path = p ".steps.[].release_scale", .type = OX_KEY_NUMBER, .unit = "1", .def = 1.0, POSITIVE,  \
@@ -123,7 +128,10 @@ static const double kFieldsAtCycles[] = {1, 125, 500};
 
 static const OxConfigKey kKeys[] = {
   GROUP("grid", "The voxel grid: cubic voxels of edge voxel_nm"),
-  {.path = "grid.voxel_nm", .type = OX_KEY_NUMBER, .unit = "nm", REQUIRED, POSITIVE,
+  /* Voxels of 5-100 nm are usual; below 0.1 nm is below an atom, above 1 um no particle is
+   * resolved. */
+  {.path = "grid.voxel_nm", .type = OX_KEY_NUMBER, .unit = "nm", REQUIRED, .lo = 0.1, .hi = 1000,
+   .range_note = " (below an interatomic distance or above a micrometre is no voxel of a particle)",
    .meaning = "Edge of the cubic voxels; an import may take it from its file instead",
    .store = {.kind = OX_STORE_DOUBLE, .off = CFG(voxel_nm), .present = OX_PRESENT_POSITIVE,
              .absent = "from the imported file"}},
@@ -172,7 +180,8 @@ static const OxConfigKey kKeys[] = {
    REQUIRED, POSITIVE, .meaning = "Radius of the secondary's sphere",
    AT(OX_STORE_DOUBLE, offsetof(OxSecondarySpec, radius_um))},
   {.path = "microstructure.primary_diameter_nm", .type = OX_KEY_NUMBER, .unit = "nm",
-   .def = 200.0, POSITIVE, .only = "generated",
+   .def = 200.0, .lo = 1, .hi = 1e5, .only = "generated",
+   .range_note = " (and at least grid.voxel_nm)",
    .meaning = "Mean equal-volume diameter of the primaries",
    AT(OX_STORE_DOUBLE, CFG(primary_diameter_nm))},
   /* The Laguerre generator reproduces size spreads up to about 0.35 (measured). */
@@ -204,13 +213,15 @@ static const OxConfigKey kKeys[] = {
 
   GROUP("material", "Vacancy transport in the solid, and its composition"),
   TABLE("material.diffusivity_cm2_s", "cm^2/s", diffusivity_cm2_s, kDiffusivitySoc,
-        kDiffusivityValue, POSITIVE,
+        kDiffusivityValue, DIFFUSIVITY,
         "Vacancy diffusivity D(soc): log-linear in soc between knots, the end values outside",
         "D at each knot, one per soc; setting value alone keeps soc"),
   {.path = "material.diffusivity_scale", .type = OX_KEY_NUMBER, .unit = "1", .def = 1.0,
    POSITIVE, .meaning = "Multiplies D(soc) everywhere (and each step's diffusivity_scale)",
    AT(OX_STORE_DOUBLE, CFG(diffusivity_scale))},
-  {.path = "material.particle_spread", .type = OX_KEY_NUMBER, .unit = "1", .def = 0.0, NONNEG,
+  /* sigma 3 already spreads D over a factor e^6 ~ 400 between -1 and +1 sigma. */
+  {.path = "material.particle_spread", .type = OX_KEY_NUMBER, .unit = "1", .def = 0.0, .lo = 0,
+   .hi = 3,
    .meaning = "Log-standard deviation of a log-normal D multiplier per primary (median 1)",
    AT(OX_STORE_DOUBLE, CFG(particle_spread))},
   {.path = "material.grain_boundary", .type = OX_KEY_NUMBER, .unit = "1", .def = 0.0,
@@ -283,9 +294,12 @@ static const OxConfigKey kKeys[] = {
   STEP_KEYS("protocol.cycling"),
 
   GROUP("solver", "Time integration"),
-  {.path = "solver.rtol", .type = OX_KEY_NUMBER, .unit = "1", .def = 1e-6, POSITIVE,
+  /* Looser than these the integrator returns negative vacancy fractions. */
+  {.path = "solver.rtol", .type = OX_KEY_NUMBER, .unit = "1", .def = 1e-6, .lo = 0, .hi = 0.1,
+   .lo_open = 1,
    .meaning = "Relative tolerance of the time integrator", AT(OX_STORE_DOUBLE, CFG(rtol))},
-  {.path = "solver.atol", .type = OX_KEY_NUMBER, .unit = "1", .def = 1e-12, POSITIVE,
+  {.path = "solver.atol", .type = OX_KEY_NUMBER, .unit = "1", .def = 1e-12, .lo = 0, .hi = 1e-3,
+   .lo_open = 1,
    .meaning = "Absolute tolerance, in vacancy site fraction", AT(OX_STORE_DOUBLE, CFG(atol))},
   {.path = "solver.time_mode", .type = OX_KEY_CHOICE, .unit = "", .def = OX_TIME_RESOLVED,
    .choices = kTimeModes,
@@ -314,12 +328,12 @@ static const OxConfigKey kKeys[] = {
   INLINE_GROUP("observables.lamella",
                "A virtual cross-section through the centre of the largest secondary"),
   {.path = "observables.lamella.thickness_nm", .type = OX_KEY_NUMBER, .unit = "nm", .def = 80.0,
-   POSITIVE, .meaning = "Thickness of the slab", AT(OX_STORE_DOUBLE, CFG(lamella_thickness_nm))},
+   .lo = 0, .hi = 1e6, .lo_open = 1, .range_note = " (and at most the grid's extent along axis)", .meaning = "Thickness of the slab", AT(OX_STORE_DOUBLE, CFG(lamella_thickness_nm))},
   {.path = "observables.lamella.axis", .type = OX_KEY_CHOICE, .unit = "", .def = 2,
    .choices = kAxes, .meaning = "Normal of the slab, along which the beam runs",
    AT(OX_STORE_LETTER, CFG(lamella_axis))},
   {.path = "observables.profile_bin_nm", .type = OX_KEY_NUMBER, .unit = "nm", .def = 10.0,
-   POSITIVE, .meaning = "Bin width of the profiles over the distance from the particle surface",
+   .lo = 0.01, .hi = 1e6, .range_note = " (and at most 100000 bins over the grid's diagonal)", .meaning = "Bin width of the profiles over the distance from the particle surface",
    AT(OX_STORE_DOUBLE, CFG(profile_bin_nm))},
   {.path = "observables.mn3_field", .type = OX_KEY_BOOL, .unit = "", .def = 1,
    .meaning = "Also store the Mn3+ fraction per voxel beside each stored field (ParaView shows it)",
@@ -405,6 +419,7 @@ int OxConfigKeyChildren(const char *group, const char *variant, const OxConfigKe
 int OxConfigKeyInRange(const OxConfigKey *k, double v)
 {
   if (!isfinite(v)) return 0;
+  if (k->flags & OX_KEY_MAGNITUDE) v = fabs(v);
   if (k->lo_open ? !(v > k->lo) : !(v >= k->lo)) return 0;
   return k->hi_open ? v < k->hi : v <= k->hi;
 }
@@ -419,7 +434,10 @@ void OxConfigKeyRangeText(const OxConfigKey *k, char *buf, size_t len)
   /* An integer is an int (or a long): its upper bound INT_MAX goes without saying. */
   int has_lo = k->lo > -INF, has_hi = k->hi < INF && !(IsInteger(k) && k->hi >= INT_MAX);
   const char *note = k->range_note ? k->range_note : "";
-  if (has_lo && has_hi)
+  if ((k->flags & OX_KEY_MAGNITUDE) && has_lo && has_hi)
+    snprintf(buf, len, " of either sign, magnitude in %c%.15g, %.15g%c%s", k->lo_open ? '(' : '[',
+             k->lo, k->hi, k->hi_open ? ')' : ']', note);
+  else if (has_lo && has_hi)
     snprintf(buf, len, " in %c%.15g, %.15g%c%s", k->lo_open ? '(' : '[', k->lo, k->hi,
              k->hi_open ? ')' : ']', note);
   else if (has_lo)

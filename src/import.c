@@ -262,6 +262,12 @@ int OxImportProbe(const OxConfig *cfg, int shape[3], double *voxel_nm, char *err
     rc = probe_fail(&P, lab, "no solid voxel (every label is 0); expected primary ids >= 1 on the solid voxels");
     goto done;
   }
+  /* Per-primary arrays are sized by the largest id: ids beyond the voxel count cannot all be used. */
+  if ((double)vmax > (double)dims[0] * (double)dims[1] * (double)dims[2]) {
+    rc = probe_fail(&P, lab, "largest label %lld exceeds the number of voxels (%.0f); expected primary ids numbered compactly, 1 to at most the number of voxels",
+                    vmax, (double)dims[0] * (double)dims[1] * (double)dims[2]);
+    goto done;
+  }
 
   /* Voxel size: on the dataset, its group, or the file root. */
   {
@@ -317,6 +323,11 @@ int OxImportProbe(const OxConfig *cfg, int shape[3], double *voxel_nm, char *err
       goto done;
     }
     if ((rc = probe_values(&P, ds, sec, sdims, sec_what, &vmax, &npos))) goto done;
+    if ((double)vmax > (double)sdims[0] * (double)sdims[1] * (double)sdims[2]) {
+      rc = probe_fail(&P, sec, "largest secondary id %lld exceeds the number of voxels (%.0f); expected ids numbered compactly, 1 to at most the number of voxels",
+                      vmax, (double)sdims[0] * (double)sdims[1] * (double)sdims[2]);
+      goto done;
+    }
   }
   shape[0] = (int)dims[2], shape[1] = (int)dims[1], shape[2] = (int)dims[0];
 

@@ -1,5 +1,7 @@
 /* The run and check commands: config -> microstructure -> operator ->
  * protocol + integrator -> observables -> output. */
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,76 @@
 
 static const char help[] = "oxvac: oxygen-vacancy formation and diffusion in cathode particles\n";
 
+/* Bytes the solver holds per voxel of the grid, all ranks together: the
+ * state and its ghosted copy, the labels, secondaries and accessibility
+ * fields, the 7-point operator and its preconditioner, CVODE's vectors (BDF
+ * order 5: 6 history vectors and about 10 work vectors) and the Krylov
+ * basis. Calibrated on the peak RSS (getrusage ru_maxrss) of one-step sphere
+ * runs (20 nm voxels, 18% solid): 48^3 135 MB, 96^3 720 MB, i.e. ~770 bytes
+ * per added voxel. 500 is a lower bound (grids of less solid need less):
+ * only runs that cannot fit are refused. */
+#define OX_BYTES_PER_VOXEL 500.0
+#define OX_PROTOCOL_MAX_H 1e6 /* 114 years of cycling */
+
+/* Fail with "CONFIG:LINE: key 'KEY': ..." at where KEY is written (line 1 when it is a default). */
+static int input_fail(const char *config, int nset, const char *const *sets, const char *key, char *err, size_t errlen, const char *fmt, ...)
+  __attribute__((format(printf, 7, 8)));
+static int input_fail(const char *config, int nset, const char *const *sets, const char *key, char *err, size_t errlen, const char *fmt, ...)
+{
+  char    file[OX_PATH_MAX], what[1024];
+  int     line = 1;
+  va_list ap;
+  OxConfigLocateKey(config, nset, sets, key, file, sizeof(file), &line);
+  va_start(ap, fmt);
+  vsnprintf(what, sizeof(what), fmt, ap);
+  va_end(ap);
+  snprintf(err, errlen, "%s:%d: key '%s': %s", file, line, key, what);
+  return OX_EXIT_INPUT;
+}
+
+/* Cross-key checks, once the grid is known: values each in their range that
+ * together describe no run (docs/interface.md section 2). */
+static int check_plausible(const char *config, int nset, const char *const *sets, const OxConfig *cfg, char *err, size_t errlen)
+{
+  const double h = cfg->voxel_nm, ext[3] = {cfg->shape[0] * h, cfg->shape[1] * h, cfg->shape[2] * h};
+  const double nvox = (double)cfg->shape[0] * cfg->shape[1] * cfg->shape[2];
+  const double diag = sqrt(ext[0] * ext[0] + ext[1] * ext[1] + ext[2] * ext[2]);
+  int          axis = cfg->lamella_axis - 'x';
+
+  if (cfg->micro_type == OX_MICRO_GENERATED && cfg->primary_diameter_nm < h)
+    return input_fail(config, nset, sets, "microstructure.primary_diameter_nm", err, errlen,
+                      "%g nm is smaller than one voxel (grid.voxel_nm = %g); expected primaries of at least one voxel, better several", cfg->primary_diameter_nm, h);
+  if (cfg->micro_type == OX_MICRO_SPHERE) {
+    /* The voxel centre farthest from the centre: inside the sphere, every voxel is solid. */
+    double far2 = 0.0;
+    for (int d = 0; d < 3; d++) {
+      double c = cfg->center_nm[d], lo = 0.5 * h - c, hi = ext[d] - 0.5 * h - c, m = fmax(fabs(lo), fabs(hi));
+      far2 += m * m;
+    }
+    if (far2 <= cfg->radius_nm * cfg->radius_nm)
+      return input_fail(config, nset, sets, "microstructure.radius_nm", err, errlen,
+                        "the sphere (%g nm) covers the whole grid (%g x %g x %g nm), so no surface exchanges; expected a sphere inside its grid, e.g. radius_nm < %g",
+                        cfg->radius_nm, ext[0], ext[1], ext[2], 0.5 * fmin(ext[0], fmin(ext[1], ext[2])));
+  }
+  if (axis >= 0 && axis < 3 && cfg->lamella_thickness_nm > ext[axis])
+    return input_fail(config, nset, sets, "observables.lamella.thickness_nm", err, errlen,
+                      "%g nm is thicker than the grid along %c (%g nm); expected at most the grid's extent", cfg->lamella_thickness_nm, cfg->lamella_axis, ext[axis]);
+  if (diag / cfg->profile_bin_nm > 1e5)
+    return input_fail(config, nset, sets, "observables.profile_bin_nm", err, errlen,
+                      "%g nm gives %.3g bins over the grid's diagonal (%g nm); expected at most 100000 bins, profile_bin_nm >= %g", cfg->profile_bin_nm,
+                      diag / cfg->profile_bin_nm, diag, diag / 1e5);
+  {
+    long   pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    double mem = pages > 0 && psize > 0 ? (double)pages * (double)psize : 0.0;
+    double need = nvox * OX_BYTES_PER_VOXEL;
+    if (mem > 0 && need > mem)
+      return input_fail(config, nset, sets, cfg->has_shape ? "grid.shape" : cfg->has_domain ? "grid.domain_um" : "grid.voxel_nm", err, errlen,
+                        "%d x %d x %d voxels need about %.3g GB (%.0f bytes per voxel) but this machine has %.3g GB; expected a grid that fits in memory (coarser voxels or a smaller domain)",
+                        cfg->shape[0], cfg->shape[1], cfg->shape[2], need / 1e9, OX_BYTES_PER_VOXEL, mem / 1e9);
+  }
+  return 0;
+}
+
 /* Load config and protocol; on an input error say why. */
 int OxLoadInputsMessage(const char *config, int nset, const char *const *sets, OxConfig *cfg, OxProtocol *prot, char *err, size_t errlen)
 {
@@ -34,7 +106,11 @@ int OxLoadInputsMessage(const char *config, int nset, const char *const *sets, O
              config, cfg->shape[0], cfg->shape[1], cfg->shape[2]);
     status = OX_EXIT_INPUT;
   }
+  if (status == 0) status = check_plausible(config, nset, sets, cfg, err, errlen);
   if (status == 0) status = OxProtocolCreate(cfg, prot, err, errlen);
+  if (status == 0 && OxProtocolEndTime(prot) > OX_PROTOCOL_MAX_H * 3600.0)
+    status = input_fail(config, nset, sets, "protocol", err, errlen, "simulates %.3g h; expected at most %g h (fewer cycles or shorter steps)",
+                        OxProtocolEndTime(prot) / 3600.0, OX_PROTOCOL_MAX_H);
   return status ? OX_EXIT_INPUT : 0;
 }
 
@@ -363,6 +439,21 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
     PetscCall(OxModelDestroy(&m));
     free(cfg_text);
     PetscFunctionReturn(0);
+  }
+  {
+    /* A solid that no face of which exchanges loses nothing: an input error, found before anything is written. */
+    PetscReal area = 0.0;
+    for (PetscInt f = 0; f < m.op.surf.nface; f++) area += m.op.surf.face[f].area_m2;
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &area, 1, MPIU_REAL, MPIU_SUM, comm));
+    if (!(area > 0.0)) {
+      PetscCall(PetscFPrintf(comm, PETSC_STDERR, "%s:1: key 'microstructure': no solid/electrolyte face exchanges (the solid fills the grid, or no face is accessible); expected particles with electrolyte around them inside the grid\n",
+                             opt->config));
+      *status = OX_EXIT_INPUT;
+      PetscCall(PetscLogStagePop());
+      PetscCall(OxModelDestroy(&m));
+      free(cfg_text);
+      PetscFunctionReturn(0);
+    }
   }
   if (opt->restart && (m.u != NULL) != (ckpt_layer != 0)) { /* only the model knows whether the layer has cells */
     PetscCall(PetscFPrintf(comm, PETSC_STDERR, "%s: dataset '/state/layer': %s; expected %s\n", opt->restart, ckpt_layer ? "present" : "missing",

@@ -148,10 +148,16 @@ BAD = [
     ("frac_cycle", HEAD + "1.5,5,0.3,0.03\n", 3, "cycle", "1.5 is not a non-negative integer"),
     ("neg_cycle", HEAD + "-1,5,0.3,0.03\n", 3, "cycle", "-1 is not a non-negative integer"),
     ("neg_distance", HEAD + "1,5,0.3,0.03\n1,-5,0.3,0.03\n", 4, "distance_nm", "-5 is negative"),
-    ("mn3_high", HEAD + "1,5,1.2,0.03\n", 3, "mn3_fraction", "1.2 is outside [0, 1]"),
-    ("mn3_low", HEAD + "1,5,-0.01,0.03\n", 3, "mn3_fraction", "-0.01 is outside [0, 1]"),
+    # Plain decimal only: no hex, no trailing junk (strtod would take 0x1 as 1).
+    ("hex_cycle", HEAD + "0x1,5,0.3,0.03\n", 3, "cycle", "'0x1' is not a plain decimal number"),
+    ("hex_distance", HEAD + "1,0x5p0,0.3,0.03\n", 3, "distance_nm", "'0x5p0' is not a plain decimal number"),
+    ("junk_mn3", HEAD + "1,5,0.3x,0.03\n", 3, "mn3_fraction", "'0.3x' is not a number"),
+    ("infinity_mn3", HEAD + "1,5,infinity,0.03\n", 3, "mn3_fraction", "'infinity' is not finite"),
+    # A subnormal sigma: 1/sigma^2 overflows, chi2 null.
+    ("tiny_sigma", HEAD + "1,5,0.3,1e-320\n", 3, "sigma", "1e-320 is too small"),
+    ("small_sigma", HEAD + "1,5,0.3,1e-13\n", 3, "sigma", "expected a standard deviation >= 1e-12"),
     ("neg_sigma", HEAD + "\n1,5,0.3,0.03\n1,5,0.3,-0.1\n", 5, "sigma",
-     "-0.1 is not positive; expected a standard deviation > 0"),
+     "-0.1 is not positive; expected a standard deviation >= 1e-12"),
     ("zero_sigma", HEAD + "1,5,0.3,0\n", 3, "sigma", "0 is not positive"),
     # Defects only the result shows.
     ("missing_cycle", HEAD + "1,5,0.3,0.03\n2,5,0.3,0.03\n", 4, "cycle",
@@ -317,6 +323,28 @@ def check_errors(args, wd, c):
         nok += check(ok, f"bad CSV {name}: exit {p.returncode}, stderr {err!r}; expected exit 2 and "
                      f"{prefix!r}...{sub!r}", p.args)
     print(f"bad CSVs: {nok}/{len(BAD)} exit 2 with FILE:LINE: key '...': ...; expected ...")
+
+    # Noisy measurements are data: a fraction a little below 0 (a fit of reference
+    # spectra where the truth is ~0) is accepted silently; one implausible given its
+    # sigma is accepted with one warning for the file, naming its first line.
+    noisy = [("noisy_ok", HEAD + "1,5,-0.002,0.005\n1,6,1.004,0.005\n", None),
+             ("noisy_warn", HEAD + "1,5,0.3,0.03\n1,5,-0.5,0.005\n1,6,1.2,0.01\n", 4)]
+    for name, content, warn_line in noisy:
+        fname = f"{name}.csv"
+        with open(os.path.join(bad_dir, fname), "w", newline="") as f:
+            f.write(content)
+        p = compare(args, ["../result.h5", fname], bad_dir)
+        warns = [ln for ln in p.stderr.splitlines() if "warning" in ln]
+        if warn_line is None:
+            ok = p.returncode == 0 and not warns
+        else:
+            ok = (p.returncode == 0 and len(warns) == 1
+                  and f"{fname}:{warn_line}: key 'mn3_fraction': -0.5 is more than 3 sigma" in warns[0]
+                  and "1 more row" in warns[0])
+        check(ok, f"noisy CSV {name}: exit {p.returncode}, warnings {warns}; expected exit 0 and "
+              f"{'no warning' if warn_line is None else f'one warning naming line {warn_line}'}",
+              p.args, p.stdout, p.stderr)
+        print(f"{'ok  ' if ok else 'FAIL'} noisy CSV {name}: exit {p.returncode}, {warns[0] if warns else 'no warning'}")
 
     # Missing measurement file.
     p = compare(args, ["result.h5", "nosuch.csv"], wd)

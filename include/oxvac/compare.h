@@ -23,6 +23,8 @@ typedef struct {
   int     n;
   int    *cycle, *line; /**< line: 1-based line in the file, for messages */
   double *distance_nm, *mn3_fraction, *sigma;
+  int     n_implausible;    /**< rows whose mn3_fraction is > 3 sigma outside [0, 1] (kept, warned about) */
+  int     implausible_line; /**< the first of them (0: none) */
 } OxMeasured;
 
 typedef enum { OX_GEOMETRY_LAMELLA, OX_GEOMETRY_3D } OxGeometry;

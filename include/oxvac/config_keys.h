@@ -45,7 +45,8 @@ enum {
   OX_KEY_INLINE = 2,     /**< a group printed on one line */
   OX_KEY_EMPTY_OK = 4,   /**< a string that may be "" */
   OX_KEY_INCREASING = 8, /**< an array that must be strictly increasing */
-  OX_KEY_NONZERO = 16    /**< a number that must not be 0 (the reader says so in its own words) */
+  OX_KEY_NONZERO = 16,   /**< a number that must not be 0 (the reader says so in its own words) */
+  OX_KEY_MAGNITUDE = 32  /**< lo, hi bound |v|, either sign allowed (a C-rate) */
 };
 
 /** Where the resolved value of a key lives, for the printer (offsets into the enclosing struct). */
