@@ -328,7 +328,7 @@ static const OxConfigKey kKeys[] = {
   INLINE_GROUP("observables.lamella",
                "A virtual cross-section through the centre of the largest secondary"),
   {.path = "observables.lamella.thickness_nm", .type = OX_KEY_NUMBER, .unit = "nm", .def = 80.0,
-   .lo = 0, .hi = 1e6, .lo_open = 1, .range_note = " (and at most the grid's extent along axis)", .meaning = "Thickness of the slab", AT(OX_STORE_DOUBLE, CFG(lamella_thickness_nm))},
+   .lo = 0, .hi = 1e6, .lo_open = 1, .meaning = "Thickness of the slab (one thicker than the grid takes the whole grid)", AT(OX_STORE_DOUBLE, CFG(lamella_thickness_nm))},
   {.path = "observables.lamella.axis", .type = OX_KEY_CHOICE, .unit = "", .def = 2,
    .choices = kAxes, .meaning = "Normal of the slab, along which the beam runs",
    AT(OX_STORE_LETTER, CFG(lamella_axis))},
