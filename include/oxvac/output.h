@@ -23,6 +23,20 @@ typedef struct OxOutput_private *OxOutput;
 PetscErrorCode OxOutputOpen(MPI_Comm comm, const char *path, PetscBool xdmf, OxOutput *out);
 
 /**
+ * @brief OxOutputOpen that reports a file that cannot be created (a read-only
+ *        or full file system) instead of raising an error: *out is NULL and
+ *        why says why ("read-only file system", the same on every rank);
+ *        nothing is left behind. Collective.
+ */
+PetscErrorCode OxOutputTryOpen(MPI_Comm comm, const char *path, PetscBool xdmf, OxOutput *out, char *why, size_t len);
+
+/**
+ * @brief After a writer failed with ierr: why (rank 0; "" elsewhere), e.g.
+ *        "no space left on device". Call it before any other HDF5 call.
+ */
+void OxOutputFailureReason(OxOutput out, PetscErrorCode ierr, char *why, size_t len);
+
+/**
  * @brief Before a run: can a result be written at path? (Creates its folder.)
  *        err is "" when it can, else why not (on every rank). Collective.
  */
@@ -93,5 +107,14 @@ PetscErrorCode OxOutputWriteSecondaries(OxOutput out, const OxSecondaryTable *st
  *        into place; otherwise remove the temporary file.
  */
 PetscErrorCode OxOutputClose(OxOutput *out, PetscBool success);
+
+/**
+ * @brief OxOutputClose that never leaves the file open or a temporary file
+ *        behind, and reports a failure to put the result into place (a full
+ *        disk at the last flush, a failed rename) in why instead of raising
+ *        an error; why is "" when all went well or success was false. The
+ *        HDF5 file is renamed into place before its XDMF. Collective.
+ */
+PetscErrorCode OxOutputTryClose(OxOutput *out, PetscBool success, char *why, size_t len);
 
 #endif
