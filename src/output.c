@@ -150,15 +150,15 @@ PetscErrorCode OxOutputTryOpen(MPI_Comm comm, const char *path, PetscBool xdmf, 
       failed = 1;
       if (!out->rank) failure_reason(path, ierr, errno, why, len);
     }
-    H5Eset_auto2(H5E_DEFAULT, efunc, edata);
     PetscCall(agree_failure(comm, &failed, why, len));
-  }
-  if (failed) {
-    if (out->viewer) {
+    if (failed) {
       PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
-      (void)PetscViewerDestroy(&out->viewer);
+      (void)PetscViewerDestroy(&out->viewer); /* no file: its close fails quietly */
       PetscCall(PetscPopErrorHandler());
     }
+    H5Eset_auto2(H5E_DEFAULT, efunc, edata);
+  }
+  if (failed) {
     PetscCallMPI(MPI_Barrier(comm));
     if (!out->rank) remove(out->tmp);
     PetscCall(PetscFree(out));
