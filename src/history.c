@@ -340,7 +340,12 @@ PetscErrorCode OxHistoryRead(const char *path, DM da, const OxMicrostructure *ms
   h->profiler = profiler;
   PetscCall(PetscViewerHDF5Open(PetscObjectComm((PetscObject)c), path, FILE_MODE_READ, &v));
   PetscCall(PetscViewerHDF5GetFileId(v, &fid));
-  PetscCall(PetscViewerHDF5ReadAttribute(v, "/", "config", PETSC_STRING, NULL, &text));
+  {
+    char *t = OxOutputReadConfig(fid);
+    PetscCheck(t, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: no readable config (root attribute or dataset /config)", path);
+    PetscCall(PetscStrallocpy(t, &text));
+    free(t);
+  }
   *config_text = text;
   PetscCall(PetscViewerHDF5ReadAttribute(v, "/state", "next_segment", PETSC_INT, NULL, &next));
   PetscCall(PetscViewerHDF5ReadAttribute(v, "/state", "released_mol", PETSC_DOUBLE, NULL, &h->released_mol));

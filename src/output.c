@@ -294,7 +294,18 @@ PetscErrorCode OxOutputWriteRoot(OxOutput out, const char *config_text, const ch
   PetscCall(write_attr_string(root, "host", host[0] ? host : "unknown"));
   PetscCall(write_attr(root, "mpi_ranks", H5T_NATIVE_INT, 1, &ranks));
   PetscCall(write_attr(root, "wall_time_s", H5T_NATIVE_DOUBLE, 1, &wall_time_s));
-  PetscCall(write_attr_string(root, "config", config_text));
+  if (strlen(config_text) < OX_CONFIG_ATTR_MAX) PetscCall(write_attr_string(root, "config", config_text));
+  else { /* an object header message holds at most 64 KiB: a long protocol goes into a dataset */
+    hid_t t = H5Tcopy(H5T_C_S1), csp = H5Screate(H5S_SCALAR), ds;
+    OX_H5(H5Tset_size(t, strlen(config_text) + 1));
+    ds = H5Dcreate2(out->fid, "/config", t, csp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    OX_H5(ds);
+    if (!out->rank) OX_H5(H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, config_text));
+    PetscCall(describe_obj(ds, "1", "the resolved config of the run (here rather than the root attribute config: too large for an attribute)"));
+    OX_H5(H5Dclose(ds));
+    OX_H5(H5Sclose(csp));
+    OX_H5(H5Tclose(t));
+  }
   PetscCall(write_attr_string(root, "command", command));
   sp = H5Screate(H5S_SCALAR);
   OX_H5(sp);
@@ -305,6 +316,40 @@ PetscErrorCode OxOutputWriteRoot(OxOutput out, const char *config_text, const ch
   OX_H5(H5Sclose(sp));
   OX_H5(H5Gclose(root));
   PetscFunctionReturn(0);
+}
+
+char *OxOutputReadConfig(hid_t fid)
+{
+  int   attr = H5Aexists_by_name(fid, "/", "config", H5P_DEFAULT) > 0;
+  hid_t obj  = attr ? H5Aopen_by_name(fid, "/", "config", H5P_DEFAULT, H5P_DEFAULT)
+                    : H5Lexists(fid, "/config", H5P_DEFAULT) > 0 ? H5Dopen2(fid, "/config", H5P_DEFAULT) : -1;
+  hid_t tp, sp, mt;
+  char *text = NULL, *v = NULL;
+  int   ok;
+
+  if (obj < 0) return NULL;
+  tp = attr ? H5Aget_type(obj) : H5Dget_type(obj);
+  sp = attr ? H5Aget_space(obj) : H5Dget_space(obj);
+  ok = tp >= 0 && sp >= 0 && H5Tget_class(tp) == H5T_STRING && H5Sget_simple_extent_type(sp) == H5S_SCALAR;
+  if (ok && H5Tis_variable_str(tp) > 0) {
+    mt = H5Tcopy(H5T_C_S1);
+    H5Tset_size(mt, H5T_VARIABLE);
+    if ((attr ? H5Aread(obj, mt, &v) : H5Dread(obj, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v)) >= 0 && v) text = strdup(v);
+    if (v) H5free_memory(v);
+    H5Tclose(mt);
+  } else if (ok) {
+    size_t n = H5Tget_size(tp);
+    mt       = H5Tcopy(H5T_C_S1);
+    H5Tset_size(mt, n + 1);
+    text = calloc(n + 1, 1);
+    if (text && (attr ? H5Aread(obj, mt, text) : H5Dread(obj, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, text)) < 0) free(text), text = NULL;
+    H5Tclose(mt);
+  }
+  if (sp >= 0) H5Sclose(sp);
+  if (tp >= 0) H5Tclose(tp);
+  if (attr) H5Aclose(obj);
+  else H5Dclose(obj);
+  return text;
 }
 
 /* A collective 1-D or 2-D dataset written by rank 0 alone (all ranks hold the same data). */

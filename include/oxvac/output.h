@@ -9,6 +9,7 @@
 #ifndef OXVAC_OUTPUT_H
 #define OXVAC_OUTPUT_H
 
+#include <hdf5.h>
 #include "oxvac/microstructure.h"
 #include "oxvac/observables.h"
 #include "oxvac/operator.h"
@@ -51,6 +52,17 @@ PetscViewer OxOutputViewer(OxOutput out);
  *        unknowns (voxels + layer cells). Collective; rank 0's date, host and wall time are written.
  */
 PetscErrorCode OxOutputWriteRoot(OxOutput out, const char *config_text, const char *command, long long unknowns, double wall_time_s);
+
+/** Longest config (bytes) kept in the root attribute config; a longer one
+ *  (1000 listed protocol steps) is the scalar string dataset /config instead
+ *  (an HDF5 object header message holds at most 64 KiB). */
+#define OX_CONFIG_ATTR_MAX 32768
+
+/**
+ * @brief The resolved config of a result or checkpoint: the root attribute
+ *        config or the dataset /config; malloc'd (free it), NULL if neither reads.
+ */
+char *OxOutputReadConfig(hid_t fid);
 
 /**
  * @brief Attributes units and description (strings) on the existing dataset path (collective).
