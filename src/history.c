@@ -1,4 +1,5 @@
 /* Run history: the result file and checkpoints (a result plus /state). */
+#include <errno.h>
 #include <hdf5.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -183,17 +184,49 @@ static PetscErrorCode write_contents(OxOutput out, const OxHistory *h, const cha
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode OxHistoryTryWrite(const OxHistory *h, const char *path, const char *config_text, const char *command, DM da,
+                                 const OxMicrostructure *ms, const OxOperator *op, Vec state, Vec layer, char *why, size_t len)
+{
+  MPI_Comm       comm = PetscObjectComm((PetscObject)da);
+  OxOutput       out;
+  PetscErrorCode ierr;
+  int            failed;
+  H5E_auto2_t    efunc;
+  void          *edata;
+
+  PetscFunctionBeginUser;
+  PetscCall(OxOutputTryOpen(comm, path, state ? PETSC_FALSE : PETSC_TRUE, &out, why, len));
+  if (!out) PetscFunctionReturn(0);
+  /* a write that fails (a full disk) is reported by the caller in one plain
+   * line: no PETSc traceback, no HDF5 error stack on the terminal */
+  H5Eget_auto2(H5E_DEFAULT, &efunc, &edata);
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  errno = 0;
+  ierr  = write_contents(out, h, config_text, command, da, ms, op, state, layer);
+  PetscCall(PetscPopErrorHandler());
+  if (ierr) OxOutputFailureReason(out, ierr, why, len);
+  H5Eset_auto2(H5E_DEFAULT, efunc, edata);
+  failed = ierr != 0;
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_MAX, comm));
+  if (failed) {
+    char reason[512];
+    PetscCall(PetscStrncpy(reason, why[0] ? why : "a write failed on another rank", sizeof(reason)));
+    PetscCall(OxOutputTryClose(&out, PETSC_FALSE, why, len)); /* a failed write leaves no file behind */
+    PetscCall(PetscStrncpy(why, reason, len));
+    PetscCallMPI(MPI_Bcast(why, (int)len, MPI_CHAR, 0, comm));
+  } else PetscCall(OxOutputTryClose(&out, PETSC_TRUE, why, len));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode OxHistoryWrite(const OxHistory *h, const char *path, const char *config_text, const char *command, DM da,
                               const OxMicrostructure *ms, const OxOperator *op, Vec state, Vec layer)
 {
-  OxOutput       out;
-  PetscErrorCode ierr;
+  char why[512];
 
   PetscFunctionBeginUser;
-  PetscCall(OxOutputOpen(PetscObjectComm((PetscObject)da), path, state ? PETSC_FALSE : PETSC_TRUE, &out));
-  ierr = write_contents(out, h, config_text, command, da, ms, op, state, layer);
-  PetscCall(OxOutputClose(&out, ierr ? PETSC_FALSE : PETSC_TRUE)); /* a failed write leaves no file behind */
-  PetscCall(ierr);
+  PetscCall(OxHistoryTryWrite(h, path, config_text, command, da, ms, op, state, layer, why, sizeof(why)));
+  PetscCheck(!why[0], PetscObjectComm((PetscObject)da), PETSC_ERR_FILE_WRITE, "cannot write %s: %s", path, why);
   PetscFunctionReturn(0);
 }
 
@@ -307,7 +340,12 @@ PetscErrorCode OxHistoryRead(const char *path, DM da, const OxMicrostructure *ms
   h->profiler = profiler;
   PetscCall(PetscViewerHDF5Open(PetscObjectComm((PetscObject)c), path, FILE_MODE_READ, &v));
   PetscCall(PetscViewerHDF5GetFileId(v, &fid));
-  PetscCall(PetscViewerHDF5ReadAttribute(v, "/", "config", PETSC_STRING, NULL, &text));
+  {
+    char *t = OxOutputReadConfig(fid);
+    PetscCheck(t, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: no readable config (root attribute or dataset /config)", path);
+    PetscCall(PetscStrallocpy(t, &text));
+    free(t);
+  }
   *config_text = text;
   PetscCall(PetscViewerHDF5ReadAttribute(v, "/state", "next_segment", PETSC_INT, NULL, &next));
   PetscCall(PetscViewerHDF5ReadAttribute(v, "/state", "released_mol", PETSC_DOUBLE, NULL, &h->released_mol));

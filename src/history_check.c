@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "oxvac/history.h"
+#include "oxvac/output.h"
 
 #define MAX_PROFILE_BINS 100000000ULL
 /* site fractions may overshoot [0, 1] by the solver's tolerance, not more */
@@ -212,7 +213,17 @@ static int check_config(Ck *k, const char *config_text)
   char       *saved = NULL;
   int         r     = 0;
 
-  if (H5Aexists_by_name(k->fid, "/", "config", H5P_DEFAULT) <= 0) return bad(k, w, "missing; expected the resolved config of the run");
+  if (H5Aexists_by_name(k->fid, "/", "config", H5P_DEFAULT) <= 0) {
+    /* a config too large for an attribute is the scalar string dataset /config */
+    if (has_object(k->fid, "/config", H5O_TYPE_DATASET)) {
+      char *text = OxOutputReadConfig(k->fid);
+      if (!text) return bad(k, "dataset '/config'", "is not one readable string; expected the resolved config of the run");
+      r = strcmp(text, config_text) ? -1 : 1;
+      free(text);
+      return r;
+    }
+    return bad(k, w, "missing (nor a dataset /config); expected the resolved config of the run");
+  }
   a = H5Aopen_by_name(k->fid, "/", "config", H5P_DEFAULT, H5P_DEFAULT);
   if (a < 0) return bad(k, w, "cannot be opened; expected the resolved config of the run");
   tp = H5Aget_type(a);

@@ -4,8 +4,10 @@
 #include <hdf5.h>
 #include <libgen.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 #include <petscviewerhdf5.h>
@@ -49,13 +51,78 @@ static int make_parent_dirs(const char *path)
 
 PetscViewer OxOutputViewer(OxOutput out) { return out->viewer; }
 
-PetscErrorCode OxOutputOpen(MPI_Comm comm, const char *path, PetscBool xdmf, OxOutput *pout)
+/* The folder of path ("." for a bare name). */
+static void folder_of(const char *path, char *dir, size_t len)
 {
-  OxOutput out;
-  int      ok = 1;
-  long     pid = (long)getpid();
+  const char *slash = strrchr(path, '/');
+  if (!slash) snprintf(dir, len, ".");
+  else if (slash == path) snprintf(dir, len, "/");
+  else snprintf(dir, len, "%.*s", (int)(slash - path), path);
+}
+
+static herr_t collect_hdf5_error(unsigned n, const H5E_error2_t *e, void *data)
+{
+  char  *buf = data;
+  size_t used = strlen(buf);
+  (void)n;
+  if (e->desc && used + 2 < 1024) snprintf(buf + used, 1024 - used, "%s; ", e->desc);
+  return 0;
+}
+
+/* Why could path not be written (rank 0)? The file system's state first
+ * (read-only, no space left: what a user can act on), then what the HDF5
+ * error stack says (an errno, an MPI-IO message), then errno, then what
+ * PETSc said. Call before any other HDF5 call: each one clears the stack. */
+static void failure_reason(const char *path, PetscErrorCode ierr, int err, char *why, size_t len)
+{
+  char           dir[PETSC_MAX_PATH_LEN], stack[1024] = "";
+  struct statvfs fs;
+  const char    *text = NULL, *m;
+  int            e;
+
+  folder_of(path, dir, sizeof(dir));
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, collect_hdf5_error, stack);
+  if (statvfs(dir, &fs) == 0 && (fs.f_flag & ST_RDONLY)) e = EROFS;
+  else if (statvfs(dir, &fs) == 0 && (fs.f_bavail == 0 || (double)fs.f_bavail * fs.f_frsize < 65536.0)) e = ENOSPC;
+  else if ((m = strstr(stack, "errno = ")) && atoi(m + 8) > 0) e = atoi(m + 8);
+  else if (strstr(stack, "No space") || strstr(stack, "no space")) e = ENOSPC;
+  else if (strstr(stack, "Read-only") || strstr(stack, "read-only")) e = EROFS;
+  else e = err;
+  if (e) {
+    snprintf(why, len, "%s", strerror(e));
+    if (why[0]) why[0] = (char)(why[0] >= 'A' && why[0] <= 'Z' ? why[0] - 'A' + 'a' : why[0]); /* "no space left on device" */
+    return;
+  }
+  if (ierr) PetscErrorMessage(ierr, NULL, (char **)&text);
+  snprintf(why, len, "%s", stack[0] ? stack : text && text[0] ? text : "an HDF5 write failed");
+}
+
+/* Every rank learns whether any rank failed, and rank 0's reason. */
+static PetscErrorCode agree_failure(MPI_Comm comm, int *failed, char *why, size_t len)
+{
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, failed, 1, MPI_INT, MPI_MAX, comm));
+  if (*failed) {
+    PetscMPIInt rank;
+    PetscCallMPI(MPI_Comm_rank(comm, &rank));
+    if (rank == 0 && !why[0]) snprintf(why, len, "a write failed on another rank");
+    PetscCallMPI(MPI_Bcast(why, (int)len, MPI_CHAR, 0, comm));
+  } else why[0] = '\0';
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxOutputTryOpen(MPI_Comm comm, const char *path, PetscBool xdmf, OxOutput *pout, char *why, size_t len)
+{
+  OxOutput       out;
+  int            failed = 0;
+  long           pid    = (long)getpid();
+  PetscErrorCode ierr   = 0;
+  H5E_auto2_t    efunc;
+  void          *edata;
 
   PetscFunctionBeginUser;
+  *pout  = NULL;
+  why[0] = '\0';
   PetscCall(PetscNew(&out));
   out->comm = comm;
   out->xdmf = xdmf;
@@ -63,13 +130,60 @@ PetscErrorCode OxOutputOpen(MPI_Comm comm, const char *path, PetscBool xdmf, OxO
   PetscCallMPI(MPI_Bcast(&pid, 1, MPI_LONG, 0, comm));
   PetscCall(PetscStrncpy(out->path, path, sizeof(out->path)));
   PetscCall(PetscSNPrintf(out->tmp, sizeof(out->tmp), "%s.partial-%ld", path, pid));
-  if (!out->rank) ok = make_parent_dirs(path) == 0;
-  PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, comm));
-  PetscCheck(ok, comm, PETSC_ERR_FILE_OPEN, "cannot create the folder of %s", path);
-  PetscCall(PetscViewerHDF5Open(comm, out->tmp, FILE_MODE_WRITE, &out->viewer));
+  if (!out->rank && make_parent_dirs(path) != 0) {
+    failed = 1;
+    snprintf(why, len, "cannot create its folder (%s)", strerror(errno));
+  }
+  PetscCall(agree_failure(comm, &failed, why, len));
+  if (!failed) {
+    /* PetscViewerHDF5Open, by hand: a file that cannot be created leaves no viewer behind */
+    PetscCall(PetscViewerCreate(comm, &out->viewer));
+    PetscCall(PetscViewerSetType(out->viewer, PETSCVIEWERHDF5));
+    PetscCall(PetscViewerFileSetMode(out->viewer, FILE_MODE_WRITE));
+    H5Eget_auto2(H5E_DEFAULT, &efunc, &edata);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+    errno = 0;
+    ierr  = PetscViewerFileSetName(out->viewer, out->tmp);
+    PetscCall(PetscPopErrorHandler());
+    if (ierr) {
+      failed = 1;
+      if (!out->rank) failure_reason(path, ierr, errno, why, len);
+    }
+    PetscCall(agree_failure(comm, &failed, why, len));
+    if (failed) {
+      PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+      (void)PetscViewerDestroy(&out->viewer); /* no file: its close fails quietly */
+      PetscCall(PetscPopErrorHandler());
+    }
+    H5Eset_auto2(H5E_DEFAULT, efunc, edata);
+  }
+  if (failed) {
+    PetscCallMPI(MPI_Barrier(comm));
+    if (!out->rank) remove(out->tmp);
+    PetscCall(PetscFree(out));
+    PetscFunctionReturn(0);
+  }
   PetscCall(PetscViewerHDF5GetFileId(out->viewer, &out->fid));
   *pout = out;
   PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxOutputOpen(MPI_Comm comm, const char *path, PetscBool xdmf, OxOutput *pout)
+{
+  char why[512];
+
+  PetscFunctionBeginUser;
+  PetscCall(OxOutputTryOpen(comm, path, xdmf, pout, why, sizeof(why)));
+  PetscCheck(*pout, comm, PETSC_ERR_FILE_OPEN, "cannot write %s: %s", path, why);
+  PetscFunctionReturn(0);
+}
+
+void OxOutputFailureReason(OxOutput out, PetscErrorCode ierr, char *why, size_t len)
+{
+  int err = errno;
+  why[0] = '\0';
+  if (!out->rank) failure_reason(out->path, ierr, err, why, len);
 }
 
 /* Does the link path exist? Each parent is checked first (H5Lexists fails on a missing parent). */
@@ -180,7 +294,18 @@ PetscErrorCode OxOutputWriteRoot(OxOutput out, const char *config_text, const ch
   PetscCall(write_attr_string(root, "host", host[0] ? host : "unknown"));
   PetscCall(write_attr(root, "mpi_ranks", H5T_NATIVE_INT, 1, &ranks));
   PetscCall(write_attr(root, "wall_time_s", H5T_NATIVE_DOUBLE, 1, &wall_time_s));
-  PetscCall(write_attr_string(root, "config", config_text));
+  if (strlen(config_text) < OX_CONFIG_ATTR_MAX) PetscCall(write_attr_string(root, "config", config_text));
+  else { /* an object header message holds at most 64 KiB: a long protocol goes into a dataset */
+    hid_t t = H5Tcopy(H5T_C_S1), csp = H5Screate(H5S_SCALAR), ds;
+    OX_H5(H5Tset_size(t, strlen(config_text) + 1));
+    ds = H5Dcreate2(out->fid, "/config", t, csp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    OX_H5(ds);
+    if (!out->rank) OX_H5(H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, config_text));
+    PetscCall(describe_obj(ds, "1", "the resolved config of the run (here rather than the root attribute config: too large for an attribute)"));
+    OX_H5(H5Dclose(ds));
+    OX_H5(H5Sclose(csp));
+    OX_H5(H5Tclose(t));
+  }
   PetscCall(write_attr_string(root, "command", command));
   sp = H5Screate(H5S_SCALAR);
   OX_H5(sp);
@@ -191,6 +316,40 @@ PetscErrorCode OxOutputWriteRoot(OxOutput out, const char *config_text, const ch
   OX_H5(H5Sclose(sp));
   OX_H5(H5Gclose(root));
   PetscFunctionReturn(0);
+}
+
+char *OxOutputReadConfig(hid_t fid)
+{
+  int   attr = H5Aexists_by_name(fid, "/", "config", H5P_DEFAULT) > 0;
+  hid_t obj  = attr ? H5Aopen_by_name(fid, "/", "config", H5P_DEFAULT, H5P_DEFAULT)
+                    : H5Lexists(fid, "/config", H5P_DEFAULT) > 0 ? H5Dopen2(fid, "/config", H5P_DEFAULT) : -1;
+  hid_t tp, sp, mt;
+  char *text = NULL, *v = NULL;
+  int   ok;
+
+  if (obj < 0) return NULL;
+  tp = attr ? H5Aget_type(obj) : H5Dget_type(obj);
+  sp = attr ? H5Aget_space(obj) : H5Dget_space(obj);
+  ok = tp >= 0 && sp >= 0 && H5Tget_class(tp) == H5T_STRING && H5Sget_simple_extent_type(sp) == H5S_SCALAR;
+  if (ok && H5Tis_variable_str(tp) > 0) {
+    mt = H5Tcopy(H5T_C_S1);
+    H5Tset_size(mt, H5T_VARIABLE);
+    if ((attr ? H5Aread(obj, mt, &v) : H5Dread(obj, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v)) >= 0 && v) text = strdup(v);
+    if (v) H5free_memory(v);
+    H5Tclose(mt);
+  } else if (ok) {
+    size_t n = H5Tget_size(tp);
+    mt       = H5Tcopy(H5T_C_S1);
+    H5Tset_size(mt, n + 1);
+    text = calloc(n + 1, 1);
+    if (text && (attr ? H5Aread(obj, mt, text) : H5Dread(obj, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, text)) < 0) free(text), text = NULL;
+    H5Tclose(mt);
+  }
+  if (sp >= 0) H5Sclose(sp);
+  if (tp >= 0) H5Tclose(tp);
+  if (attr) H5Aclose(obj);
+  else H5Dclose(obj);
+  return text;
 }
 
 /* A collective 1-D or 2-D dataset written by rank 0 alone (all ranks hold the same data). */
@@ -538,18 +697,51 @@ static PetscErrorCode write_xdmf(OxOutput out, const char *xpath)
   PetscFunctionReturn(0);
 }
 
+/* Close whatever a failed write left open in the file (PETSc's VecView
+ * leaks its dataset ids on an error), so that the file itself can close. */
+static void close_open_objects(hid_t fid)
+{
+  unsigned types = H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR | H5F_OBJ_LOCAL;
+  ssize_t  n     = H5Fget_obj_count(fid, types);
+  hid_t   *ids;
+
+  if (n <= 0 || !(ids = malloc(sizeof(hid_t) * (size_t)n))) return;
+  n = H5Fget_obj_ids(fid, types, (size_t)n, ids);
+  for (ssize_t i = 0; i < n; i++) {
+    switch (H5Iget_type(ids[i])) {
+    case H5I_DATASET: H5Dclose(ids[i]); break;
+    case H5I_GROUP: H5Gclose(ids[i]); break;
+    case H5I_DATATYPE: H5Tclose(ids[i]); break;
+    case H5I_ATTR: H5Aclose(ids[i]); break;
+    default: break;
+    }
+  }
+  free(ids);
+}
+
 /* Rank 0: rename the temporary files into place, or remove them; never
- * returns early, so the caller's broadcast is always reached. */
-static int finish_files(OxOutput out, PetscBool success)
+ * returns early, so the caller's broadcast is always reached. The HDF5 file
+ * goes into place first, then its XDMF: a kill between the two leaves the
+ * new result with the old sidecar's cycles, never a new sidecar naming
+ * datasets an old result lacks. */
+static int finish_files(OxOutput out, PetscBool success, char *why, size_t len)
 {
   char   xdmf[PETSC_MAX_PATH_LEN + 8], xtmp[PETSC_MAX_PATH_LEN + 24];
-  size_t len = strlen(out->path);
-  int    ok  = 1;
+  size_t n  = strlen(out->path);
+  int    ok = 1;
 
-  snprintf(xdmf, sizeof(xdmf), "%.*s.xdmf", (int)(len > 3 && !strcmp(out->path + len - 3, ".h5") ? len - 3 : len), out->path);
+  snprintf(xdmf, sizeof(xdmf), "%.*s.xdmf", (int)(n > 3 && !strcmp(out->path + n - 3, ".h5") ? n - 3 : n), out->path);
   snprintf(xtmp, sizeof(xtmp), "%s.partial", xdmf);
-  if (success && out->xdmf) ok = write_xdmf(out, xtmp) == 0 && rename(xtmp, xdmf) == 0;
-  if (success && ok) ok = rename(out->tmp, out->path) == 0;
+  if (success && out->xdmf) {
+    PetscErrorCode ierr;
+    errno = 0;
+    PetscPushErrorHandler(PetscReturnErrorHandler, NULL);
+    ierr = write_xdmf(out, xtmp);
+    PetscPopErrorHandler();
+    if (ierr) ok = 0, snprintf(why, len, "cannot write %s: %s", xtmp, errno ? strerror(errno) : "write failed");
+  }
+  if (success && ok && rename(out->tmp, out->path) != 0) ok = 0, snprintf(why, len, "cannot rename %s to %s: %s", out->tmp, out->path, strerror(errno));
+  if (success && ok && out->xdmf && rename(xtmp, xdmf) != 0) ok = 0, snprintf(why, len, "cannot rename %s to %s: %s", xtmp, xdmf, strerror(errno));
   if (!success || !ok) {
     remove(out->tmp);
     remove(xtmp);
@@ -557,23 +749,63 @@ static int finish_files(OxOutput out, PetscBool success)
   return ok;
 }
 
-PetscErrorCode OxOutputClose(OxOutput *pout, PetscBool success)
+PetscErrorCode OxOutputTryClose(OxOutput *pout, PetscBool success, char *why, size_t len)
 {
-  OxOutput out = *pout;
-  int      ok  = 1;
+  OxOutput       out = *pout;
+  int            failed = 0;
+  PetscErrorCode ierr;
+  H5E_auto2_t    efunc;
+  void          *edata;
 
   PetscFunctionBeginUser;
+  why[0] = '\0';
   if (!out) PetscFunctionReturn(0);
-  PetscCall(PetscViewerDestroy(&out->viewer));
+  H5Eget_auto2(H5E_DEFAULT, &efunc, &edata);
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  if (!success) {
+    /* the file goes anyway: free its space first (a full disk), and close what
+     * the failed write left open, so that the close below can succeed */
+    PetscCallMPI(MPI_Barrier(out->comm));
+    if (!out->rank && truncate(out->tmp, 0) != 0) { /* nothing to free */ }
+    PetscCallMPI(MPI_Barrier(out->comm));
+    close_open_objects(out->fid);
+  }
+  errno = 0;
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = PetscViewerDestroy(&out->viewer);
+  PetscCall(PetscPopErrorHandler());
+  if (ierr) {
+    /* the close failed (a full disk at the last flush): the file id must not
+     * outlive this call (PetscFinalize would trip on it), nor the viewer */
+    failed = 1;
+    if (!out->rank && success) failure_reason(out->path, ierr, errno, why, len);
+    close_open_objects(out->fid);
+    if (H5Iis_valid(out->fid) > 0 && H5Fclose(out->fid) < 0)
+      while (H5Iis_valid(out->fid) > 0 && H5Idec_ref(out->fid) >= 0) {}
+    out->viewer = NULL; /* leaked rather than destroyed twice */
+  }
+  H5Eset_auto2(H5E_DEFAULT, efunc, edata);
   PetscCallMPI(MPI_Barrier(out->comm));
-  if (!out->rank) ok = finish_files(out, success);
-  PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, out->comm));
+  if (!out->rank && !finish_files(out, success && !failed ? PETSC_TRUE : PETSC_FALSE, why, len)) failed = 1;
+  if (success) PetscCall(agree_failure(out->comm, &failed, why, len));
+  else why[0] = '\0';
   PetscCall(PetscFree(out->field_cycle));
   PetscCall(PetscFree(out->field_time_s));
   PetscCall(PetscFree(out->field_soc));
   PetscCall(PetscFree(out->field_mn3));
   PetscCall(PetscFree(*pout));
-  PetscCheck(ok || !success, PETSC_COMM_WORLD, PETSC_ERR_FILE_WRITE, "cannot write the result into place");
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxOutputClose(OxOutput *pout, PetscBool success)
+{
+  char why[512], path[PETSC_MAX_PATH_LEN];
+
+  PetscFunctionBeginUser;
+  if (!*pout) PetscFunctionReturn(0);
+  PetscCall(PetscStrncpy(path, (*pout)->path, sizeof(path)));
+  PetscCall(OxOutputTryClose(pout, success, why, sizeof(why)));
+  PetscCheck(!why[0], PETSC_COMM_WORLD, PETSC_ERR_FILE_WRITE, "cannot write %s: %s", path, why);
   PetscFunctionReturn(0);
 }
 

@@ -366,6 +366,22 @@ static PetscErrorCode run_averaged(const OxConfig *cfg, const OxProtocol *prot, 
   PetscFunctionReturn(0);
 }
 
+/* A result or checkpoint that could not be written (a full or read-only
+ * disk): one plain line on stderr with where the run was, the file, why,
+ * and the last good checkpoint (intact: the failed write never touches it). */
+static PetscErrorCode write_failed(MPI_Comm comm, const char *what, const char *file, const char *why, const OxSegment *s, const char *last_ckpt,
+                                   int last_cycle, double last_t)
+{
+  char last[PETSC_MAX_PATH_LEN + 96];
+
+  PetscFunctionBeginUser;
+  if (last_cycle < 0) PetscCall(PetscSNPrintf(last, sizeof(last), "none"));
+  else PetscCall(PetscSNPrintf(last, sizeof(last), "%s (cycle %d, t = %.6g s)", last_ckpt, last_cycle, last_t));
+  PetscCall(PetscFPrintf(comm, PETSC_STDERR, "\noxvac: cannot write %s %s at the end of %s %d, step %d (t = %.6g s): %s; the run stops; last good checkpoint: %s\n",
+                         what, file, s->cycle ? "cycle" : "formation cycle", s->cycle ? s->cycle : s->formation_cycle, s->step_index + 1, s->t1_s, why, last));
+  PetscFunctionReturn(0);
+}
+
 /* The simulation proper, once the inputs are valid. */
 PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const OxProtocol *prot, int *status)
 {
@@ -384,7 +400,9 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
   int           g_win = first_segment_of_cycle(prot, 1), g_end = averaged ? first_segment_of_cycle(prot, OX_AVERAGING_WINDOW + 1) : prot->nseg;
   Vec           c_win = NULL, u_win = NULL;
   OxProfiler    prof  = NULL;
-  int           ckpt_layer = 0;
+  int           ckpt_layer = 0, last_ckpt_cycle = -1;
+  double        last_ckpt_t = 0.0;
+  char          why[512];
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
@@ -479,6 +497,8 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
     PetscCall(PetscFree(saved));
     t0 = hist.ts.row[hist.ts.n - 1].time_s;
     PetscCall(PetscStrncpy(last_ckpt, opt->restart, sizeof(last_ckpt)));
+    last_ckpt_cycle = hist.ts.row[hist.ts.n - 1].cycle;
+    last_ckpt_t     = t0;
   } else {
     PetscCall(PetscMemzero(&hist, sizeof(hist)));
     hist.profiler = prof;
@@ -535,8 +555,15 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
     periodic = !averaged && every > 0 && s->last_of_cycle && s->cycle > 0 && s->cycle % every == 0 && g < prot->nseg - 1;
     if ((periodic || stop) && !averaged) {
       hist.wall_time_s = wall_s() - wall0;
-      PetscCall(OxHistoryWrite(&hist, ckpt, cfg_text, opt->command_line, m.da, &m.ms, &m.op, m.c, m.u));
+      PetscCall(OxHistoryTryWrite(&hist, ckpt, cfg_text, opt->command_line, m.da, &m.ms, &m.op, m.c, m.u, why, sizeof(why)));
+      if (why[0]) {
+        PetscCall(write_failed(comm, "the checkpoint", ckpt, why, s, last_ckpt, last_ckpt_cycle, last_ckpt_t));
+        *status = OX_EXIT_RUN_FAILED;
+        break;
+      }
       PetscCall(PetscStrncpy(last_ckpt, ckpt, sizeof(last_ckpt)));
+      last_ckpt_cycle = s->cycle;
+      last_ckpt_t     = s->t1_s;
       /* A run restarted from here re-initialises CVODE; so does this one. */
       OxIntegratorForceRestart(integ);
     }
@@ -562,8 +589,11 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
   signal(SIGINT, SIG_DFL);
   if (*status == OX_EXIT_OK) {
     hist.wall_time_s = wall_s() - wall0;
-    PetscCall(OxHistoryWrite(&hist, path, cfg_text, opt->command_line, m.da, &m.ms, &m.op, NULL, NULL));
-    if (!opt->silent) {
+    PetscCall(OxHistoryTryWrite(&hist, path, cfg_text, opt->command_line, m.da, &m.ms, &m.op, NULL, NULL, why, sizeof(why)));
+    if (why[0]) {
+      PetscCall(write_failed(comm, "the result", path, why, &prot->seg[prot->nseg - 1], last_ckpt, last_ckpt_cycle, last_ckpt_t));
+      *status = OX_EXIT_RUN_FAILED;
+    } else if (!opt->silent) {
       PetscCall(print_summary(comm, &m.op, &m.ms, integ, &hist.ts, wall_s() - wall0));
       PetscCall(PetscPrintf(comm, "oxvac: wrote %s\n", path));
     }

@@ -52,6 +52,17 @@ PetscErrorCode OxHistoryWrite(const OxHistory *h, const char *path, const char *
                               const OxMicrostructure *ms, const OxOperator *op, Vec state, Vec layer);
 
 /**
+ * @brief OxHistoryWrite that reports a file that cannot be written (a full or
+ *        read-only file system: why = "no space left on device", the same on
+ *        every rank) instead of raising an error; why is "" on success. No
+ *        temporary file survives, and a file already at path stays as it was.
+ *        Collective. (Several ranks: a failure on one rank alone, mid-write,
+ *        can still hang the others in HDF5's collective calls.)
+ */
+PetscErrorCode OxHistoryTryWrite(const OxHistory *h, const char *path, const char *config_text, const char *command, DM da,
+                                 const OxMicrostructure *ms, const OxOperator *op, Vec state, Vec layer, char *why, size_t len);
+
+/**
  * @brief Read a checkpoint: history and state (into c, a DMDA vector of da,
  *        and the layer u, NULL without one); the profiles of the stored
  *        fields are read back as written (with a profiler).

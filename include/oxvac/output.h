@@ -9,6 +9,7 @@
 #ifndef OXVAC_OUTPUT_H
 #define OXVAC_OUTPUT_H
 
+#include <hdf5.h>
 #include "oxvac/microstructure.h"
 #include "oxvac/observables.h"
 #include "oxvac/operator.h"
@@ -21,6 +22,20 @@ typedef struct OxOutput_private *OxOutput;
  * @param[in] xdmf write the XDMF sidecar when closed successfully
  */
 PetscErrorCode OxOutputOpen(MPI_Comm comm, const char *path, PetscBool xdmf, OxOutput *out);
+
+/**
+ * @brief OxOutputOpen that reports a file that cannot be created (a read-only
+ *        or full file system) instead of raising an error: *out is NULL and
+ *        why says why ("read-only file system", the same on every rank);
+ *        nothing is left behind. Collective.
+ */
+PetscErrorCode OxOutputTryOpen(MPI_Comm comm, const char *path, PetscBool xdmf, OxOutput *out, char *why, size_t len);
+
+/**
+ * @brief After a writer failed with ierr: why (rank 0; "" elsewhere), e.g.
+ *        "no space left on device". Call it before any other HDF5 call.
+ */
+void OxOutputFailureReason(OxOutput out, PetscErrorCode ierr, char *why, size_t len);
 
 /**
  * @brief Before a run: can a result be written at path? (Creates its folder.)
@@ -37,6 +52,17 @@ PetscViewer OxOutputViewer(OxOutput out);
  *        unknowns (voxels + layer cells). Collective; rank 0's date, host and wall time are written.
  */
 PetscErrorCode OxOutputWriteRoot(OxOutput out, const char *config_text, const char *command, long long unknowns, double wall_time_s);
+
+/** Longest config (bytes) kept in the root attribute config; a longer one
+ *  (1000 listed protocol steps) is the scalar string dataset /config instead
+ *  (an HDF5 object header message holds at most 64 KiB). */
+#define OX_CONFIG_ATTR_MAX 32768
+
+/**
+ * @brief The resolved config of a result or checkpoint: the root attribute
+ *        config or the dataset /config; malloc'd (free it), NULL if neither reads.
+ */
+char *OxOutputReadConfig(hid_t fid);
 
 /**
  * @brief Attributes units and description (strings) on the existing dataset path (collective).
@@ -93,5 +119,14 @@ PetscErrorCode OxOutputWriteSecondaries(OxOutput out, const OxSecondaryTable *st
  *        into place; otherwise remove the temporary file.
  */
 PetscErrorCode OxOutputClose(OxOutput *out, PetscBool success);
+
+/**
+ * @brief OxOutputClose that never leaves the file open or a temporary file
+ *        behind, and reports a failure to put the result into place (a full
+ *        disk at the last flush, a failed rename) in why instead of raising
+ *        an error; why is "" when all went well or success was false. The
+ *        HDF5 file is renamed into place before its XDMF. Collective.
+ */
+PetscErrorCode OxOutputTryClose(OxOutput *out, PetscBool success, char *why, size_t len);
 
 #endif

@@ -9,6 +9,18 @@ def _text(v):
     return v.decode() if isinstance(v, bytes) else str(v)
 
 
+def config_text(f):
+    """The resolved config of an open result or checkpoint: the root attribute
+    `config`, or the scalar string dataset /config that holds a config too
+    large for an attribute (over 32 KiB, e.g. 1000 listed protocol steps);
+    "" when neither is there."""
+    if "config" in f.attrs:
+        return _text(f.attrs["config"])
+    if isinstance(f.get("config"), h5py.Dataset):
+        return _text(f["config"][()])
+    return ""
+
+
 class Result:
     """An oxvac result file, opened read-only.
 
@@ -19,7 +31,7 @@ class Result:
     def __init__(self, path):
         self.path = str(path)
         self.f = h5py.File(self.path, "r")
-        self.config = _text(self.f.attrs.get("config", ""))
+        self.config = config_text(self.f)
         self.command = _text(self.f.attrs.get("command", ""))
         self.version = _text(self.f.attrs.get("oxvac_version", ""))
 
