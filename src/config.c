@@ -55,11 +55,21 @@ typedef struct {
   const char *file; /* the config path as given, for messages */
   char *err;
   size_t errlen;
+  unsigned *rank;   /* where the last failure stands in file order (ReadAll); may be NULL */
 } Ctx;
+
+/*
+ * File order of a failure (ReadAll reports the first): a defect in a key the
+ * file holds ranks by its line; one in a --set after every line of the file;
+ * a required key that is missing after both, since it has no line of its own.
+ */
+#define RANK_SET 0x40000000u
+#define RANK_MISSING 0x80000000u
 
 static int VFailAt(const Ctx *ctx, const char *file, unsigned line, const char *key,
                    const char *fmt, va_list ap)
 {
+  if (ctx->rank) *ctx->rank = (strcmp(file, "--set") ? 0 : RANK_SET) + (line & 0x3fffffffu);
   if (ctx->err && ctx->errlen) {
     int n = snprintf(ctx->err, ctx->errlen, "%s:%u: key '%s': ", file, line, key);
     if (n >= 0 && (size_t)n < ctx->errlen)
@@ -231,11 +241,18 @@ static const config_setting_t *Member(const Group *g, const char *name)
   return g->set ? config_setting_get_member(g->set, name) : NULL;
 }
 
+/** Rank the failure just written (status rc) as a missing key: after every present one. */
+static int MarkMissing(const Ctx *ctx, int rc)
+{
+  if (ctx->rank) *ctx->rank |= RANK_MISSING;
+  return rc;
+}
+
 static int Missing(const Group *g, const char *name, const char *hint)
 {
   char key[KEY_MAX];
   Join(key, g->path, name);
-  return Fail(g->ctx, g->anchor, key, "missing; expected %s", hint);
+  return MarkMissing(g->ctx, Fail(g->ctx, g->anchor, key, "missing; expected %s", hint));
 }
 
 static int NoMemory(const Group *g, const char *key)
@@ -316,7 +333,7 @@ static int GroupList(const Group *g, const char *name, const char *empty, const 
   const config_setting_t *s = Member(g, name);
   char key[KEY_MAX];
   Join(key, g->path, name);
-  if (!s) return Fail(g->ctx, g->anchor, key, "missing: %s; expected %s", empty, hint);
+  if (!s) return MarkMissing(g->ctx, Fail(g->ctx, g->anchor, key, "missing: %s; expected %s", empty, hint));
   int aggregate = config_setting_is_list(s) || config_setting_is_array(s);
   if (aggregate && config_setting_length(s) == 0)
     return Fail(g->ctx, s, key, "%s; expected %s", empty, hint);
@@ -677,11 +694,13 @@ static int ReadGrid(const Group *root, OxConfig *c)
 {
   Group g;
   int *shape = NULL, nshape, ndomain;
+  /* An unknown type (microstructure.type is bad, reported on its own) asks no more than an import. */
+  const int may_omit = c->micro_type == OX_MICRO_IMPORT || (int)c->micro_type < 0;
   TRY(SubGroup(root, "grid", &g));
   TRY(CheckKeys(&g, NULL, NULL));
   /* An import may take the voxel size from its file: 0 here means "from the file". */
   TRY(ReadNumber(&g, "voxel_nm",
-                 c->micro_type == OX_MICRO_IMPORT ? NULL
+                 may_omit ? NULL
                                                   : "the voxel edge in nm, e.g. voxel_nm = 20.0;",
                  &c->voxel_nm));
   TRY(ReadIntArray(&g, "shape", 0, &shape, &nshape));
@@ -692,7 +711,7 @@ static int ReadGrid(const Group *root, OxConfig *c)
   }
   TRY(ReadNumberArray(&g, "domain_um", c->domain_um, &ndomain));
   if (ndomain < 0) {
-    if (!c->has_shape && c->micro_type != OX_MICRO_IMPORT)
+    if (!c->has_shape && !may_omit)
       return Missing(&g, "shape",
                      "the grid size in voxels, e.g. shape = [96, 96, 96]; or its extent in um, "
                      "e.g. domain_um = [1.92, 1.92, 1.92];");
@@ -951,9 +970,9 @@ static int ReadProtocol(const Group *root, OxConfig *c)
   if (formation.set) TRY(ReadBlock(&formation, &c->formation));
   TRY(SubGroup(&g, "cycling", &cycling));
   if (!cycling.set)
-    return Fail(g.ctx, g.anchor, cycling.path,
+    return MarkMissing(g.ctx, Fail(g.ctx, g.anchor, cycling.path,
                 "missing: empty protocol; expected at least one step, e.g. cycling = { repeat = "
-                "500; steps = ( { type = \"cc\"; rate_C = 1.0; until_soc = 1.0; } ); };");
+                "500; steps = ( { type = \"cc\"; rate_C = 1.0; until_soc = 1.0; } ); };"));
   return ReadBlock(&cycling, &c->cycling);
 }
 
@@ -1011,21 +1030,52 @@ static int ReadObservables(const Group *root, OxConfig *c)
   return ReadNumber(&g, "profile_bin_nm", NULL, &c->profile_bin_nm);
 }
 
+static int ReadTopKeys(const Group *root, OxConfig *c)
+{
+  (void)c;
+  return CheckKeys(root, NULL, NULL);
+}
+
+/*
+ * Every section is read, each on its own, and the first failure in file
+ * order (see RANK_SET) is the one reported: a defect on line 3 is not hidden
+ * by a section read earlier, or by a missing key further on.
+ */
 static int ReadAll(const Ctx *ctx, const config_t *lc, OxConfig *c)
 {
-  Group root = {ctx, config_root_setting(lc), config_root_setting(lc), ""};
-  TRY(CheckKeys(&root, NULL, NULL));
-  /* The microstructure first: whether the grid may omit its shape depends on it. */
-  TRY(ReadMicrostructure(&root, c));
-  TRY(ReadGrid(&root, c));
+  typedef int (*Reader)(const Group *, OxConfig *);
+  /* The microstructure before the grid: whether the grid may omit its shape depends on it. */
+  static const Reader readers[] = {ReadTopKeys,  ReadMicrostructure, ReadGrid,   ReadMaterial,
+                                   ReadSurface,  ReadProtocol,       ReadSolver, ReadOutput,
+                                   ReadObservables};
+  char *msg = malloc(OX_ERR_MAX);
+  unsigned best = UINT_MAX, rank = 0;
+  int rc = 0;
+  if (!msg) {
+    if (ctx->err && ctx->errlen)
+      snprintf(ctx->err, ctx->errlen, "%s:1: key 'grid': out of memory; expected a smaller "
+               "configuration", ctx->file);
+    return 2;
+  }
+  Ctx sub = {ctx->file, msg, OX_ERR_MAX, &rank};
+  Group root = {&sub, config_root_setting(lc), config_root_setting(lc), ""};
+  c->micro_type = (OxMicroType)-1; /* until microstructure.type is read */
+  for (size_t i = 0; i < sizeof readers / sizeof readers[0]; i++) {
+    msg[0] = '\0';
+    rank = UINT_MAX;
+    int r = readers[i](&root, c);
+    if (!r) continue;
+    if (!rc || rank < best) {
+      rc = r;
+      best = rank;
+      if (ctx->err && ctx->errlen) snprintf(ctx->err, ctx->errlen, "%s", msg);
+    }
+  }
+  free(msg);
+  if (rc) return rc;
   if (c->micro_type == OX_MICRO_SPHERE && !c->has_center)
     for (int i = 0; i < 3; i++) c->center_nm[i] = 0.5 * c->shape[i] * c->voxel_nm;
-  TRY(ReadMaterial(&root, c));
-  TRY(ReadSurface(&root, c));
-  TRY(ReadProtocol(&root, c));
-  TRY(ReadSolver(&root, c));
-  TRY(ReadOutput(&root, c));
-  return ReadObservables(&root, c);
+  return 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1257,7 +1307,7 @@ static int ReadFile(const Ctx *ctx, config_t *lc, const char *path)
 int OxConfigLoad(const char *path, int nset, const char *const *sets, OxConfig *cfg, char *err,
                  size_t errlen)
 {
-  Ctx ctx = {path, err, errlen};
+  Ctx ctx = {path, err, errlen, NULL};
   config_t lc;
   memset(cfg, 0, sizeof *cfg);
   if (err && errlen) err[0] = '\0';
@@ -1288,7 +1338,7 @@ void OxConfigFree(OxConfig *cfg)
 int OxConfigLocateKey(const char *path, int nset, const char *const *sets, const char *key,
                       char *file, size_t filelen, int *line)
 {
-  Ctx ctx = {path, NULL, 0};
+  Ctx ctx = {path, NULL, 0, NULL};
   config_t lc;
   char buf[KEY_MAX], *comp, *dot;
   const config_setting_t *cur, *at;
