@@ -78,6 +78,18 @@ static int VFailAt(const Ctx *ctx, const char *file, unsigned line, const char *
   return 2;
 }
 
+/** An @include'd file as libconfig names it (relative to the config's folder) as a path from here. */
+static void IncludedPath(const char *config, const char *inc, char *out, size_t outlen)
+{
+  const char *slash = strrchr(config, '/');
+  size_t dirlen = (inc[0] != '/' && slash) ? (size_t)(slash - config + 1) : 0, n = 0;
+  if (!outlen) return;
+  /* cut short when too long: the message names what fits */
+  for (size_t i = 0; i < dirlen && n + 1 < outlen; i++) out[n++] = config[i];
+  for (const char *p = inc; *p && n + 1 < outlen; p++) out[n++] = *p;
+  out[n] = '\0';
+}
+
 /**
  * Where a message about setting s points. A setting written by a --set (or
  * inside one) points at that --set, since the file never held it; otherwise
@@ -101,11 +113,7 @@ static void Locate(const Ctx *ctx, const config_setting_t *s, char *file, size_t
     *line = config_setting_source_line(p);
     /* libconfig names an @include'd file as written, relative to the config's folder. */
     const char *inc = config_setting_source_file(p);
-    if (inc && strcmp(inc, ctx->file)) {
-      const char *slash = strrchr(ctx->file, '/');
-      int dirlen = (inc[0] != '/' && slash) ? (int)(slash - ctx->file + 1) : 0;
-      snprintf(file, filelen, "%.*s%s", dirlen, ctx->file, inc);
-    }
+    if (inc && strcmp(inc, ctx->file)) IncludedPath(ctx->file, inc, file, filelen);
     return;
   }
 }
@@ -1268,6 +1276,42 @@ static int ApplySet(const Ctx *ctx, int index, const char *spec, config_t *lc)
 /* Load and free                                                            */
 /* ------------------------------------------------------------------------ */
 
+/** libconfig's text for an array that mixes integers and floats (its parser has no error code for it). */
+static int IsMixedArrayText(const char *text)
+{
+  return !strcmp(text, "mismatched element type in array");
+}
+
+/**
+ * The file named by an @include on line `line` of `file`, into name; 0 when
+ * that line holds none. Control characters become '?', since the name is
+ * quoted in a one-line message.
+ */
+static int IncludeOnLine(const char *file, int line, char *name, size_t namelen)
+{
+  char buf[OX_PATH_MAX + 64];
+  FILE *fp = fopen(file, "r");
+  int n = 0, found = 0;
+  if (!fp || line < 1) {
+    if (fp) fclose(fp);
+    return 0;
+  }
+  while (fgets(buf, sizeof buf, fp))
+    if (++n == line) break;
+  fclose(fp);
+  if (n != line) return 0;
+  char *at = strstr(buf, "@include");
+  char *q = at ? strchr(at, '"') : NULL;
+  char *e = q ? strchr(q + 1, '"') : NULL;
+  if (e && namelen) {
+    size_t len = (size_t)(e - q - 1) < namelen - 1 ? (size_t)(e - q - 1) : namelen - 1;
+    for (size_t i = 0; i < len; i++) name[i] = iscntrl((unsigned char)q[1 + i]) ? '?' : q[1 + i];
+    name[len] = '\0';
+    found = 1;
+  }
+  return found;
+}
+
 static int ReadFile(const Ctx *ctx, config_t *lc, const char *path)
 {
   FILE *fp = fopen(path, "r");
@@ -1292,14 +1336,33 @@ static int ReadFile(const Ctx *ctx, config_t *lc, const char *path)
   }
   if (ctx->err && ctx->errlen) {
     const char *text = config_error_text(lc) ? config_error_text(lc) : "unreadable";
-    /* libconfig arrays may not mix integers and floats: say how to fix the common case. */
-    const char *hint = strstr(text, "mismatched element type")
-                         ? " (write every element of a number array as a float, e.g. "
-                           "[0.0, 0.8, 1.0])"
-                         : "";
-    snprintf(ctx->err, ctx->errlen, "%s:%d: syntax error: %s%s; expected valid libconfig syntax",
-             config_error_file(lc) ? config_error_file(lc) : path, config_error_line(lc), text,
-             hint);
+    const char *efile = config_error_file(lc);
+    char where[OX_PATH_MAX], inc[OX_PATH_MAX], what[OX_PATH_MAX + 128];
+    int line = config_error_line(lc);
+    /* libconfig names a file it included as written: from here it is beside the config. */
+    if (efile && strcmp(efile, path)) IncludedPath(path, efile, where, sizeof where);
+    else snprintf(where, sizeof where, "%s", path);
+    if (IncludeOnLine(where, line, inc, sizeof inc)) {
+      /* The @include on this line is the defect: libconfig's text does not name its file. */
+      char target[OX_PATH_MAX];
+      IncludedPath(path, inc, target, sizeof target);
+      FILE *ip = fopen(target, "r");
+      const char *why = ip ? "cannot be read" : strerror(errno);
+      if (ip) fclose(ip);
+      snprintf(what, sizeof what, "@include \"%s\": %s (%s); expected a readable file, named "
+               "relative to the config's folder", inc, text, why);
+    } else if (!strcmp(where, path)) {
+      /* libconfig arrays may not mix integers and floats: say how to fix the common case. */
+      int mixed = config_error_type(lc) == CONFIG_ERR_PARSE && IsMixedArrayText(text);
+      snprintf(what, sizeof what, "%s%s; expected valid libconfig syntax", text,
+               mixed ? " (write every element of a number array as a float, e.g. "
+                       "[0.0, 0.8, 1.0])"
+                     : "");
+    } else {
+      snprintf(what, sizeof what, "%s (in a file @include'd by %s); expected valid libconfig "
+               "syntax", text, path);
+    }
+    snprintf(ctx->err, ctx->errlen, "%s:%d: syntax error: %s", where, line, what);
   }
   return 2;
 }

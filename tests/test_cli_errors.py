@@ -51,8 +51,15 @@ class Checker(oxtest.Checker):
         return p.args, p.returncode, p.stdout, p.stderr
 
 
+def named_file(path):
+    """The file a case's message names: the case, or the NAME.inc its `# expect: NAME.inc:` names."""
+    m = re.match(r"([^\s:]+\.inc):", expect_of(path) or "")
+    return os.path.join(os.path.dirname(path), m.group(1)) if m else path
+
+
 def message_line(stderr, path):
     """The first stderr line of the FILE:LINE: key/syntax-error form, or None."""
+    path = named_file(path)
     for line in stderr.splitlines():
         if (KEY_RE.match(line) or SYNTAX_RE.match(line)) and line.startswith(path + ":"):
             return line
