@@ -38,8 +38,45 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
+    /* one printable line: a control character (a stray CR, a tab) becomes '?' */
+    for (char *p = err; *p; p++)
+      if (iscntrl((unsigned char)*p)) *p = '?';
   }
   return OX_EXIT_INPUT;
+}
+
+/*
+ * getline that ends a line at LF, CR or CRLF (Unix, old Mac and Windows files):
+ * the line into *buf without its end, its length, or -1 at the end of the file.
+ */
+static ssize_t read_line(char **buf, size_t *cap, FILE *f)
+{
+  size_t n = 0;
+  int    c, any = 0;
+  while ((c = getc(f)) != EOF) {
+    any = 1;
+    if (c == '\n') break;
+    if (c == '\r') {
+      int next = getc(f);
+      if (next != '\n' && next != EOF) ungetc(next, f);
+      break;
+    }
+    if (n + 2 > *cap) {
+      size_t grown = *cap ? 2 * *cap : 256;
+      char  *b     = realloc(*buf, grown);
+      if (!b) return -1;
+      *buf = b;
+      *cap = grown;
+    }
+    (*buf)[n++] = (char)c;
+  }
+  if (!any) return -1;
+  if (!*buf) {
+    if (!(*buf = malloc(1))) return -1;
+    *cap = 1;
+  }
+  (*buf)[n] = '\0';
+  return (ssize_t)n;
 }
 
 const char *OxGeometryGroup(OxGeometry geometry)
@@ -211,7 +248,7 @@ int OxMeasuredLoad(const char *path, OxMeasured *m, char *err, size_t errlen)
   if (!(f = fopen(path, "r")))
     return fail(err, errlen, "%s:1: key 'header': cannot open the file (%s); expected a readable CSV file with the header " HEADER_TEXT, path, strerror(errno));
   errno = 0;
-  while (!status && (len = getline(&buf, &bufcap, f)) >= 0) {
+  while (!status && (len = read_line(&buf, &bufcap, f)) >= 0) {
     lineno++;
     line = buf;
     if (lineno == 1 && !strncmp(line, "\xEF\xBB\xBF", 3)) line += 3; /* UTF-8 byte-order mark */
@@ -219,7 +256,7 @@ int OxMeasuredLoad(const char *path, OxMeasured *m, char *err, size_t errlen)
       status = fail(err, errlen, "%s:%d: key '%s': the line holds a NUL byte; expected a text file", path, lineno, header_line ? "cycle" : "header");
       break;
     }
-    line = trim(line); /* also drops CR LF */
+    line = trim(line);
     if (!*line) continue;
     if (*line == '#') {
       char *text = trim(line + 1);

@@ -74,6 +74,9 @@ static int VFailAt(const Ctx *ctx, const char *file, unsigned line, const char *
     int n = snprintf(ctx->err, ctx->errlen, "%s:%u: key '%s': ", file, line, key);
     if (n >= 0 && (size_t)n < ctx->errlen)
       vsnprintf(ctx->err + n, ctx->errlen - (size_t)n, fmt, ap);
+    /* one printable line: a control character in a quoted value becomes '?' */
+    for (char *p = ctx->err; *p; p++)
+      if (iscntrl((unsigned char)*p)) *p = '?';
   }
   return 2;
 }
