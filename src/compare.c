@@ -792,6 +792,11 @@ int OxCommandCompare(OxCli *cli)
     format     = len >= 5 && !strcasecmp(out + len - 5, ".json") ? FORMAT_JSON : FORMAT_CSV;
   }
 
+  if (out && (OxSameFile(out, measured) || OxSameFile(out, result))) {
+    fprintf(stderr, "oxvac compare: option '-o': %s is the %s file itself; expected an output path other than RESULT.h5 and MEASURED.csv\n", out,
+            OxSameFile(out, measured) ? "measured" : "result");
+    return OX_EXIT_INPUT;
+  }
   if ((status = OxMeasuredLoad(measured, &m, err, sizeof(err)))) {
     fprintf(stderr, "%s\n", err);
     return status;

@@ -389,6 +389,15 @@ def check_errors(args, wd, c):
         p = compare(args, argv, wd)
         check(p.returncode == 2 and "usage: oxvac compare RESULT.h5 MEASURED.csv" in p.stderr,
               f"usage error {argv}: exit {p.returncode}, {p.stderr.strip()!r}")
+    # -o onto an input: refused, the input left as it was.
+    for target, what in (("measured.csv", "measured"), ("result.h5", "result")):
+        with open(os.path.join(wd, target), "rb") as f:
+            before = f.read()
+        p = compare(args, ["result.h5", "measured.csv", "-o", target], wd)
+        with open(os.path.join(wd, target), "rb") as f:
+            same = f.read() == before
+        check(p.returncode == 2 and same and f"option '-o': {target} is the {what} file itself; expected" in p.stderr,
+              f"compare -o {target}: exit {p.returncode}, unchanged {same}, {p.stderr.strip()!r}; expected exit 2, input unchanged")
     p = compare(args, ["--help"], wd)
     check(p.returncode == 0 and "usage: oxvac compare" in p.stdout, f"--help: exit {p.returncode}")
 
