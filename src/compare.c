@@ -503,7 +503,7 @@ int OxCompareResult(const char *result_h5, const OxMeasured *m, OxGeometry geome
 
   memset(cmp, 0, sizeof(*cmp));
   if (err && errlen) err[0] = '\0';
-  if (m->n <= 0) return fail(err, errlen, "%s:1: key 'header': no data rows; expected at least one row " HEADER_TEXT, m->source);
+  if (m->n <= 0) return cmp->measured_error = 1, fail(err, errlen, "%s:1: key 'header': no data rows; expected at least one row " HEADER_TEXT, m->source);
   H5Eget_auto2(H5E_DEFAULT, &old_func, &old_data);
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* report our way, not HDF5's */
 
@@ -562,18 +562,18 @@ int OxCompareResult(const char *result_h5, const OxMeasured *m, OxGeometry geome
       char have[512];
       list_cycles(&stored, have, sizeof(have));
       if (stored.n)
-        status = fail(err, errlen, "%s:%d: key 'cycle': cycle %d is not stored in %s (%s has cycle%s %s); expected one of them (add it to output.fields_at_cycles)",
-                      m->source, m->line[i], m->cycle[i], result_h5, group, stored.n == 1 ? "" : "s", have);
+        status = (cmp->measured_error = 1, fail(err, errlen, "%s:%d: key 'cycle': cycle %d is not stored in %s (%s has cycle%s %s); expected one of them (add it to output.fields_at_cycles)",
+                      m->source, m->line[i], m->cycle[i], result_h5, group, stored.n == 1 ? "" : "s", have));
       else
-        status = fail(err, errlen, "%s:%d: key 'cycle': cycle %d is not stored in %s (%s holds no cycles); expected a stored cycle (add it to output.fields_at_cycles)",
-                      m->source, m->line[i], m->cycle[i], result_h5, group);
+        status = (cmp->measured_error = 1, fail(err, errlen, "%s:%d: key 'cycle': cycle %d is not stored in %s (%s holds no cycles); expected a stored cycle (add it to output.fields_at_cycles)",
+                      m->source, m->line[i], m->cycle[i], result_h5, group));
     } else if (p->n == 0)
-      status = fail(err, errlen, "%s:%d: key 'cycle': %s/cycle_%06d in %s has no non-empty bin (the model has no particle there); expected a cycle with a profile",
-                    m->source, m->line[i], group, m->cycle[i], result_h5);
+      status = (cmp->measured_error = 1, fail(err, errlen, "%s:%d: key 'cycle': %s/cycle_%06d in %s has no non-empty bin (the model has no particle there); expected a cycle with a profile",
+                    m->source, m->line[i], group, m->cycle[i], result_h5));
     else if (m->distance_nm[i] > p->x[p->n - 1] + p->half_bin_nm)
-      status = fail(err, errlen, "%s:%d: key 'distance_nm': %g nm is deeper than the model's profile at cycle %d in %s (last non-empty bin centre %g nm, so at most %g nm): the model has no particle that deep; expected a distance <= %g nm",
+      status = (cmp->measured_error = 1, fail(err, errlen, "%s:%d: key 'distance_nm': %g nm is deeper than the model's profile at cycle %d in %s (last non-empty bin centre %g nm, so at most %g nm): the model has no particle that deep; expected a distance <= %g nm",
                     m->source, m->line[i], m->distance_nm[i], m->cycle[i], result_h5, p->x[p->n - 1], p->x[p->n - 1] + p->half_bin_nm,
-                    p->x[p->n - 1] + p->half_bin_nm);
+                    p->x[p->n - 1] + p->half_bin_nm));
     else cmp->model[i] = interpolate(p, m->distance_nm[i]);
   }
 
