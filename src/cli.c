@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "oxvac/cli.h"
 #include "oxvac/common.h"
 #include "oxvac/config_keys.h"
@@ -120,6 +121,12 @@ static int usage_error(const char *command, const char *what)
   for (int i = 0; i < NCOMMANDS; i++)
     if (command && !strcmp(command, commands[i].name)) fprintf(stderr, "usage: %s\n", commands[i].synopsis);
   return OX_EXIT_INPUT;
+}
+
+int OxSameFile(const char *a, const char *b)
+{
+  struct stat sa, sb;
+  return a && b && !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 int OxCliParse(int argc, char **argv, OxCli *cli)

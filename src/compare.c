@@ -38,8 +38,45 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
+    /* one printable line: a control character (a stray CR, a tab) becomes '?' */
+    for (char *p = err; *p; p++)
+      if (iscntrl((unsigned char)*p)) *p = '?';
   }
   return OX_EXIT_INPUT;
+}
+
+/*
+ * getline that ends a line at LF, CR or CRLF (Unix, old Mac and Windows files):
+ * the line into *buf without its end, its length, or -1 at the end of the file.
+ */
+static ssize_t read_line(char **buf, size_t *cap, FILE *f)
+{
+  size_t n = 0;
+  int    c, any = 0;
+  while ((c = getc(f)) != EOF) {
+    any = 1;
+    if (c == '\n') break;
+    if (c == '\r') {
+      int next = getc(f);
+      if (next != '\n' && next != EOF) ungetc(next, f);
+      break;
+    }
+    if (n + 2 > *cap) {
+      size_t grown = *cap ? 2 * *cap : 256;
+      char  *b     = realloc(*buf, grown);
+      if (!b) return -1;
+      *buf = b;
+      *cap = grown;
+    }
+    (*buf)[n++] = (char)c;
+  }
+  if (!any) return -1;
+  if (!*buf) {
+    if (!(*buf = malloc(1))) return -1;
+    *cap = 1;
+  }
+  (*buf)[n] = '\0';
+  return (ssize_t)n;
 }
 
 const char *OxGeometryGroup(OxGeometry geometry)
@@ -211,7 +248,7 @@ int OxMeasuredLoad(const char *path, OxMeasured *m, char *err, size_t errlen)
   if (!(f = fopen(path, "r")))
     return fail(err, errlen, "%s:1: key 'header': cannot open the file (%s); expected a readable CSV file with the header " HEADER_TEXT, path, strerror(errno));
   errno = 0;
-  while (!status && (len = getline(&buf, &bufcap, f)) >= 0) {
+  while (!status && (len = read_line(&buf, &bufcap, f)) >= 0) {
     lineno++;
     line = buf;
     if (lineno == 1 && !strncmp(line, "\xEF\xBB\xBF", 3)) line += 3; /* UTF-8 byte-order mark */
@@ -219,7 +256,7 @@ int OxMeasuredLoad(const char *path, OxMeasured *m, char *err, size_t errlen)
       status = fail(err, errlen, "%s:%d: key '%s': the line holds a NUL byte; expected a text file", path, lineno, header_line ? "cycle" : "header");
       break;
     }
-    line = trim(line); /* also drops CR LF */
+    line = trim(line);
     if (!*line) continue;
     if (*line == '#') {
       char *text = trim(line + 1);
@@ -466,7 +503,7 @@ int OxCompareResult(const char *result_h5, const OxMeasured *m, OxGeometry geome
 
   memset(cmp, 0, sizeof(*cmp));
   if (err && errlen) err[0] = '\0';
-  if (m->n <= 0) return fail(err, errlen, "%s:1: key 'header': no data rows; expected at least one row " HEADER_TEXT, m->source);
+  if (m->n <= 0) return cmp->measured_error = 1, fail(err, errlen, "%s:1: key 'header': no data rows; expected at least one row " HEADER_TEXT, m->source);
   H5Eget_auto2(H5E_DEFAULT, &old_func, &old_data);
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* report our way, not HDF5's */
 
@@ -525,18 +562,18 @@ int OxCompareResult(const char *result_h5, const OxMeasured *m, OxGeometry geome
       char have[512];
       list_cycles(&stored, have, sizeof(have));
       if (stored.n)
-        status = fail(err, errlen, "%s:%d: key 'cycle': cycle %d is not stored in %s (%s has cycle%s %s); expected one of them (add it to output.fields_at_cycles)",
-                      m->source, m->line[i], m->cycle[i], result_h5, group, stored.n == 1 ? "" : "s", have);
+        status = (cmp->measured_error = 1, fail(err, errlen, "%s:%d: key 'cycle': cycle %d is not stored in %s (%s has cycle%s %s); expected one of them (add it to output.fields_at_cycles)",
+                      m->source, m->line[i], m->cycle[i], result_h5, group, stored.n == 1 ? "" : "s", have));
       else
-        status = fail(err, errlen, "%s:%d: key 'cycle': cycle %d is not stored in %s (%s holds no cycles); expected a stored cycle (add it to output.fields_at_cycles)",
-                      m->source, m->line[i], m->cycle[i], result_h5, group);
+        status = (cmp->measured_error = 1, fail(err, errlen, "%s:%d: key 'cycle': cycle %d is not stored in %s (%s holds no cycles); expected a stored cycle (add it to output.fields_at_cycles)",
+                      m->source, m->line[i], m->cycle[i], result_h5, group));
     } else if (p->n == 0)
-      status = fail(err, errlen, "%s:%d: key 'cycle': %s/cycle_%06d in %s has no non-empty bin (the model has no particle there); expected a cycle with a profile",
-                    m->source, m->line[i], group, m->cycle[i], result_h5);
+      status = (cmp->measured_error = 1, fail(err, errlen, "%s:%d: key 'cycle': %s/cycle_%06d in %s has no non-empty bin (the model has no particle there); expected a cycle with a profile",
+                    m->source, m->line[i], group, m->cycle[i], result_h5));
     else if (m->distance_nm[i] > p->x[p->n - 1] + p->half_bin_nm)
-      status = fail(err, errlen, "%s:%d: key 'distance_nm': %g nm is deeper than the model's profile at cycle %d in %s (last non-empty bin centre %g nm, so at most %g nm): the model has no particle that deep; expected a distance <= %g nm",
+      status = (cmp->measured_error = 1, fail(err, errlen, "%s:%d: key 'distance_nm': %g nm is deeper than the model's profile at cycle %d in %s (last non-empty bin centre %g nm, so at most %g nm): the model has no particle that deep; expected a distance <= %g nm",
                     m->source, m->line[i], m->distance_nm[i], m->cycle[i], result_h5, p->x[p->n - 1], p->x[p->n - 1] + p->half_bin_nm,
-                    p->x[p->n - 1] + p->half_bin_nm);
+                    p->x[p->n - 1] + p->half_bin_nm));
     else cmp->model[i] = interpolate(p, m->distance_nm[i]);
   }
 
@@ -755,6 +792,11 @@ int OxCommandCompare(OxCli *cli)
     format     = len >= 5 && !strcasecmp(out + len - 5, ".json") ? FORMAT_JSON : FORMAT_CSV;
   }
 
+  if (out && (OxSameFile(out, measured) || OxSameFile(out, result))) {
+    fprintf(stderr, "oxvac compare: option '-o': %s is the %s file itself; expected an output path other than RESULT.h5 and MEASURED.csv\n", out,
+            OxSameFile(out, measured) ? "measured" : "result");
+    return OX_EXIT_INPUT;
+  }
   if ((status = OxMeasuredLoad(measured, &m, err, sizeof(err)))) {
     fprintf(stderr, "%s\n", err);
     return status;

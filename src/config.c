@@ -55,17 +55,42 @@ typedef struct {
   const char *file; /* the config path as given, for messages */
   char *err;
   size_t errlen;
+  unsigned *rank;   /* where the last failure stands in file order (ReadAll); may be NULL */
 } Ctx;
+
+/*
+ * File order of a failure (ReadAll reports the first): a defect in a key the
+ * file holds ranks by its line; one in a --set after every line of the file;
+ * a required key that is missing after both, since it has no line of its own.
+ */
+#define RANK_SET 0x40000000u
+#define RANK_MISSING 0x80000000u
 
 static int VFailAt(const Ctx *ctx, const char *file, unsigned line, const char *key,
                    const char *fmt, va_list ap)
 {
+  if (ctx->rank) *ctx->rank = (strcmp(file, "--set") ? 0 : RANK_SET) + (line & 0x3fffffffu);
   if (ctx->err && ctx->errlen) {
     int n = snprintf(ctx->err, ctx->errlen, "%s:%u: key '%s': ", file, line, key);
     if (n >= 0 && (size_t)n < ctx->errlen)
       vsnprintf(ctx->err + n, ctx->errlen - (size_t)n, fmt, ap);
+    /* one printable line: a control character in a quoted value becomes '?' */
+    for (char *p = ctx->err; *p; p++)
+      if (iscntrl((unsigned char)*p)) *p = '?';
   }
   return 2;
+}
+
+/** An @include'd file as libconfig names it (relative to the config's folder) as a path from here. */
+static void IncludedPath(const char *config, const char *inc, char *out, size_t outlen)
+{
+  const char *slash = strrchr(config, '/');
+  size_t dirlen = (inc[0] != '/' && slash) ? (size_t)(slash - config + 1) : 0, n = 0;
+  if (!outlen) return;
+  /* cut short when too long: the message names what fits */
+  for (size_t i = 0; i < dirlen && n + 1 < outlen; i++) out[n++] = config[i];
+  for (const char *p = inc; *p && n + 1 < outlen; p++) out[n++] = *p;
+  out[n] = '\0';
 }
 
 /**
@@ -91,11 +116,7 @@ static void Locate(const Ctx *ctx, const config_setting_t *s, char *file, size_t
     *line = config_setting_source_line(p);
     /* libconfig names an @include'd file as written, relative to the config's folder. */
     const char *inc = config_setting_source_file(p);
-    if (inc && strcmp(inc, ctx->file)) {
-      const char *slash = strrchr(ctx->file, '/');
-      int dirlen = (inc[0] != '/' && slash) ? (int)(slash - ctx->file + 1) : 0;
-      snprintf(file, filelen, "%.*s%s", dirlen, ctx->file, inc);
-    }
+    if (inc && strcmp(inc, ctx->file)) IncludedPath(ctx->file, inc, file, filelen);
     return;
   }
 }
@@ -231,11 +252,18 @@ static const config_setting_t *Member(const Group *g, const char *name)
   return g->set ? config_setting_get_member(g->set, name) : NULL;
 }
 
+/** Rank the failure just written (status rc) as a missing key: after every present one. */
+static int MarkMissing(const Ctx *ctx, int rc)
+{
+  if (ctx->rank) *ctx->rank |= RANK_MISSING;
+  return rc;
+}
+
 static int Missing(const Group *g, const char *name, const char *hint)
 {
   char key[KEY_MAX];
   Join(key, g->path, name);
-  return Fail(g->ctx, g->anchor, key, "missing; expected %s", hint);
+  return MarkMissing(g->ctx, Fail(g->ctx, g->anchor, key, "missing; expected %s", hint));
 }
 
 static int NoMemory(const Group *g, const char *key)
@@ -316,7 +344,7 @@ static int GroupList(const Group *g, const char *name, const char *empty, const 
   const config_setting_t *s = Member(g, name);
   char key[KEY_MAX];
   Join(key, g->path, name);
-  if (!s) return Fail(g->ctx, g->anchor, key, "missing: %s; expected %s", empty, hint);
+  if (!s) return MarkMissing(g->ctx, Fail(g->ctx, g->anchor, key, "missing: %s; expected %s", empty, hint));
   int aggregate = config_setting_is_list(s) || config_setting_is_array(s);
   if (aggregate && config_setting_length(s) == 0)
     return Fail(g->ctx, s, key, "%s; expected %s", empty, hint);
@@ -677,11 +705,13 @@ static int ReadGrid(const Group *root, OxConfig *c)
 {
   Group g;
   int *shape = NULL, nshape, ndomain;
+  /* An unknown type (microstructure.type is bad, reported on its own) asks no more than an import. */
+  const int may_omit = c->micro_type == OX_MICRO_IMPORT || (int)c->micro_type < 0;
   TRY(SubGroup(root, "grid", &g));
   TRY(CheckKeys(&g, NULL, NULL));
   /* An import may take the voxel size from its file: 0 here means "from the file". */
   TRY(ReadNumber(&g, "voxel_nm",
-                 c->micro_type == OX_MICRO_IMPORT ? NULL
+                 may_omit ? NULL
                                                   : "the voxel edge in nm, e.g. voxel_nm = 20.0;",
                  &c->voxel_nm));
   TRY(ReadIntArray(&g, "shape", 0, &shape, &nshape));
@@ -692,7 +722,7 @@ static int ReadGrid(const Group *root, OxConfig *c)
   }
   TRY(ReadNumberArray(&g, "domain_um", c->domain_um, &ndomain));
   if (ndomain < 0) {
-    if (!c->has_shape && c->micro_type != OX_MICRO_IMPORT)
+    if (!c->has_shape && !may_omit)
       return Missing(&g, "shape",
                      "the grid size in voxels, e.g. shape = [96, 96, 96]; or its extent in um, "
                      "e.g. domain_um = [1.92, 1.92, 1.92];");
@@ -951,9 +981,9 @@ static int ReadProtocol(const Group *root, OxConfig *c)
   if (formation.set) TRY(ReadBlock(&formation, &c->formation));
   TRY(SubGroup(&g, "cycling", &cycling));
   if (!cycling.set)
-    return Fail(g.ctx, g.anchor, cycling.path,
+    return MarkMissing(g.ctx, Fail(g.ctx, g.anchor, cycling.path,
                 "missing: empty protocol; expected at least one step, e.g. cycling = { repeat = "
-                "500; steps = ( { type = \"cc\"; rate_C = 1.0; until_soc = 1.0; } ); };");
+                "500; steps = ( { type = \"cc\"; rate_C = 1.0; until_soc = 1.0; } ); };"));
   return ReadBlock(&cycling, &c->cycling);
 }
 
@@ -1011,21 +1041,52 @@ static int ReadObservables(const Group *root, OxConfig *c)
   return ReadNumber(&g, "profile_bin_nm", NULL, &c->profile_bin_nm);
 }
 
+static int ReadTopKeys(const Group *root, OxConfig *c)
+{
+  (void)c;
+  return CheckKeys(root, NULL, NULL);
+}
+
+/*
+ * Every section is read, each on its own, and the first failure in file
+ * order (see RANK_SET) is the one reported: a defect on line 3 is not hidden
+ * by a section read earlier, or by a missing key further on.
+ */
 static int ReadAll(const Ctx *ctx, const config_t *lc, OxConfig *c)
 {
-  Group root = {ctx, config_root_setting(lc), config_root_setting(lc), ""};
-  TRY(CheckKeys(&root, NULL, NULL));
-  /* The microstructure first: whether the grid may omit its shape depends on it. */
-  TRY(ReadMicrostructure(&root, c));
-  TRY(ReadGrid(&root, c));
+  typedef int (*Reader)(const Group *, OxConfig *);
+  /* The microstructure before the grid: whether the grid may omit its shape depends on it. */
+  static const Reader readers[] = {ReadTopKeys,  ReadMicrostructure, ReadGrid,   ReadMaterial,
+                                   ReadSurface,  ReadProtocol,       ReadSolver, ReadOutput,
+                                   ReadObservables};
+  char *msg = malloc(OX_ERR_MAX);
+  unsigned best = UINT_MAX, rank = 0;
+  int rc = 0;
+  if (!msg) {
+    if (ctx->err && ctx->errlen)
+      snprintf(ctx->err, ctx->errlen, "%s:1: key 'grid': out of memory; expected a smaller "
+               "configuration", ctx->file);
+    return 2;
+  }
+  Ctx sub = {ctx->file, msg, OX_ERR_MAX, &rank};
+  Group root = {&sub, config_root_setting(lc), config_root_setting(lc), ""};
+  c->micro_type = (OxMicroType)-1; /* until microstructure.type is read */
+  for (size_t i = 0; i < sizeof readers / sizeof readers[0]; i++) {
+    msg[0] = '\0';
+    rank = UINT_MAX;
+    int r = readers[i](&root, c);
+    if (!r) continue;
+    if (!rc || rank < best) {
+      rc = r;
+      best = rank;
+      if (ctx->err && ctx->errlen) snprintf(ctx->err, ctx->errlen, "%s", msg);
+    }
+  }
+  free(msg);
+  if (rc) return rc;
   if (c->micro_type == OX_MICRO_SPHERE && !c->has_center)
     for (int i = 0; i < 3; i++) c->center_nm[i] = 0.5 * c->shape[i] * c->voxel_nm;
-  TRY(ReadMaterial(&root, c));
-  TRY(ReadSurface(&root, c));
-  TRY(ReadProtocol(&root, c));
-  TRY(ReadSolver(&root, c));
-  TRY(ReadOutput(&root, c));
-  return ReadObservables(&root, c);
+  return 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1218,6 +1279,42 @@ static int ApplySet(const Ctx *ctx, int index, const char *spec, config_t *lc)
 /* Load and free                                                            */
 /* ------------------------------------------------------------------------ */
 
+/** libconfig's text for an array that mixes integers and floats (its parser has no error code for it). */
+static int IsMixedArrayText(const char *text)
+{
+  return !strcmp(text, "mismatched element type in array");
+}
+
+/**
+ * The file named by an @include on line `line` of `file`, into name; 0 when
+ * that line holds none. Control characters become '?', since the name is
+ * quoted in a one-line message.
+ */
+static int IncludeOnLine(const char *file, int line, char *name, size_t namelen)
+{
+  char buf[OX_PATH_MAX + 64];
+  FILE *fp = fopen(file, "r");
+  int n = 0, found = 0;
+  if (!fp || line < 1) {
+    if (fp) fclose(fp);
+    return 0;
+  }
+  while (fgets(buf, sizeof buf, fp))
+    if (++n == line) break;
+  fclose(fp);
+  if (n != line) return 0;
+  char *at = strstr(buf, "@include");
+  char *q = at ? strchr(at, '"') : NULL;
+  char *e = q ? strchr(q + 1, '"') : NULL;
+  if (e && namelen) {
+    size_t len = (size_t)(e - q - 1) < namelen - 1 ? (size_t)(e - q - 1) : namelen - 1;
+    for (size_t i = 0; i < len; i++) name[i] = iscntrl((unsigned char)q[1 + i]) ? '?' : q[1 + i];
+    name[len] = '\0';
+    found = 1;
+  }
+  return found;
+}
+
 static int ReadFile(const Ctx *ctx, config_t *lc, const char *path)
 {
   FILE *fp = fopen(path, "r");
@@ -1242,14 +1339,33 @@ static int ReadFile(const Ctx *ctx, config_t *lc, const char *path)
   }
   if (ctx->err && ctx->errlen) {
     const char *text = config_error_text(lc) ? config_error_text(lc) : "unreadable";
-    /* libconfig arrays may not mix integers and floats: say how to fix the common case. */
-    const char *hint = strstr(text, "mismatched element type")
-                         ? " (write every element of a number array as a float, e.g. "
-                           "[0.0, 0.8, 1.0])"
-                         : "";
-    snprintf(ctx->err, ctx->errlen, "%s:%d: syntax error: %s%s; expected valid libconfig syntax",
-             config_error_file(lc) ? config_error_file(lc) : path, config_error_line(lc), text,
-             hint);
+    const char *efile = config_error_file(lc);
+    char where[OX_PATH_MAX], inc[OX_PATH_MAX], what[OX_PATH_MAX + 128];
+    int line = config_error_line(lc);
+    /* libconfig names a file it included as written: from here it is beside the config. */
+    if (efile && strcmp(efile, path)) IncludedPath(path, efile, where, sizeof where);
+    else snprintf(where, sizeof where, "%s", path);
+    if (IncludeOnLine(where, line, inc, sizeof inc)) {
+      /* The @include on this line is the defect: libconfig's text does not name its file. */
+      char target[OX_PATH_MAX];
+      IncludedPath(path, inc, target, sizeof target);
+      FILE *ip = fopen(target, "r");
+      const char *why = ip ? "cannot be read" : strerror(errno);
+      if (ip) fclose(ip);
+      snprintf(what, sizeof what, "@include \"%s\": %s (%s); expected a readable file, named "
+               "relative to the config's folder", inc, text, why);
+    } else if (!strcmp(where, path)) {
+      /* libconfig arrays may not mix integers and floats: say how to fix the common case. */
+      int mixed = config_error_type(lc) == CONFIG_ERR_PARSE && IsMixedArrayText(text);
+      snprintf(what, sizeof what, "%s%s; expected valid libconfig syntax", text,
+               mixed ? " (write every element of a number array as a float, e.g. "
+                       "[0.0, 0.8, 1.0])"
+                     : "");
+    } else {
+      snprintf(what, sizeof what, "%s (in a file @include'd by %s); expected valid libconfig "
+               "syntax", text, path);
+    }
+    snprintf(ctx->err, ctx->errlen, "%s:%d: syntax error: %s", where, line, what);
   }
   return 2;
 }
@@ -1257,7 +1373,7 @@ static int ReadFile(const Ctx *ctx, config_t *lc, const char *path)
 int OxConfigLoad(const char *path, int nset, const char *const *sets, OxConfig *cfg, char *err,
                  size_t errlen)
 {
-  Ctx ctx = {path, err, errlen};
+  Ctx ctx = {path, err, errlen, NULL};
   config_t lc;
   memset(cfg, 0, sizeof *cfg);
   if (err && errlen) err[0] = '\0';
@@ -1288,7 +1404,7 @@ void OxConfigFree(OxConfig *cfg)
 int OxConfigLocateKey(const char *path, int nset, const char *const *sets, const char *key,
                       char *file, size_t filelen, int *line)
 {
-  Ctx ctx = {path, NULL, 0};
+  Ctx ctx = {path, NULL, 0, NULL};
   config_t lc;
   char buf[KEY_MAX], *comp, *dot;
   const config_setting_t *cur, *at;

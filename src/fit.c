@@ -627,6 +627,7 @@ typedef struct {
   double            err_loss_rel;   /* the last averaged run's own error estimate */
   double            wall0;
   char              fatal[OX_ERR_MAX];
+  int               fatal_input;    /* fatal is an input error (exit 2), not a failed run */
 } FitCtx;
 
 /* /averaging/error_loss_rel of a result, or NaN. */
@@ -719,6 +720,7 @@ static int Residuals(void *ctx, const double *theta, double *r)
       if (c->nruns == 1) {
         st[0] = 2;
         snprintf(c->fatal, sizeof(c->fatal), "%s", err);
+        c->fatal_input = cmp.measured_error; /* else the run's own result is at fault */
       } else {
         st[0] = 1;
         if (!c->o->quiet) fprintf(stderr, "fit: run %d rejected: %s\n", c->nruns, err);
@@ -1094,7 +1096,7 @@ static PetscErrorCode FitMain(const FitOptions *o, const OxRunOptions *cli, cons
       if (c.fatal[0]) fprintf(stderr, "%s\n", c.fatal);
       else fprintf(stderr, "oxvac: fit: the forward run at the start values failed (see above); expected a config that `oxvac run` completes\n");
     }
-    *status = c.fatal[0] && strstr(c.fatal, ": key '") ? OX_EXIT_INPUT : OX_EXIT_RUN_FAILED;
+    *status = c.fatal[0] && c.fatal_input ? OX_EXIT_INPUT : OX_EXIT_RUN_FAILED;
     goto cleanup;
   }
   sm.n = n;

@@ -412,6 +412,8 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
   {
     char why[512];
     PetscCall(OxOutputCheckPath(comm, path, why, sizeof(why)));
+    if (!why[0] && OxSameFile(path, opt->config)) snprintf(why, sizeof(why), "it is the config file itself");
+    if (!why[0] && opt->restart && OxSameFile(path, opt->restart)) snprintf(why, sizeof(why), "it is the --restart checkpoint itself");
     if (why[0]) {
       PetscCall(PetscFPrintf(comm, PETSC_STDERR, "%s:1: key 'output.file': cannot write %s: %s; expected a writable file path (output.file or -o)\n",
                              opt->config, path, why));

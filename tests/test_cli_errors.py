@@ -51,8 +51,15 @@ class Checker(oxtest.Checker):
         return p.args, p.returncode, p.stdout, p.stderr
 
 
+def named_file(path):
+    """The file a case's message names: the case, or the NAME.inc its `# expect: NAME.inc:` names."""
+    m = re.match(r"([^\s:]+\.inc):", expect_of(path) or "")
+    return os.path.join(os.path.dirname(path), m.group(1)) if m else path
+
+
 def message_line(stderr, path):
     """The first stderr line of the FILE:LINE: key/syntax-error form, or None."""
+    path = named_file(path)
     for line in stderr.splitlines():
         if (KEY_RE.match(line) or SYNTAX_RE.match(line)) and line.startswith(path + ":"):
             return line
@@ -148,6 +155,21 @@ def check_no_clobber(c, bad_files, demo, workdir):
                 & c.check(same, f"no-clobber ({what}): existing keep.h5 was changed", cmd)
                 & c.check(left == ["keep.h5"], f"no-clobber ({what}): folder holds {left}", cmd))
         print(f"{'ok  ' if good else 'FAIL'} no-clobber, {what}: existing keep.h5 unchanged")
+    if demo:
+        # -o onto the config itself: refused, the config left byte for byte.
+        cfg = os.path.join(d, "self.cfg")
+        with open(demo, "rb") as f:
+            text = f.read()
+        with open(cfg, "wb") as f:
+            f.write(text)
+        cmd, rc, out, err = c.run(["run", cfg, "-o", cfg, "--quiet"], cwd=d)
+        with open(cfg, "rb") as f:
+            same = f.read() == text
+        good = (c.check(rc == 2 and "it is the config file itself; expected" in err,
+                        f"run -o CONFIG: exit status {rc}, expected 2 naming the config", cmd, out, err)
+                & c.check(same, "run -o CONFIG: the config was changed", cmd))
+        os.remove(cfg)
+        print(f"{'ok  ' if good else 'FAIL'} run -o CONFIG refused, the config unchanged")
 
 
 def check_roundtrip(c, demo, workdir):

@@ -129,6 +129,12 @@ def close(a, b, rel=1e-12):
 # has "; expected".
 HEAD = "# synthetic\ncycle,distance_nm,mn3_fraction,sigma\n"
 BAD = [
+    # old Mac line ends (CR only): lines are counted, no raw CR reaches the message
+    ("cr_only", HEAD.replace("\n", "\r") + "1,5.0,0.3,0.03\r1,abc,0.3,0.03\r", 4, "distance_nm", "'abc' is not a number"),
+    ("cr_mixed", "# synthetic\r\ncycle,distance_nm,mn3_fraction,sigma\r1,5.0,0.3,0.03\n1,abc,0.3,0.03\r\n", 4, "distance_nm",
+     "'abc' is not a number"),
+    # a control character inside a field is shown as '?'
+    ("control_char", HEAD + "1,5\x07x,0.3,0.03\n", 3, "distance_nm", "'5?x' is not a number"),
     ("empty", "", 1, "header", "the file is empty"),
     ("comments_only", "# synthetic\n# nothing else\n", 2, "header", "no header row"),
     ("no_header", "# synthetic\n1,5.0,0.3,0.03\n", 2, "header", "no header row before the data"),
@@ -319,7 +325,7 @@ def check_errors(args, wd, c):
         prefix = f"{fname}:{line}: key '{key}': "
         err = p.stderr.strip()
         ok = (p.returncode == 2 and err.startswith(prefix) and sub in err and "; expected" in err
-              and "\n" not in err and not p.stdout and not os.path.exists(os.path.join(bad_dir, "never.json")))
+              and "\n" not in err and not any(ord(ch) < 32 or ord(ch) == 127 for ch in err) and not p.stdout and not os.path.exists(os.path.join(bad_dir, "never.json")))
         nok += check(ok, f"bad CSV {name}: exit {p.returncode}, stderr {err!r}; expected exit 2 and "
                      f"{prefix!r}...{sub!r}", p.args)
     print(f"bad CSVs: {nok}/{len(BAD)} exit 2 with FILE:LINE: key '...': ...; expected ...")
@@ -345,6 +351,15 @@ def check_errors(args, wd, c):
               f"{'no warning' if warn_line is None else f'one warning naming line {warn_line}'}",
               p.args, p.stdout, p.stderr)
         print(f"{'ok  ' if ok else 'FAIL'} noisy CSV {name}: exit {p.returncode}, {warns[0] if warns else 'no warning'}")
+
+    # A valid file with CR-only line ends compares like its LF twin.
+    fname = "cr_only_ok.csv"
+    with open(os.path.join(bad_dir, fname), "w", newline="") as f:
+        f.write(HEAD.replace("\n", "\r") + "1,5,0.3,0.03\r1,6,0.2,0.03")
+    p = compare(args, ["../result.h5", fname, "--format", "json"], bad_dir)
+    check(p.returncode == 0 and json.loads(p.stdout or "{}").get("points", {}).get("line") == [3, 4],
+          f"CR-only CSV: exit {p.returncode}, stderr {p.stderr.strip()!r}; expected exit 0 and rows on lines 3 and 4",
+          p.args, p.stdout)
 
     # Missing measurement file.
     p = compare(args, ["result.h5", "nosuch.csv"], wd)
@@ -374,6 +389,15 @@ def check_errors(args, wd, c):
         p = compare(args, argv, wd)
         check(p.returncode == 2 and "usage: oxvac compare RESULT.h5 MEASURED.csv" in p.stderr,
               f"usage error {argv}: exit {p.returncode}, {p.stderr.strip()!r}")
+    # -o onto an input: refused, the input left as it was.
+    for target, what in (("measured.csv", "measured"), ("result.h5", "result")):
+        with open(os.path.join(wd, target), "rb") as f:
+            before = f.read()
+        p = compare(args, ["result.h5", "measured.csv", "-o", target], wd)
+        with open(os.path.join(wd, target), "rb") as f:
+            same = f.read() == before
+        check(p.returncode == 2 and same and f"option '-o': {target} is the {what} file itself; expected" in p.stderr,
+              f"compare -o {target}: exit {p.returncode}, unchanged {same}, {p.stderr.strip()!r}; expected exit 2, input unchanged")
     p = compare(args, ["--help"], wd)
     check(p.returncode == 0 and "usage: oxvac compare" in p.stdout, f"--help: exit {p.returncode}")
 

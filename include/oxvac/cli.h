@@ -31,6 +31,8 @@ typedef struct OxCli {
  *        returns -1 when the request was served (help, version) and 0 to go on.
  */
 int OxCliParse(int argc, char **argv, OxCli *cli);
+/** 1 when paths a and b both exist and are the same file (same st_dev and st_ino): an output must not overwrite an input. */
+int OxSameFile(const char *a, const char *b);
 void OxCliFree(OxCli *cli);
 void OxCliUsage(const char *command);
 

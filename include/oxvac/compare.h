@@ -43,6 +43,7 @@ typedef struct {
   double *chi2_cycle; /**< sum r^2 per cycle */
   double  wrms_all;   /**< weighted RMS over all points */
   double  chi2_red_all; /**< chi2 / n: nothing is fitted, so no parameters are subtracted */
+  int     measured_error; /**< on failure: 1 when it is the measurement's (a row the result cannot answer, an empty CSV), 0 when it is the result file's */
 } OxComparison;
 
 /**
