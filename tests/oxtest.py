@@ -15,6 +15,8 @@ The scripts are run as `python3 tests/test_x.py`, so tests/ is on sys.path and
 `import oxtest` finds this file.
 """
 import argparse
+import struct
+import zlib
 import contextlib
 import os
 import shlex
@@ -154,3 +156,26 @@ def main(name, args, checks, verbose=False):
     with workdir(getattr(args, "keep", None), prefix) as d:
         checks(args, d, c)
     return c.exit_code()
+
+
+def png_info(path):
+    """(width, height, (ppu_x, ppu_y, unit) or None) of a PNG from its IHDR and pHYs
+    chunks, CRCs checked (the figure tests check 300 dpi with it)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        return None
+    pos, size, phys = 8, None, None
+    while pos + 8 <= len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if zlib.crc32(kind + body) != struct.unpack(">I", data[pos + 8 + n:pos + 12 + n])[0]:
+            return None
+        if kind == b"IHDR":
+            size = struct.unpack(">II", body[:8])
+        elif kind == b"pHYs":
+            phys = struct.unpack(">IIB", body)
+        elif kind == b"IEND":
+            break
+        pos += 12 + n
+    return (size[0], size[1], phys) if size else None

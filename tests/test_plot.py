@@ -40,10 +40,8 @@ import argparse
 import json
 import os
 import shutil
-import struct
 import subprocess
 import sys
-import zlib
 
 import h5py
 import numpy as np
@@ -73,26 +71,7 @@ SETS = [
 
 
 # ---------------------------------------------------------------- files
-def png_info(path):
-    """(width, height, (ppu_x, ppu_y, unit) or None) from IHDR and pHYs, CRCs checked."""
-    with open(path, "rb") as f:
-        data = f.read()
-    if data[:8] != b"\x89PNG\r\n\x1a\n":
-        return None
-    pos, size, phys = 8, None, None
-    while pos + 8 <= len(data):
-        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + n]
-        if zlib.crc32(kind + body) != struct.unpack(">I", data[pos + 8 + n:pos + 12 + n])[0]:
-            return None
-        if kind == b"IHDR":
-            size = struct.unpack(">II", body[:8])
-        elif kind == b"pHYs":
-            phys = struct.unpack(">IIB", body)
-        elif kind == b"IEND":
-            break
-        pos += 12 + n
-    return (size[0], size[1], phys) if size else None
+png_info = oxtest.png_info
 
 
 def png_content(path):

@@ -28,9 +28,7 @@ Exit status 0 if every check passes, 1 otherwise.
 """
 import argparse
 import os
-import struct
 import sys
-import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -83,27 +81,7 @@ def write_text_param_summary(path):
                 '0,"NMC811",done,1,1,2.5,\n1,"LNMO",done,1,1,3.5,\n')
 
 
-def png_info(path):
-    """(width, height, (ppu_x, ppu_y, unit) or None) from the IHDR and pHYs chunks."""
-    with open(path, "rb") as f:
-        data = f.read()
-    if data[:8] != b"\x89PNG\r\n\x1a\n":
-        return None
-    pos, size, phys = 8, None, None
-    while pos + 8 <= len(data):
-        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + n]
-        crc = struct.unpack(">I", data[pos + 8 + n:pos + 12 + n])[0]
-        if zlib.crc32(kind + body) != crc:
-            return None
-        if kind == b"IHDR":
-            size = struct.unpack(">II", body[:8])
-        elif kind == b"pHYs":
-            phys = struct.unpack(">IIB", body)
-        elif kind == b"IEND":
-            break
-        pos += 12 + n
-    return (size[0], size[1], phys) if size else None
+png_info = oxtest.png_info
 
 
 def run_tool(c, argv, wrapper=False):
