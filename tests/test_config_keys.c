@@ -18,17 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures = 0;
-
-#define CHECK(cond, ...)                                                                           \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      failures++;                                                                                  \
-      fprintf(stderr, "%s:%d: failed: %s: ", __FILE__, __LINE__, #cond);                           \
-      fprintf(stderr, __VA_ARGS__);                                                                \
-      fputc('\n', stderr);                                                                         \
-    }                                                                                              \
-  } while (0)
+#include "check.h"
 
 /** The path of the group holding key path p ("" at the top level; "a.list" for "a.list.[].x"). */
 static void Parent(const char *p, char *out, size_t len)
