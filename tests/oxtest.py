@@ -179,3 +179,13 @@ def png_info(path):
             break
         pos += 12 + n
     return (size[0], size[1], phys) if size else None
+
+
+def as_str(v):
+    """An HDF5 string attribute or scalar string dataset as str (None if it is not one)."""
+    import numpy as np
+    if isinstance(v, bytes):
+        return v.decode()
+    if isinstance(v, np.ndarray) and v.dtype.kind in "SUO" and v.size == 1:
+        return as_str(v.reshape(-1)[0])
+    return v if isinstance(v, str) else None

@@ -52,12 +52,7 @@ output = { fields_at_cycles = [FIELDS]; checkpoint_every_cycles = CKPT; };
 """
 
 
-def as_str(v):
-    if isinstance(v, bytes):
-        return v.decode()
-    if isinstance(v, np.ndarray) and v.dtype.kind in "SUO" and v.size == 1:
-        return as_str(v.reshape(-1)[0])
-    return v if isinstance(v, str) else None
+as_str = oxtest.as_str
 
 
 def git(*argv):

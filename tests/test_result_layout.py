@@ -84,12 +84,7 @@ def analytic_labels():
     return (d2 <= RADIUS_NM ** 2).astype(np.int32), float(np.min(np.abs(d2 - RADIUS_NM ** 2)))
 
 
-def as_str(v):
-    if isinstance(v, bytes):
-        return v.decode()
-    if isinstance(v, np.ndarray) and v.dtype.kind in "SUO" and v.size == 1:
-        return as_str(v.reshape(-1)[0])
-    return v if isinstance(v, str) else None
+as_str = oxtest.as_str
 
 
 def main():
