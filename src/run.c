@@ -566,8 +566,6 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
       PetscCall(PetscStrncpy(last_ckpt, ckpt, sizeof(last_ckpt)));
       last_ckpt_cycle = s->cycle;
       last_ckpt_t     = s->t1_s;
-      /* A run restarted from here re-initialises CVODE; so does this one. */
-      OxIntegratorForceRestart(integ);
     }
     if (stop) {
       if (averaged)

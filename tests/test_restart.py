@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """Checkpoint/restart: a run killed with SIGKILL after a checkpoint and
-restarted gives the same result as an uninterrupted run (timeseries and
-fields to 1e-10 relative; in practice bitwise), holding the whole history;
-SIGTERM stops a run cleanly with exit 1 and a usable checkpoint.
+restarted gives the same result as an uninterrupted run, bitwise (every
+timeseries column and stored field), holding the whole history; SIGTERM
+and SIGINT stop a run cleanly at the next step end with exit 1 and a
+checkpoint from which the restarted run is again bitwise the uninterrupted one
+(the BDF history restarts at every step, docs/interface.md section 8).
 
 usage: test_restart.py --oxvac PATH [--mpiexec "mpiexec -n 2"] [--keep DIR]
 """
@@ -39,13 +41,13 @@ def compare(a, b, label):
             check(False, f"{label}: /timeseries/{k} has {y.shape} rows, expected {x.shape}")
             return
         worst = max(worst, float(np.max(np.abs(x - y) / np.maximum(np.abs(x), 1e-300))))
-    check(worst <= 1e-10, f"{label}: timeseries agree, worst relative difference {worst:.2e}")
+    check(worst == 0.0, f"{label}: timeseries bitwise equal (worst relative difference {worst:.2e})")
     worst = 0.0
     check(sorted(a["fields"]) == sorted(b["fields"]), f"{label}: same stored cycles {sorted(b['fields'])}")
     for k in a["fields"]:
         x, y = a["fields"][k]["vacancy_fraction"][:], b["fields"][k]["vacancy_fraction"][:]
         worst = max(worst, float(np.max(np.abs(x - y)) / max(np.max(np.abs(x)), 1e-300)))
-    check(worst <= 1e-10, f"{label}: fields agree, worst relative difference {worst:.2e}")
+    check(worst == 0.0, f"{label}: fields bitwise equal (worst relative difference {worst:.2e})")
 
 
 def main():
@@ -80,22 +82,25 @@ def restart_checks(args, tmp):
     if p.returncode == 0:
         compare(h5py.File(ref, "r"), h5py.File(out, "r"), "SIGKILL + restart")
 
-    # SIGTERM: clean stop, exit 1, message names the checkpoint, restart completes.
-    out = os.path.join(tmp, "term.h5")
-    ckpt = os.path.join(tmp, "term.ckpt.h5")
-    proc = subprocess.Popen(cmd + ["-o", out], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    time.sleep(1.5)
-    os.killpg(proc.pid, signal.SIGTERM)
-    text, _ = proc.communicate(timeout=120)
-    check(proc.returncode == 1 and ckpt in text and "--restart" in text,
-          f"SIGTERM: exit {proc.returncode}, message names the checkpoint")
-    p = subprocess.run(cmd + ["-o", out, "--restart", ckpt], capture_output=True, text=True)
-    check(p.returncode == 0 and os.path.exists(out), "restart after SIGTERM completes")
-    if p.returncode == 0:
-        a, b = h5py.File(ref, "r"), h5py.File(out, "r")
-        dv = abs(a["timeseries/vacancy_mean"][-1] / b["timeseries/vacancy_mean"][-1] - 1)
-        check(a["timeseries/time_s"].shape == b["timeseries/time_s"].shape and dv < 1e-4,
-              f"SIGTERM + restart: whole history, final vacancy mean within {dv:.1e} (solver tolerance)")
+    # SIGTERM and SIGINT, at two different moments: clean stop, exit 1, the
+    # message names the checkpoint, and the restart is bitwise the reference.
+    for sig, wait in ((signal.SIGTERM, 1.5), (signal.SIGINT, 3.0)):
+        name = sig.name
+        out = os.path.join(tmp, f"{name}.h5")
+        ckpt = os.path.join(tmp, f"{name}.ckpt.h5")
+        proc = subprocess.Popen(cmd + ["-o", out], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        time.sleep(wait)
+        os.killpg(proc.pid, sig)
+        text, _ = proc.communicate(timeout=120)
+        if proc.returncode == 0:  # finished before the signal: nothing to test at this speed
+            print(f"      {name}: the run finished before the signal")
+            continue
+        check(proc.returncode == 1 and ckpt in text and "--restart" in text,
+              f"{name}: exit {proc.returncode}, message names the checkpoint")
+        p = subprocess.run(cmd + ["-o", out, "--restart", ckpt], capture_output=True, text=True)
+        check(p.returncode == 0 and os.path.exists(out), f"restart after {name} completes")
+        if p.returncode == 0:
+            compare(h5py.File(ref, "r"), h5py.File(out, "r"), f"{name} + restart")
 
     # A checkpoint of another config is refused.
     p = subprocess.run(cmd + ["-o", os.path.join(tmp, "x.h5"), "--restart", ckpt, "--set", "material.diffusivity_scale=2.0"],

@@ -6,7 +6,8 @@
  * (of one vector holding it and the layer vector when there is a layer),
  * the preconditioner (a PETSc KSP with KSPPREONLY and a PC from the options,
  * applied to I - gamma J), the released-oxygen quadrature, and stopping
- * exactly at every protocol segment end. The caller drives it segment by
+ * exactly at every protocol segment end, where the BDF history restarts
+ * (so a restart from any segment end is bitwise the uninterrupted run). The caller drives it segment by
  * segment and records observables in between.
  */
 #ifndef OXVAC_INTEGRATOR_H
@@ -33,7 +34,8 @@ PetscErrorCode OxIntegratorCreate(const OxConfig *cfg, OxOperator *op, const OxP
 PetscErrorCode OxIntegratorDestroy(OxIntegrator *integ);
 
 /**
- * @brief Integrate through segment g (from its start to its end time).
+ * @brief Integrate through segment g (from its start to its end time),
+ *        with the BDF history restarted at its start.
  * @param[out] ok PETSC_FALSE when CVODE failed; msg then says why
  */
 PetscErrorCode OxIntegratorAdvanceSegment(OxIntegrator integ, int g, PetscBool *ok, char *msg, size_t msglen);
@@ -47,12 +49,6 @@ PetscErrorCode OxIntegratorAdvanceSegment(OxIntegrator integ, int g, PetscBool *
  */
 PetscErrorCode OxIntegratorAdvanceAveraged(OxIntegrator integ, const OxParams *avg, double t1_s, double tstop_s, PetscBool *ok, char *msg,
                                            size_t msglen);
-
-/**
- * @brief Restart the BDF history at the next segment, as a run restarted
- *        from a checkpoint here would: both then take identical steps.
- */
-void OxIntegratorForceRestart(OxIntegrator integ);
 
 /** @brief Oxygen released so far (mol), from the quadrature of the exchange flux. */
 double OxIntegratorReleasedMol(OxIntegrator integ);
