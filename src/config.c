@@ -16,6 +16,7 @@
 
 #include "oxvac/config.h"
 #include "oxvac/config_keys.h"
+#include "oxvac/error.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -70,15 +71,7 @@ static int VFailAt(const Ctx *ctx, const char *file, unsigned line, const char *
                    const char *fmt, va_list ap)
 {
   if (ctx->rank) *ctx->rank = (strcmp(file, "--set") ? 0 : RANK_SET) + (line & 0x3fffffffu);
-  if (ctx->err && ctx->errlen) {
-    int n = snprintf(ctx->err, ctx->errlen, "%s:%u: key '%s': ", file, line, key);
-    if (n >= 0 && (size_t)n < ctx->errlen)
-      vsnprintf(ctx->err + n, ctx->errlen - (size_t)n, fmt, ap);
-    /* one printable line: a control character in a quoted value becomes '?' */
-    for (char *p = ctx->err; *p; p++)
-      if (iscntrl((unsigned char)*p)) *p = '?';
-  }
-  return 2;
+  return OxInputErrorV(ctx->err, ctx->errlen, file, (int)line, key, fmt, ap);
 }
 
 /** An @include'd file as libconfig names it (relative to the config's folder) as a path from here. */
@@ -1062,12 +1055,10 @@ static int ReadAll(const Ctx *ctx, const config_t *lc, OxConfig *c)
   char *msg = malloc(OX_ERR_MAX);
   unsigned best = UINT_MAX, rank = 0;
   int rc = 0;
-  if (!msg) {
-    if (ctx->err && ctx->errlen)
-      snprintf(ctx->err, ctx->errlen, "%s:1: key 'grid': out of memory; expected a smaller "
-               "configuration", ctx->file);
-    return 2;
-  }
+  OxInputErrorWhere where = {0};
+  if (!msg)
+    return OxInputError(ctx->err, ctx->errlen, ctx->file, 1, "grid", "out of memory; expected a "
+                        "smaller configuration");
   Ctx sub = {ctx->file, msg, OX_ERR_MAX, &rank};
   Group root = {&sub, config_root_setting(lc), config_root_setting(lc), ""};
   c->micro_type = (OxMicroType)-1; /* until microstructure.type is read */
@@ -1079,11 +1070,15 @@ static int ReadAll(const Ctx *ctx, const config_t *lc, OxConfig *c)
     if (!rc || rank < best) {
       rc = r;
       best = rank;
-      if (ctx->err && ctx->errlen) snprintf(ctx->err, ctx->errlen, "%s", msg);
+      where = *OxInputErrorLast();
+      OxInputErrorFit(ctx->err, ctx->errlen, "%s", msg);
     }
   }
   free(msg);
-  if (rc) return rc;
+  if (rc) {
+    OxInputErrorRestore(&where); /* the error reported, not the last one read */
+    return rc;
+  }
   if (c->micro_type == OX_MICRO_SPHERE && !c->has_center)
     for (int i = 0; i < 3; i++) c->center_nm[i] = 0.5 * c->shape[i] * c->voxel_nm;
   return 0;
@@ -1319,10 +1314,8 @@ static int ReadFile(const Ctx *ctx, config_t *lc, const char *path)
 {
   FILE *fp = fopen(path, "r");
   if (!fp) {
-    if (ctx->err && ctx->errlen)
-      snprintf(ctx->err, ctx->errlen, "%s:1: cannot open the config file (%s); expected a "
-               "readable libconfig file", path, strerror(errno));
-    return 2;
+    return OxInputError(ctx->err, ctx->errlen, path, 1, NULL, "cannot open the config file (%s); "
+                        "expected a readable libconfig file", strerror(errno));
   }
   fclose(fp);
   /* @include paths are relative to the config's folder, like an import file. */
@@ -1332,10 +1325,8 @@ static int ReadFile(const Ctx *ctx, config_t *lc, const char *path)
   free(dir);
   if (ok) return 0;
   if (config_error_type(lc) == CONFIG_ERR_FILE_IO) {
-    if (ctx->err && ctx->errlen)
-      snprintf(ctx->err, ctx->errlen, "%s:1: cannot read the config file; expected a readable "
-               "libconfig file", path);
-    return 2;
+    return OxInputError(ctx->err, ctx->errlen, path, 1, NULL, "cannot read the config file; "
+                        "expected a readable libconfig file");
   }
   if (ctx->err && ctx->errlen) {
     const char *text = config_error_text(lc) ? config_error_text(lc) : "unreadable";
@@ -1365,7 +1356,7 @@ static int ReadFile(const Ctx *ctx, config_t *lc, const char *path)
       snprintf(what, sizeof what, "%s (in a file @include'd by %s); expected valid libconfig "
                "syntax", text, path);
     }
-    snprintf(ctx->err, ctx->errlen, "%s:%d: syntax error: %s", where, line, what);
+    OxInputError(ctx->err, ctx->errlen, where, line, NULL, "syntax error: %s", what);
   }
   return 2;
 }

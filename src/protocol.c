@@ -9,6 +9,7 @@
  * thousands of cycles beyond what the step law itself implies.
  */
 #include "oxvac/protocol.h"
+#include "oxvac/error.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -18,13 +19,21 @@
 
 #define OX_SECONDS_PER_HOUR 3600.0
 
-/** Write a message into err, tolerating a NULL or empty buffer. */
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-  if (!err || errlen == 0) return;
+/**
+ * An input error about a protocol key at line of the config: member of step i
+ * of block (".rate_C", "" for the step itself), or, with i < 0, member of the
+ * block itself ("repeat"). Returns 2.
+ */
+static int fail_step(char *err, size_t errlen, const OxConfig *cfg, int line, const char *block,
+                     int i, const char *member, const char *fmt, ...) {
+  char    key[128];
   va_list ap;
+  if (i >= 0) snprintf(key, sizeof key, "protocol.%s.steps.[%d]%s", block, i, member);
+  else snprintf(key, sizeof key, "protocol.%s.%s", block, member);
   va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
+  OxInputErrorV(err, errlen, cfg->source, line, key, fmt, ap);
   va_end(ap);
+  return 2;
 }
 
 /** Line of a block in the config, for messages about the block as a whole. */
@@ -42,20 +51,14 @@ static int check_cc(const OxConfig *cfg, const char *block, int i, const OxStep 
   double r = st->rate_C, u = st->until_soc;
   if (u == s0) return 0; /* already there: zero duration, any rate is fine */
   if ((r > 0.0 && u < s0) || (r < 0.0 && u > s0)) {
-    set_err(err, errlen,
-            "%s:%d: key 'protocol.%s.steps.[%d].rate_C': sign points away from until_soc "
-            "(soc %g -> %g); expected a positive rate to charge and a negative rate to "
-            "discharge",
-            cfg->source, st->line, block, i, s0, u);
-    return 2;
+    return fail_step(err, errlen, cfg, st->line, block, i, ".rate_C",
+                     "sign points away from until_soc (soc %g -> %g); expected a positive rate "
+                     "to charge and a negative rate to discharge", s0, u);
   }
   if (r == 0.0 || !isfinite(r)) {
-    set_err(err, errlen,
-            "%s:%d: key 'protocol.%s.steps.[%d].rate_C': rate %g never reaches until_soc "
-            "(soc %g -> %g); expected a finite non-zero rate, positive to charge and "
-            "negative to discharge",
-            cfg->source, st->line, block, i, r, s0, u);
-    return 2;
+    return fail_step(err, errlen, cfg, st->line, block, i, ".rate_C",
+                     "rate %g never reaches until_soc (soc %g -> %g); expected a finite non-zero "
+                     "rate, positive to charge and negative to discharge", r, s0, u);
   }
   return 0;
 }
@@ -92,15 +95,12 @@ static int make_segment(const OxConfig *cfg, const char *block, int i, const OxS
     dur = st->duration_s;
     break;
   default:
-    set_err(err, errlen, "%s:%d: key 'protocol.%s.steps.[%d].type': unknown step type %d; "
-            "expected \"cc\", \"cv\", \"rest\" or \"hold\"", cfg->source, st->line, block, i,
-            (int)st->type);
-    return 2;
+    return fail_step(err, errlen, cfg, st->line, block, i, ".type", "unknown step type %d; "
+                     "expected \"cc\", \"cv\", \"rest\" or \"hold\"", (int)st->type);
   }
   if (!(dur >= 0.0) || !isfinite(dur)) {
-    set_err(err, errlen, "%s:%d: key 'protocol.%s.steps.[%d]': duration %g s; expected a finite "
-            "non-negative duration", cfg->source, st->line, block, i, dur);
-    return 2;
+    return fail_step(err, errlen, cfg, st->line, block, i, "", "duration %g s; expected a "
+                     "finite non-negative duration", dur);
   }
   sg->t0_s = t0;
   sg->t1_s = t0 + dur;
@@ -137,14 +137,12 @@ static int expand_block(const OxConfig *cfg, const OxBlock *b, const char *block
 static int check_block(const OxConfig *cfg, const OxBlock *b, const char *block, char *err,
                        size_t errlen) {
   if (b->repeat < 0) {
-    set_err(err, errlen, "%s:%d: key 'protocol.%s.repeat': %d is negative; expected an integer "
-            ">= 0", cfg->source, block_line(b), block, b->repeat);
-    return 2;
+    return fail_step(err, errlen, cfg, block_line(b), block, -1, "repeat", "%d is negative; "
+                     "expected an integer >= 0", b->repeat);
   }
   if (b->nsteps < 0 || (b->nsteps > 0 && !b->steps)) {
-    set_err(err, errlen, "%s:%d: key 'protocol.%s.steps': %d steps given; expected a list of "
-            "steps", cfg->source, block_line(b), block, b->nsteps);
-    return 2;
+    return fail_step(err, errlen, cfg, block_line(b), block, -1, "steps", "%d steps given; "
+                     "expected a list of steps", b->nsteps);
   }
   return 0;
 }
@@ -169,14 +167,13 @@ int OxProtocolCreate(const OxConfig *cfg, OxProtocol *p, char *err, size_t errle
   long long n = (long long)cfg->formation.repeat * cfg->formation.nsteps +
                 (long long)cfg->cycling.repeat * cfg->cycling.nsteps;
   if (n > 100000000LL) {
-    set_err(err, errlen, "%s:%d: key 'protocol.cycling.repeat': %lld protocol steps in total; "
-            "expected at most 100000000", cfg->source, block_line(&cfg->cycling), n);
-    return 2;
+    return fail_step(err, errlen, cfg, block_line(&cfg->cycling), "cycling", -1, "repeat",
+                     "%lld protocol steps in total; expected at most 100000000", n);
   }
   if (n > 0) {
     p->seg = malloc((size_t)n * sizeof(*p->seg));
     if (!p->seg) {
-      set_err(err, errlen, "%s: out of memory for %lld protocol segments", cfg->source, n);
+      if (err && errlen) snprintf(err, errlen, "%s: out of memory for %lld protocol segments", cfg->source, n);
       return 1;
     }
   }
