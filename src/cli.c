@@ -1,4 +1,6 @@
 /* Command-line parsing: oxvac's own arguments, the rest goes to PETSc. */
+#include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +102,14 @@ static int unknown(const char *what, const char *name)
   return OX_EXIT_INPUT;
 }
 
+/* The number (from 1, after the command) of the first argument equal to a. */
+static int arg_index(int argc, char **argv, const char *a)
+{
+  for (int i = 2; i < argc; i++)
+    if (!strcmp(argv[i], a)) return i - 1;
+  return argc - 1;
+}
+
 static int is_help(const char *a) { return !strcmp(a, "--help") || !strcmp(a, "-h"); }
 
 static char *join_args(int argc, char **argv)
@@ -115,9 +125,29 @@ static char *join_args(int argc, char **argv)
   return s;
 }
 
-static int usage_error(const char *command, const char *what)
+int OxUsageError(const char *command, int argn, const char *arg, const char *fmt, ...)
 {
-  fprintf(stderr, "oxvac: %s\n", what);
+  va_list ap;
+  va_start(ap, fmt);
+  OxUsageErrorV(command, argn, arg, fmt, ap);
+  va_end(ap);
+  return OX_EXIT_INPUT;
+}
+
+int OxUsageErrorV(const char *command, int argn, const char *arg, const char *fmt, va_list ap)
+{
+  char what[1024];
+  vsnprintf(what, sizeof(what), fmt, ap);
+  for (char *p = what; *p; p++)
+    if (iscntrl((unsigned char)*p)) *p = '?';
+  fprintf(stderr, "oxvac%s%s: argument %d", command ? " " : "", command ? command : "", argn);
+  if (arg) {
+    fputs(" '", stderr);
+    for (const char *p = arg; *p && p - arg < 200; p++) fputc(iscntrl((unsigned char)*p) ? '?' : *p, stderr);
+    fputc('\'', stderr);
+  } else fputs(" (end of the command line)", stderr);
+  fprintf(stderr, ": %s\n", what);
+  if (command && !strcmp(command, "help")) fprintf(stderr, "usage: oxvac help [COMMAND | config [--markdown]]\n");
   for (int i = 0; i < NCOMMANDS; i++)
     if (command && !strcmp(command, commands[i].name)) fprintf(stderr, "usage: %s\n", commands[i].synopsis);
   return OX_EXIT_INPUT;
@@ -131,8 +161,6 @@ int OxSameFile(const char *a, const char *b)
 
 int OxCliParse(int argc, char **argv, OxCli *cli)
 {
-  char msg[512];
-
   memset(cli, 0, sizeof(*cli));
   if (argc < 2) {
     fprintf(stderr, "oxvac: missing command\n\n");
@@ -142,8 +170,7 @@ int OxCliParse(int argc, char **argv, OxCli *cli)
   if (!strcmp(argv[1], "help") || is_help(argv[1])) {
     if (argc > 2 && !strcmp(argv[2], "config")) { /* every config key, from the key table */
       if (argc > 4 || (argc == 4 && strcmp(argv[3], "--markdown"))) {
-        snprintf(msg, sizeof(msg), "unknown argument '%s'; usage: oxvac help config [--markdown]", argv[argc == 4 ? 3 : 4]);
-        return usage_error(NULL, msg);
+        return OxUsageError("help", argc == 4 ? 2 : 3, argv[argc == 4 ? 3 : 4], "unknown argument; expected oxvac help config [--markdown]");
       }
       OxConfigHelp(stdout, argc == 4);
       return -1;
@@ -174,23 +201,21 @@ int OxCliParse(int argc, char **argv, OxCli *cli)
       return -1;
     }
     if (!strcmp(a, "-o") || !strcmp(a, "--set") || !strcmp(a, "--restart")) {
-      if (i + 1 >= argc) {
-        snprintf(msg, sizeof(msg), "%s needs a value", a);
-        return usage_error(cli->command, msg);
-      }
+      if (i + 1 >= argc) return OxUsageError(cli->command, i - 1, a, "the option needs a value; expected %s", !strcmp(a, "-o") ? "-o OUT.h5" : !strcmp(a, "--set") ? "--set PATH=VALUE" : "--restart CKPT.h5");
       if (!strcmp(a, "-o")) cli->out = argv[++i];
       else if (!strcmp(a, "--set")) cli->sets[cli->nset++] = argv[++i];
       else cli->restart = argv[++i];
     } else if (!strncmp(a, "--set=", 6)) cli->sets[cli->nset++] = a + 6;
     else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) cli->quiet = 1;
     else if (a[0] != '-' && !cli->config) cli->config = a;
-    else if (!strncmp(a, "--", 2)) {
-      snprintf(msg, sizeof(msg), "unknown option '%s'", a);
-      return usage_error(cli->command, msg);
-    } else cli->petsc_argv[cli->petsc_argc++] = argv[i]; /* a PETSc option or its value */
+    else if (!strncmp(a, "--", 2))
+      return OxUsageError(cli->command, i - 1, a, "unknown option; expected -o, --set, --restart, --quiet, --help, or a PETSc option (one dash)");
+    else cli->petsc_argv[cli->petsc_argc++] = argv[i]; /* a PETSc option or its value */
   }
-  if (!cli->config) return usage_error(cli->command, "missing CONFIG");
-  if (!strcmp(cli->command, "check") && (cli->out || cli->restart)) return usage_error(cli->command, "check takes only CONFIG and --set");
+  if (!cli->config) return OxUsageError(cli->command, argc - 1, NULL, "missing CONFIG; expected a config file");
+  if (!strcmp(cli->command, "check") && (cli->out || cli->restart))
+    return OxUsageError(cli->command, cli->out ? arg_index(argc, argv, "-o") : arg_index(argc, argv, "--restart"), cli->out ? "-o" : "--restart",
+                        "check writes nothing; expected only CONFIG and --set PATH=VALUE");
   return 0;
 }
 

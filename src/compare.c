@@ -16,6 +16,7 @@
 #include "oxvac/cli.h"
 #include "oxvac/common.h"
 #include "oxvac/compare.h"
+#include "oxvac/error.h"
 
 #define HEADER_TEXT "cycle,distance_nm,mn3_fraction,sigma"
 #define OX_SIGMA_MIN 1e-12         /* smallest sigma: 1/sigma^2 stays far from overflow */
@@ -34,14 +35,9 @@ static const char *const column_expect[4] = {
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
   va_list ap;
-  if (err && errlen) {
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    /* one printable line: a control character (a stray CR, a tab) becomes '?' */
-    for (char *p = err; *p; p++)
-      if (iscntrl((unsigned char)*p)) *p = '?';
-  }
+  va_start(ap, fmt);
+  OxInputErrorFitV(err, errlen, fmt, ap); /* one printable line, cut keeping its "; expected" */
+  va_end(ap);
   return OX_EXIT_INPUT;
 }
 
@@ -710,14 +706,6 @@ static void write_text(FILE *f, const char *result, OxGeometry geometry, const O
   fprintf(f, "%8s %6d %14.6g %14.6g\n", "all", c->n, c->wrms_all, c->chi2_red_all);
 }
 
-static int usage_error(const char *fmt, const char *arg)
-{
-  fputs("oxvac compare: ", stderr);
-  fprintf(stderr, fmt, arg);
-  fputs("\nusage: " USAGE_TEXT "\n", stderr);
-  return OX_EXIT_INPUT;
-}
-
 /* Writes the chosen form to path through a temporary name renamed into place. */
 static int write_file(const char *path, Format format, const char *result, OxGeometry geometry, const OxMeasured *m, const OxComparison *c)
 {
@@ -746,6 +734,7 @@ static int write_file(const char *path, Format format, const char *result, OxGeo
 int OxCommandCompare(OxCli *cli)
 {
   const char  *result = NULL, *measured = NULL, *out = NULL, *geometry_s = NULL, *format_s = NULL;
+  int          geometry_i = 0, format_i = 0; /* their argument numbers, for messages */
   OxGeometry   geometry = OX_GEOMETRY_LAMELLA;
   Format       format   = FORMAT_TEXT;
   OxMeasured   m;
@@ -765,28 +754,31 @@ int OxCommandCompare(OxCli *cli)
       return -1;
     }
     if (!strcmp(a, "--geometry") || !strcmp(a, "--format") || !strcmp(a, "-o")) {
-      if (i + 1 >= cli->argc) return usage_error("%s needs a value", a);
+      if (i + 1 >= cli->argc)
+        return OxUsageError("compare", i + 1, a, "the option needs a value; expected %s", !strcmp(a, "-o") ? "-o FILE" : !strcmp(a, "--format") ? "--format text|csv|json" : "--geometry lamella|3d");
       opt  = !strcmp(a, "--geometry") ? &geometry_s : !strcmp(a, "--format") ? &format_s : &out;
       *opt = cli->argv[++i];
-    } else if (!strncmp(a, "--geometry=", 11)) geometry_s = a + 11;
-    else if (!strncmp(a, "--format=", 9)) format_s = a + 9;
-    else if (a[0] == '-' && a[1]) return usage_error("unknown option '%s'", a);
+      if (opt == &geometry_s) geometry_i = i + 1;
+      if (opt == &format_s) format_i = i + 1;
+    } else if (!strncmp(a, "--geometry=", 11)) geometry_s = a + 11, geometry_i = i + 1;
+    else if (!strncmp(a, "--format=", 9)) format_s = a + 9, format_i = i + 1;
+    else if (a[0] == '-' && a[1]) return OxUsageError("compare", i + 1, a, "unknown option; expected --geometry, --format, -o or --help");
     else if (!result) result = a;
     else if (!measured) measured = a;
-    else return usage_error("unexpected argument '%s'", a);
+    else return OxUsageError("compare", i + 1, a, "a third file; expected RESULT.h5 MEASURED.csv");
   }
-  if (!result) return usage_error("missing RESULT.h5%s", "");
-  if (!measured) return usage_error("missing MEASURED.csv%s", "");
+  if (!result) return OxUsageError("compare", cli->argc + 1, NULL, "missing RESULT.h5; expected a result file of oxvac run");
+  if (!measured) return OxUsageError("compare", cli->argc + 1, NULL, "missing MEASURED.csv; expected a measured-profile CSV");
   if (geometry_s) {
     if (!strcmp(geometry_s, "lamella")) geometry = OX_GEOMETRY_LAMELLA;
     else if (!strcmp(geometry_s, "3d") || !strcmp(geometry_s, "3D")) geometry = OX_GEOMETRY_3D;
-    else return usage_error("--geometry '%s' is not lamella or 3d", geometry_s);
+    else return OxUsageError("compare", geometry_i, geometry_s, "not a geometry; expected lamella or 3d");
   }
   if (format_s) {
     if (!strcmp(format_s, "text")) format = FORMAT_TEXT;
     else if (!strcmp(format_s, "csv")) format = FORMAT_CSV;
     else if (!strcmp(format_s, "json")) format = FORMAT_JSON;
-    else return usage_error("--format '%s' is not text, csv or json", format_s);
+    else return OxUsageError("compare", format_i, format_s, "not a format; expected text, csv or json");
   } else if (out) {
     size_t len = strlen(out);
     format     = len >= 5 && !strcasecmp(out + len - 5, ".json") ? FORMAT_JSON : FORMAT_CSV;

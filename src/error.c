@@ -63,10 +63,10 @@ int OxInputErrorV(char *err, size_t errlen, const char *file, int line, const ch
   last.line = line;
   snprintf(last.file, sizeof(last.file), "%s", file ? file : "?");
   snprintf(last.key, sizeof(last.key), "%s", key ? key : "");
-  if (key) snprintf(head, sizeof(head), "%s:%d: key '%s': ", last.file, line, last.key);
-  else snprintf(head, sizeof(head), "%s:%d: ", last.file, line);
-  hl          = strlen(head);
-  last.prefix = hl;
+  snprintf(head, sizeof(head), "%s:%d: ", last.file, line);
+  last.location = strlen(head);
+  if (key) snprintf(head + last.location, sizeof(head) - last.location, "key '%s': ", last.key);
+  hl = strlen(head);
   if (!err || !errlen) {
     free(what);
     return 2;
@@ -92,19 +92,25 @@ int OxInputError(char *err, size_t errlen, const char *file, int line, const cha
   return 2;
 }
 
-int OxInputErrorFit(char *err, size_t errlen, const char *fmt, ...)
+int OxInputErrorFitV(char *err, size_t errlen, const char *fmt, va_list ap)
 {
-  va_list ap;
-  size_t  n = 0;
-  char   *msg;
+  size_t n = 0;
+  char  *msg;
 
   if (!err || !errlen) return 2;
-  va_start(ap, fmt);
   msg = vformat(fmt, ap, &n);
-  va_end(ap);
   if (msg) fit(err, errlen, msg, n);
   else snprintf(err, errlen, "out of memory formatting an error message");
   free(msg);
+  return 2;
+}
+
+int OxInputErrorFit(char *err, size_t errlen, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  OxInputErrorFitV(err, errlen, fmt, ap);
+  va_end(ap);
   return 2;
 }
 

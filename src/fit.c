@@ -385,19 +385,14 @@ typedef struct {
   int          quiet;
 } FitOptions;
 
-static const char synopsis[] =
-  "oxvac fit CONFIG MEASURED.csv --param PATH [--param PATH]... [--set PATH=VALUE]... [--geometry lamella|3d]\n"
-  "          [--mode auto|averaged|resolved] [--bounds LO,HI] [--max-evals N] [-o FITTED.cfg] [--quiet] [PETSc options]";
-
-static int UsageError(int print, const char *fmt, ...)
+/* A usage error about argument argn (from 1; arg NULL past the end), printed by the rank that prints. */
+static int UsageError(int print, int argn, const char *arg, const char *fmt, ...)
 {
   va_list ap;
   if (!print) return OX_EXIT_INPUT;
-  fprintf(stderr, "oxvac: ");
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  OxUsageErrorV("fit", argn, arg, fmt, ap);
   va_end(ap);
-  fprintf(stderr, "\nusage: %s\n", synopsis);
   return OX_EXIT_INPUT;
 }
 
@@ -432,7 +427,7 @@ static int ParseOptions(OxCli *cli, int print, FitOptions *o)
       size_t len = strlen(takes[k]);
       if (!strcmp(a, takes[k])) {
         opt = k;
-        if (i + 1 >= argc) return UsageError(print, "%s needs a value", a);
+        if (i + 1 >= argc) return UsageError(print, i + 1, a, "the option needs a value; expected %s VALUE", a);
         val = argv[++i];
       } else if (k < 6 && !strncmp(a, takes[k], len) && a[len] == '=') {
         opt = k;
@@ -446,29 +441,29 @@ static int ParseOptions(OxCli *cli, int print, FitOptions *o)
     case 2:
       if (!strcmp(val, "lamella")) o->geometry = OX_GEOMETRY_LAMELLA;
       else if (!strcmp(val, "3d")) o->geometry = OX_GEOMETRY_3D;
-      else return UsageError(print, "--geometry %s: expected lamella or 3d", val);
+      else return UsageError(print, i + 1, val, "not a geometry; expected lamella or 3d");
       break;
     case 3:
       if (!strcmp(val, "auto")) o->mode = MODE_AUTO;
       else if (!strcmp(val, "averaged")) o->mode = MODE_AVERAGED;
       else if (!strcmp(val, "resolved")) o->mode = MODE_RESOLVED;
-      else return UsageError(print, "--mode %s: expected auto, averaged or resolved", val);
+      else return UsageError(print, i + 1, val, "not a mode; expected auto, averaged or resolved");
       break;
     case 4: {
       char        buf[128];
       const char *comma = strchr(val, ',');
       if (!comma || (size_t)(comma - val) >= sizeof(buf) || !ParseDouble(comma + 1, &o->bound_hi))
-        return UsageError(print, "--bounds %s: expected LO,HI, factors on the start value with 0 < LO < 1 < HI, e.g. 1e-3,1e3", val);
+        return UsageError(print, i + 1, val, "not bounds; expected --bounds LO,HI, factors on the start value with 0 < LO < 1 < HI, e.g. 1e-3,1e3");
       memcpy(buf, val, (size_t)(comma - val));
       buf[comma - val] = '\0';
       if (!ParseDouble(buf, &o->bound_lo) || !(o->bound_lo > 0.0 && o->bound_lo < 1.0 && o->bound_hi > 1.0))
-        return UsageError(print, "--bounds %s: expected LO,HI, factors on the start value with 0 < LO < 1 < HI, e.g. 1e-3,1e3", val);
+        return UsageError(print, i + 1, val, "not bounds; expected --bounds LO,HI, factors on the start value with 0 < LO < 1 < HI, e.g. 1e-3,1e3");
       break;
     }
     case 5: {
       double v;
       if (!ParseDouble(val, &v) || v != floor(v) || v < 1 || v > 1e6)
-        return UsageError(print, "--max-evals %s: expected a whole number of forward runs, at least 1", val);
+        return UsageError(print, i + 1, val, "not a count; expected --max-evals N, a whole number of forward runs, at least 1");
       o->max_evals = (int)v;
       break;
     }
@@ -481,12 +476,12 @@ static int ParseOptions(OxCli *cli, int print, FitOptions *o)
       if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) o->quiet = 1;
       else if (a[0] != '-' && !o->config) o->config = a;
       else if (a[0] != '-' && !o->measured) o->measured = a;
-      else if (!strncmp(a, "--", 2)) return UsageError(print, "unknown option '%s'", a);
+      else if (!strncmp(a, "--", 2)) return UsageError(print, i + 1, a, "unknown option; expected --param, --set, --geometry, --mode, --bounds, --max-evals, -o, --quiet, --help, or a PETSc option (one dash)");
       else cli->petsc_argv[cli->petsc_argc++] = argv[i]; /* a PETSc option or its value */
     }
   }
-  if (!o->config) return UsageError(print, "missing CONFIG");
-  if (!o->measured) return UsageError(print, "missing MEASURED.csv");
+  if (!o->config) return UsageError(print, argc + 1, NULL, "missing CONFIG; expected oxvac fit CONFIG MEASURED.csv --param PATH");
+  if (!o->measured) return UsageError(print, argc + 1, NULL, "missing MEASURED.csv; expected oxvac fit CONFIG MEASURED.csv --param PATH");
   return 0;
 }
 

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <hdf5.h>
+#include "oxvac/error.h"
 #include "oxvac/microstructure.h"
 #include "oxvac/units.h"
 
@@ -46,20 +47,21 @@ typedef struct {
 static int probe_fail(const Probe *p, const char *dset, const char *fmt, ...)
 {
   const OxConfig *cfg = p->cfg;
+  char           *what;
   int             n;
   va_list         ap;
 
-  if (!p->err || !p->errlen) return 2;
-  if (cfg->import_line < 0)
-    n = snprintf(p->err, p->errlen, "--set:%d: key 'microstructure.file': %s:%s: ", -cfg->import_line, cfg->import_file, dset);
-  else
-    n = snprintf(p->err, p->errlen, "%s:%d: key 'microstructure.file': %s:%s: ", cfg->source, cfg->import_line > 0 ? cfg->import_line : 1,
-                 cfg->import_file, dset);
-  if (n >= 0 && (size_t)n < p->errlen) {
-    va_start(ap, fmt);
-    vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
-    va_end(ap);
-  }
+  va_start(ap, fmt);
+  n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  what = n >= 0 ? malloc((size_t)n + 1) : NULL;
+  if (!what) return OxInputError(p->err, p->errlen, cfg->source, 1, "microstructure.file", "out of memory; expected a smaller image");
+  va_start(ap, fmt);
+  vsnprintf(what, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  if (cfg->import_line < 0) OxInputError(p->err, p->errlen, "--set", -cfg->import_line, "microstructure.file", "%s:%s: %s", cfg->import_file, dset, what);
+  else OxInputError(p->err, p->errlen, cfg->source, cfg->import_line > 0 ? cfg->import_line : 1, "microstructure.file", "%s:%s: %s", cfg->import_file, dset, what);
+  free(what);
   return 2;
 }
 

@@ -13,6 +13,7 @@
 #include "oxvac/cli.h"
 #include "oxvac/common.h"
 #include "oxvac/config.h"
+#include "oxvac/error.h"
 #include "oxvac/history.h"
 #include "oxvac/integrator.h"
 #include "oxvac/microstructure.h"
@@ -22,6 +23,7 @@
 #include "oxvac/output.h"
 #include "oxvac/protocol.h"
 #include "oxvac/run.h"
+#include "oxvac/error.h"
 #include "oxvac/shell.h"
 
 static const char help[] = "oxvac: oxygen-vacancy formation and diffusion in cathode particles\n";
@@ -42,14 +44,13 @@ static int input_fail(const char *config, int nset, const char *const *sets, con
   __attribute__((format(printf, 7, 8)));
 static int input_fail(const char *config, int nset, const char *const *sets, const char *key, char *err, size_t errlen, const char *fmt, ...)
 {
-  char    file[OX_PATH_MAX], what[1024];
+  char    file[OX_PATH_MAX];
   int     line = 1;
   va_list ap;
   OxConfigLocateKey(config, nset, sets, key, file, sizeof(file), &line);
   va_start(ap, fmt);
-  vsnprintf(what, sizeof(what), fmt, ap);
+  OxInputErrorV(err, errlen, file, line, key, fmt, ap);
   va_end(ap);
-  snprintf(err, errlen, "%s:%d: key '%s': %s", file, line, key, what);
   return OX_EXIT_INPUT;
 }
 

@@ -7,17 +7,6 @@
 #include "oxvac/common.h"
 #include "oxvac/sweep.h"
 
-static const char synopsis[] =
-  "oxvac sweep SWEEP.cfg [--executor local|slurm] [--jobs N] [--ranks M] [--dry-run] [--retry-failed] [--set PATH=VALUE]... [--quiet]\n"
-  "       oxvac sweep SWEEP.cfg --check | --status | --collect\n"
-  "       oxvac sweep --run-point POINT_DIR [--retry-failed] [--launcher 'mpiexec -n M']";
-
-static int Usage(const char *what, const char *arg)
-{
-  fprintf(stderr, "oxvac: sweep: %s%s%s\nusage: %s\n", what, arg ? " " : "", arg ? arg : "", synopsis);
-  return OX_EXIT_INPUT;
-}
-
 static int PositiveInt(const char *s, int *v)
 {
   char *end;
@@ -43,18 +32,18 @@ int OxCommandSweep(OxCli *cli)
                 !strcmp(a, "--run-point") || !strcmp(a, "--launcher");
     if (takes && !v) {
       free(sets);
-      return Usage("option needs a value:", a);
+      return OxUsageError("sweep", i + 1, a, "the option needs a value; expected %s VALUE", a);
     }
     if (!strcmp(a, "--executor")) {
       executor = v;
       if (strcmp(v, "local") && strcmp(v, "slurm")) {
         free(sets);
-        return Usage("--executor must be local or slurm, not", v);
+        return OxUsageError("sweep", i + 2, v, "not an executor; expected --executor local or --executor slurm");
       }
     } else if (!strcmp(a, "--jobs") || !strcmp(a, "--ranks")) {
       if (!PositiveInt(v, !strcmp(a, "--jobs") ? &o.jobs : &o.ranks)) {
         free(sets);
-        return Usage(!strcmp(a, "--jobs") ? "--jobs needs a positive integer, not" : "--ranks needs a positive integer, not", v);
+        return OxUsageError("sweep", i + 2, v, "%s needs a positive integer; expected %s N with N >= 1", a, a);
       }
     } else if (!strcmp(a, "--set")) sets[nset++] = v;
     else if (!strncmp(a, "--set=", 6)) sets[nset++] = a + 6;
@@ -72,23 +61,24 @@ int OxCommandSweep(OxCli *cli)
       return -1;
     } else if (a[0] == '-' || file) {
       free(sets);
-      return Usage(a[0] == '-' ? "unknown option" : "more than one sweep file:", a);
+      return a[0] == '-' ? OxUsageError("sweep", i + 1, a, "unknown option; expected --executor, --jobs, --ranks, --dry-run, --retry-failed, --set, --quiet, --check, --status, --collect, --run-point, --launcher or --help")
+                         : OxUsageError("sweep", i + 1, a, "a second sweep file (the first is '%s'); expected one SWEEP.cfg", file);
     } else file = a;
     if (takes) i++;
   }
   if (point) {
     free(sets);
-    if (file || collect || status || check) return Usage("--run-point takes a point folder alone", NULL);
+    if (file || collect || status || check) return OxUsageError("sweep", 1, cli->argc ? cli->argv[0] : NULL, "--run-point takes a point folder alone; expected oxvac sweep --run-point POINT_DIR [--retry-failed] [--launcher CMD]");
     OxBatchSelfPath(self, sizeof(self));
     return OxSweepRunPoint(self, point, o.retry_failed, launcher);
   }
   if (!file) {
     free(sets);
-    return Usage("missing SWEEP.cfg", NULL);
+    return OxUsageError("sweep", cli->argc + 1, NULL, "missing SWEEP.cfg; expected a sweep file");
   }
   if (collect + status + check > 1 || ((collect || status || check) && (o.dry_run || o.retry_failed))) {
     free(sets);
-    return Usage("--check, --status and --collect only report; run, check, status and collect are separate calls", NULL);
+    return OxUsageError("sweep", cli->argc, cli->argc ? cli->argv[cli->argc - 1] : NULL, "--check, --status and --collect only report; expected one of them alone, or a run (with --dry-run or --retry-failed)");
   }
   rc = OxSweepLoad(file, nset, sets, &sw, err, sizeof(err));
   free(sets);

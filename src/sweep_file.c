@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "oxvac/error.h"
 #include "oxvac/batch.h"
 #include "oxvac/common.h"
 #include "oxvac/protocol.h"
@@ -26,9 +27,8 @@ typedef struct {
 static int Fail(const Ctx *c, const config_setting_t *s, const char *key, const char *fmt, ...)
 {
   va_list ap;
-  int     n = snprintf(c->err, c->errlen, "%s:%d: key '%s': ", c->file, s ? config_setting_source_line(s) : 1, key);
   va_start(ap, fmt);
-  if (n >= 0 && (size_t)n < c->errlen) vsnprintf(c->err + n, c->errlen - n, fmt, ap);
+  OxInputErrorV(c->err, c->errlen, c->file, s ? config_setting_source_line(s) : 1, key, fmt, ap);
   va_end(ap);
   return OX_EXIT_INPUT;
 }
@@ -558,16 +558,14 @@ static char *ReadBody(const char *path)
 }
 
 /* The line of the sweep file a point's message is about: the parameter whose path its key names, else `set`, else `base`. */
-static int LineOf(const OxSweep *sw, const char *msg)
+static int LineOf(const OxSweep *sw, const OxInputErrorWhere *w)
 {
-  const char *k = strstr(msg, "key '");
-  if (k) {
-    k += 5;
+  if (w->set && w->key[0]) {
     for (int j = 0; j < sw->nparam; j++) {
       size_t n = strlen(sw->param[j].path);
-      if (!strncmp(k, sw->param[j].path, n) && (k[n] == '\'' || k[n] == '.')) return sw->param[j].line;
+      if (!strncmp(w->key, sw->param[j].path, n) && (w->key[n] == '\0' || w->key[n] == '.')) return sw->param[j].line;
     }
-    if (!strncmp(msg, "--set:", 6) && sw->line_set) return sw->line_set;
+    if (!strcmp(w->file, "--set") && sw->line_set) return sw->line_set;
   }
   return sw->line_base;
 }
@@ -597,12 +595,14 @@ static int ResolvePoints(const OxSweep *sw, char **text, char *err, size_t errle
     sets[n++] = outset;
     free(text[i]);
     text[i] = NULL;
+    OxInputErrorForget();
     if (OxLoadInputsMessage(sw->base, n, sets, &cfg, &prot, msg, sizeof(msg))) {
       /* an override's own location ("--set:N: ") means nothing to the user: the sweep file's line says where */
-      const char *why = msg;
-      if (!strncmp(msg, "--set:", 6) && strstr(msg + 6, ": ")) why = strstr(msg + 6, ": ") + 2;
+      OxInputErrorWhere w   = *OxInputErrorLast();
+      const char       *why = msg;
+      if (w.set && !strcmp(w.file, "--set") && w.location <= strlen(msg)) why = msg + w.location;
       OxSweepPointLabel(sw, i, label, sizeof(label));
-      snprintf(err, errlen, "%s:%d: point %d of %d (%s) is invalid, so nothing was run: %s", sw->file, LineOf(sw, msg), i, sw->npoints, label, why);
+      OxInputError(err, errlen, sw->file, LineOf(sw, &w), NULL, "point %d of %d (%s) is invalid, so nothing was run: %s", i, sw->npoints, label, why);
       rc = OX_EXIT_INPUT;
     } else text[i] = OxConfigToString(&cfg);
     OxProtocolDestroy(&prot);

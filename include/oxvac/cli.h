@@ -8,6 +8,8 @@
 #ifndef OXVAC_CLI_H
 #define OXVAC_CLI_H
 
+#include <stdarg.h>
+
 #include <stddef.h>
 
 typedef struct OxCli {
@@ -35,6 +37,15 @@ int OxCliParse(int argc, char **argv, OxCli *cli);
 int OxSameFile(const char *a, const char *b);
 void OxCliFree(OxCli *cli);
 void OxCliUsage(const char *command);
+/**
+ * @brief A usage error (docs/interface.md section 8): prints
+ *        "oxvac COMMAND: argument N 'ARG': what is wrong; expected ..." (N counts the
+ *        arguments after the command from 1; ARG NULL: "(end of the command line)",
+ *        for what is missing) and the command's usage line on stderr.
+ * @return 2 (OX_EXIT_INPUT)
+ */
+int OxUsageError(const char *command, int argn, const char *arg, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int OxUsageErrorV(const char *command, int argn, const char *arg, const char *fmt, va_list ap);
 
 /** @brief `oxvac run`: returns the exit status (0, 1 run failed, 2 input error). */
 int OxCommandRun(OxCli *cli);

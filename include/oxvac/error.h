@@ -22,7 +22,7 @@ typedef struct {
   char   file[512]; /**< the file as the message names it ("--set" for an override), cut to fit */
   int    line;
   char   key[256];  /**< the key, as in the message ("" when the message names none) */
-  size_t prefix;    /**< length of "FILE:LINE: " (with "key 'a.b': " when there is a key) in the message */
+  size_t location;  /**< length of its "FILE:LINE: " in the message */
 } OxInputErrorWhere;
 
 /**
@@ -43,6 +43,7 @@ int OxInputErrorV(char *err, size_t errlen, const char *file, int line, const ch
  *        (for messages of the full form built elsewhere); returns 2.
  */
 int OxInputErrorFit(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int OxInputErrorFitV(char *err, size_t errlen, const char *fmt, va_list ap);
 
 /** @brief The last input error formatted (set = 0 when none since OxInputErrorForget). */
 const OxInputErrorWhere *OxInputErrorLast(void);
