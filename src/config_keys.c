@@ -51,6 +51,11 @@ static const double kFieldsAtCycles[] = {1, 125, 500};
 #define POSITIVE .lo = 0, .hi = INF, .lo_open = 1
 #define NONNEG .lo = 0, .hi = INF
 #define UNIT_INTERVAL .lo = 0, .hi = 1
+/* A multiplier of D or k: six decades either way span every fit and sweep; the
+ * product with its table is checked against DIFFUSIVITY / EXCHANGE (run.c). */
+#define SCALE .lo = 1e-6, .hi = 1e6
+/* Exchange velocities: 1e6 nm/s (1 mm/s) holds any surface at equilibrium. */
+#define EXCHANGE .lo = 0, .hi = 1e6
 #define ANY .lo = -INF, .hi = INF
 #define COUNT(from) .lo = (from), .hi = INT_MAX
 /* Solid-state vacancy diffusivities are 1e-22..1e-12 cm^2/s; 1e-5 is a liquid's. */
@@ -113,11 +118,11 @@ static const double kFieldsAtCycles[] = {1, 125, 500};
    .hi = 1e6,                                                                                      \
    .only = "hold", .meaning = "How long the hold lasts",                                           \
    .store = {.kind = OX_STORE_SECONDS, .off = offsetof(OxStep, duration_s), .factor = 3600.0}},    \
-  {.path = p ".steps.[].release_scale", .type = OX_KEY_NUMBER, .unit = "1", .def = 1.0, POSITIVE,  \
+  {.path = p ".steps.[].release_scale", .type = OX_KEY_NUMBER, .unit = "1", .def = 1.0, SCALE,     \
    .meaning = "Multiplies the exchange rate k(soc) during this step",                              \
    AT(OX_STORE_DOUBLE, offsetof(OxStep, release_scale))},                                          \
   {.path = p ".steps.[].diffusivity_scale", .type = OX_KEY_NUMBER, .unit = "1", .def = 1.0,        \
-   POSITIVE, .meaning = "Multiplies the diffusivity D(soc) during this step",                      \
+   SCALE, .meaning = "Multiplies the diffusivity D(soc) during this step",                      \
    AT(OX_STORE_DOUBLE, offsetof(OxStep, diffusivity_scale))}
 
 #define STEPS(p, m)                                                                                \
@@ -217,7 +222,7 @@ static const OxConfigKey kKeys[] = {
         "Vacancy diffusivity D(soc): log-linear in soc between knots, the end values outside",
         "D at each knot, one per soc; setting value alone keeps soc"),
   {.path = "material.diffusivity_scale", .type = OX_KEY_NUMBER, .unit = "1", .def = 1.0,
-   POSITIVE, .meaning = "Multiplies D(soc) everywhere (and each step's diffusivity_scale)",
+   SCALE, .meaning = "Multiplies D(soc) everywhere (and each step's diffusivity_scale)",
    AT(OX_STORE_DOUBLE, CFG(diffusivity_scale))},
   /* sigma 3 already spreads D over a factor e^6 ~ 400 between -1 and +1 sigma. */
   {.path = "material.particle_spread", .type = OX_KEY_NUMBER, .unit = "1", .def = 0.0, .lo = 0,
@@ -240,10 +245,10 @@ static const OxConfigKey kKeys[] = {
    .meaning = "Cobalt per formula unit", AT(OX_STORE_DOUBLE, CFG(formula_co))},
 
   GROUP("surface", "Oxygen release at solid/electrolyte faces: inward flux a k (c_eq - c)"),
-  TABLE("surface.exchange_nm_s", "nm/s", exchange_nm_s, kExchangeSoc, kExchangeValue, NONNEG,
+  TABLE("surface.exchange_nm_s", "nm/s", exchange_nm_s, kExchangeSoc, kExchangeValue, EXCHANGE,
         "Exchange rate constant k(soc): log-linear in soc, linear on a segment with a 0 end",
         "The rate constant k at each knot, one per soc; setting value alone keeps soc"),
-  {.path = "surface.exchange_scale", .type = OX_KEY_NUMBER, .unit = "1", .def = 1.0, POSITIVE,
+  {.path = "surface.exchange_scale", .type = OX_KEY_NUMBER, .unit = "1", .def = 1.0, SCALE,
    .meaning = "Multiplies k(soc) everywhere (and each step's release_scale)",
    AT(OX_STORE_DOUBLE, CFG(exchange_scale))},
   TABLE("surface.equilibrium_fraction", "1", equilibrium_fraction, kEquilibriumSoc,

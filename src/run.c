@@ -38,6 +38,8 @@ static const char help[] = "oxvac: oxygen-vacancy formation and diffusion in cat
  * only runs that cannot fit are refused. */
 #define OX_BYTES_PER_VOXEL 500.0
 #define OX_PROTOCOL_MAX_H 1e6 /* 114 years of cycling */
+#define OX_D_MAX_CM2_S 1e-5   /* a liquid's diffusivity: the upper end of material.diffusivity_cm2_s */
+#define OX_K_MAX_NM_S 1e6     /* the upper end of surface.exchange_nm_s */
 
 /* Fail with "CONFIG:LINE: key 'KEY': ..." at where KEY is written (line 1 when it is a default). */
 static int input_fail(const char *config, int nset, const char *const *sets, const char *key, char *err, size_t errlen, const char *fmt, ...)
@@ -94,17 +96,55 @@ static int check_plausible(const char *config, int nset, const char *const *sets
   return 0;
 }
 
+static double table_max(const OxTable *t)
+{
+  double m = 0.0;
+  for (int i = 0; i < t->n; i++) m = fmax(m, t->value[i]);
+  return m;
+}
+
+/* D and k with every multiplier applied stay a solid's (each scale alone is in
+ * its range; together they may not be): the key named is the step's scale
+ * when it is not 1, else the global one. */
+static int check_rates(const char *config, int nset, const char *const *sets, const OxConfig *cfg, char *err, size_t errlen)
+{
+  const double    dmax = table_max(&cfg->diffusivity_cm2_s) * cfg->diffusivity_scale, kmax = table_max(&cfg->exchange_nm_s) * cfg->exchange_scale;
+  const OxBlock  *blocks[2] = {&cfg->formation, &cfg->cycling};
+  const char     *names[2]  = {"formation", "cycling"};
+  char            key[128];
+
+  for (int b = 0; b < 2; b++)
+    for (int i = 0; i < blocks[b]->nsteps; i++) {
+      const OxStep *st = &blocks[b]->steps[i];
+      double        D = dmax * st->diffusivity_scale, k = kmax * st->release_scale;
+      if (D > OX_D_MAX_CM2_S) {
+        if (st->diffusivity_scale != 1.0) snprintf(key, sizeof(key), "protocol.%s.steps.[%d].diffusivity_scale", names[b], i);
+        else snprintf(key, sizeof(key), "material.diffusivity_scale");
+        return input_fail(config, nset, sets, key, err, errlen,
+                          "makes the diffusivity %.3g cm^2/s (largest D(soc) %.3g x material.diffusivity_scale %g x the step's %g); expected at most %g cm^2/s, a solid's",
+                          D, table_max(&cfg->diffusivity_cm2_s), cfg->diffusivity_scale, st->diffusivity_scale, OX_D_MAX_CM2_S);
+      }
+      if (k > OX_K_MAX_NM_S) {
+        if (st->release_scale != 1.0) snprintf(key, sizeof(key), "protocol.%s.steps.[%d].release_scale", names[b], i);
+        else snprintf(key, sizeof(key), "surface.exchange_scale");
+        return input_fail(config, nset, sets, key, err, errlen,
+                          "makes the exchange rate %.3g nm/s (largest k(soc) %.3g x surface.exchange_scale %g x the step's release_scale %g); expected at most %g nm/s, beyond which the surface is at equilibrium anyway",
+                          k, table_max(&cfg->exchange_nm_s), cfg->exchange_scale, st->release_scale, OX_K_MAX_NM_S);
+      }
+    }
+  return 0;
+}
+
 /* Load config and protocol; on an input error say why. */
 int OxLoadInputsMessage(const char *config, int nset, const char *const *sets, OxConfig *cfg, OxProtocol *prot, char *err, size_t errlen)
 {
   int status = OxConfigLoad(config, nset, sets, cfg, err, errlen);
   if (status == 0) status = OxMicrostructureResolveGrid(cfg, err, errlen);
-  if (status == 0 && (double)cfg->shape[0] * cfg->shape[1] * cfg->shape[2] > 2147483647.0) {
-    snprintf(err, errlen, "%s:1: key 'grid.shape': %d x %d x %d voxels exceed PETSc's 32-bit index range; expected at most 2^31 - 1 voxels",
-             config, cfg->shape[0], cfg->shape[1], cfg->shape[2]);
-    status = OX_EXIT_INPUT;
-  }
+  if (status == 0 && (double)cfg->shape[0] * cfg->shape[1] * cfg->shape[2] > 2147483647.0)
+    status = input_fail(config, nset, sets, cfg->has_shape ? "grid.shape" : cfg->has_domain ? "grid.domain_um" : "grid.voxel_nm", err, errlen,
+                        "%d x %d x %d voxels exceed PETSc's 32-bit index range; expected at most 2^31 - 1 voxels", cfg->shape[0], cfg->shape[1], cfg->shape[2]);
   if (status == 0) status = check_plausible(config, nset, sets, cfg, err, errlen);
+  if (status == 0) status = check_rates(config, nset, sets, cfg, err, errlen);
   if (status == 0) status = OxProtocolCreate(cfg, prot, err, errlen);
   if (status == 0 && OxProtocolEndTime(prot) > OX_PROTOCOL_MAX_H * 3600.0)
     status = input_fail(config, nset, sets, "protocol", err, errlen, "simulates %.3g h; expected at most %g h (fewer cycles or shorter steps)",

@@ -154,9 +154,9 @@ def part_warnings(args, work, c):
         print(f"{'ok  ' if ok else 'FAIL'} {name}: {got[0] if got else ''}")
     # A warning caused by an override points at it.
     sphere = os.path.join(HERE, "data", "fit", "sphere.cfg")
-    p = oxtest.run([args.oxvac, "check", sphere, "--set", "material.diffusivity_scale=1e12"], timeout=args.timeout)
-    ok = c.check(p.returncode == 0 and p.stderr.startswith("warning: --set:1: key 'material.diffusivity_scale': ") and len(p.stderr.splitlines()) == 1,
-                 "--set material.diffusivity_scale=1e12: one `warning: --set:1: key 'material.diffusivity_scale': ...`", p.args, p.stdout, p.stderr)
+    p = oxtest.run([args.oxvac, "check", sphere, "--set", "material.diffusivity_cm2_s.value=[1e-27, 1e-27]"], timeout=args.timeout)
+    ok = c.check(p.returncode == 0 and p.stderr.startswith("warning: --set:1: key 'material.diffusivity_cm2_s.value': ") and len(p.stderr.splitlines()) == 1,
+                 "--set material.diffusivity_cm2_s.value=[1e-27, 1e-27]: one `warning: --set:1: key 'material.diffusivity_cm2_s.value': ...`", p.args, p.stdout, p.stderr)
     print(f"{'ok  ' if ok else 'FAIL'} --set: {p.stderr.strip()[:120]}")
     # Good configs: no warning.
     good = sorted(glob.glob(os.path.join(args.inputs_dir, "*.cfg"))) + sorted(glob.glob(os.path.join(HERE, "data", "fit", "*.cfg")))
