@@ -244,3 +244,24 @@ void OxSecondarySeriesFree(OxSecondarySeries *ss)
   ss->nout = 0;
   ss->n    = 0;
 }
+
+PetscErrorCode OxStateRange(Vec c, Vec u, PetscReal *cmin, PetscReal *cmax, PetscBool *finite)
+{
+  Vec       v[2] = {c, u};
+  PetscReal lo, hi, n1, sum = 0.0;
+
+  PetscFunctionBeginUser;
+  *cmin = PETSC_MAX_REAL;
+  *cmax = PETSC_MIN_REAL;
+  for (int k = 0; k < 2; k++) {
+    if (!v[k]) continue;
+    PetscCall(VecNorm(v[k], NORM_1, &n1)); /* a sum of magnitudes: NaN and Inf reach it, unlike max/min comparisons */
+    PetscCall(VecMin(v[k], NULL, &lo));
+    PetscCall(VecMax(v[k], NULL, &hi));
+    sum += n1;
+    *cmin = PetscMin(*cmin, lo);
+    *cmax = PetscMax(*cmax, hi);
+  }
+  *finite = PetscIsInfOrNanReal(sum) ? PETSC_FALSE : PETSC_TRUE;
+  PetscFunctionReturn(0);
+}

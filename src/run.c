@@ -338,6 +338,39 @@ static int first_segment_of_cycle(const OxProtocol *prot, int cycle)
   return prot->nseg;
 }
 
+/* A vacancy fraction this far outside [0, 1] is no solver noise (any rtol in
+ * range undershoots far less): the run stops rather than report it. */
+#define OX_STATE_TOL 1e-3
+
+/*
+ * Whether the state is physical: finite, and within [0, 1] to OX_STATE_TOL;
+ * why says what is wrong otherwise. The test option -ox_fault_segment G
+ * (with -ox_fault_value V, NaN by default) plants V in the first voxel after
+ * segment G, so that tests can reach this path.
+ */
+static PetscErrorCode state_check(OxModel *m, int g, PetscBool *good, char *why, size_t len)
+{
+  PetscInt  fault = -1;
+  PetscReal value = NAN, lo, hi;
+  PetscBool finite;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscOptionsGetInt(NULL, NULL, "-ox_fault_segment", &fault, NULL));
+  if (fault == g) {
+    PetscCall(PetscOptionsGetReal(NULL, NULL, "-ox_fault_value", &value, NULL));
+    PetscCall(VecSetValue(m->c, 0, value, INSERT_VALUES));
+    PetscCall(VecAssemblyBegin(m->c));
+    PetscCall(VecAssemblyEnd(m->c));
+  }
+  PetscCall(OxStateRange(m->c, m->u, &lo, &hi, &finite));
+  *good = finite && lo >= -OX_STATE_TOL && hi <= 1.0 + OX_STATE_TOL ? PETSC_TRUE : PETSC_FALSE;
+  if (!finite) PetscCall(PetscSNPrintf(why, len, "the vacancy fraction is not finite (NaN or Inf) somewhere in the solid"));
+  else if (!*good)
+    PetscCall(PetscSNPrintf(why, len, "the vacancy fraction left [0, 1] by more than %g (smallest %.6g, largest %.6g)", (double)OX_STATE_TOL, (double)lo,
+                            (double)hi));
+  PetscFunctionReturn(0);
+}
+
 /* Resolved cycles whose averaged counterpart estimates the averaging error. */
 #define OX_AVERAGING_WINDOW 3
 
@@ -385,6 +418,7 @@ static PetscErrorCode run_averaged(const OxConfig *cfg, const OxProtocol *prot, 
   for (int k = W + 1; k <= ncyc; k++) {
     const OxSegment *last = &prot->seg[first_segment_of_cycle(prot, k + 1) - 1];
     PetscCall(OxIntegratorAdvanceAveraged(integ, &avg, last->t1_s, OxProtocolEndTime(prot), &ok, msg, sizeof(msg)));
+    if (ok) PetscCall(state_check(m, -1, &ok, msg, sizeof(msg)));
     if (!ok) {
       PetscCall(PetscPrintf(comm, "\noxvac: run failed in averaged cycle %d at t = %.6g s: %s; last good checkpoint: none\n", k, last->t1_s, msg));
       *status = OX_EXIT_RUN_FAILED;
@@ -439,8 +473,9 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
   double        wall0 = wall_s(), t0 = 0.0, released_win = 0.0;
   int           averaged = cfg->time_mode == OX_TIME_AVERAGED && OxProtocolNumCycles(prot) > OX_AVERAGING_WINDOW;
   int           g_win = first_segment_of_cycle(prot, 1), g_end = averaged ? first_segment_of_cycle(prot, OX_AVERAGING_WINDOW + 1) : prot->nseg;
-  Vec           c_win = NULL, u_win = NULL;
+  Vec           c_win = NULL, u_win = NULL, c_good = NULL, u_good = NULL;
   OxProfiler    prof  = NULL;
+  int           first_seg;
   int           ckpt_layer = 0, last_ckpt_cycle = -1;
   double        last_ckpt_t = 0.0;
   char          why[512];
@@ -564,6 +599,9 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
   signal(SIGINT, on_signal);
   PetscCall(PetscLogStagePush(stage_int));
   *status = OX_EXIT_OK;
+  PetscCall(VecDuplicate(m.c, &c_good));
+  if (m.u) PetscCall(VecDuplicate(m.u, &u_good));
+  first_seg = hist.next_seg;
   for (int g = hist.next_seg; g < g_end; g++) {
     const OxSegment *s = &prot->seg[g];
     if (averaged && g == g_win) {
@@ -578,12 +616,25 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
     PetscBool        ok;
     char             msg[256];
     int              stop, every = cfg->checkpoint_every_cycles, periodic;
+    PetscCall(VecCopy(m.c, c_good)); /* the state at the segment start: what a failure keeps */
+    if (m.u) PetscCall(VecCopy(m.u, u_good));
     PetscCall(OxIntegratorAdvanceSegment(integ, g, &ok, msg, sizeof(msg)));
+    if (ok) PetscCall(state_check(&m, g, &ok, msg, sizeof(msg)));
     stop = g < prot->nseg - 1 ? stop_requested : 0; /* a signal during the last step: just finish */
     if (!ok) {
-      PetscCall(PetscPrintf(comm, "\noxvac: run failed in %s %d, step %d (t = %.6g to %.6g s): %s; last good checkpoint: %s\n",
+      /* Checkpoint the last good state (the history still ends there), unless it is where the run began. */
+      PetscCall(VecCopy(c_good, m.c));
+      if (m.u) PetscCall(VecCopy(u_good, m.u));
+      PetscBool kept = PETSC_FALSE;
+      if (!averaged && g > first_seg) {
+        hist.wall_time_s = wall_s() - wall0;
+        PetscCall(OxHistoryTryWrite(&hist, ckpt, cfg_text, opt->command_line, m.da, &m.ms, &m.op, m.c, m.u, why, sizeof(why)));
+        kept = why[0] ? PETSC_FALSE : PETSC_TRUE; /* else the earlier checkpoint stays the last good one */
+        if (kept) PetscCall(PetscStrncpy(last_ckpt, ckpt, sizeof(last_ckpt)));
+      }
+      PetscCall(PetscPrintf(comm, "\noxvac: run failed in %s %d, step %d (t = %.6g to %.6g s): %s; last good checkpoint: %s%s\n",
                             s->cycle ? "cycle" : "formation cycle", s->cycle ? s->cycle : s->formation_cycle, s->step_index + 1, s->t0_s, s->t1_s,
-                            msg, last_ckpt));
+                            msg, last_ckpt, kept ? " (the state at the start of this step)" : ""));
       *status = OX_EXIT_RUN_FAILED;
       break;
     }
@@ -625,6 +676,8 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
     PetscCall(run_averaged(cfg, prot, &m, integ, &hist, c_win, u_win, released_win, status, opt->quiet, opt->silent));
   PetscCall(VecDestroy(&c_win));
   PetscCall(VecDestroy(&u_win));
+  PetscCall(VecDestroy(&c_good));
+  PetscCall(VecDestroy(&u_good));
   PetscCall(PetscLogStagePop());
   signal(SIGTERM, SIG_DFL);
   signal(SIGINT, SIG_DFL);

@@ -72,6 +72,14 @@ PetscErrorCode OxParticleMeans(const OxMicrostructure *ms, Vec c, double *mean);
 /** @brief Sample the state (voxels c, layer u or NULL): volume means and inventory (collective). */
 PetscErrorCode OxObservablesSample(OxOperator *op, Vec c, Vec u, double time_s, int cycle, double soc, double released_mol, OxSample *s);
 
+/**
+ * @brief The range of the state (collective): smallest and largest vacancy
+ *        fraction over the voxels and the layer cells (u may be NULL), and
+ *        whether every value is finite (a NaN or Inf anywhere: PETSC_FALSE,
+ *        and the range is then meaningless).
+ */
+PetscErrorCode OxStateRange(Vec c, Vec u, PetscReal *cmin, PetscReal *cmax, PetscBool *finite);
+
 PetscErrorCode OxTimeseriesAppend(OxTimeseries *ts, const OxSample *s);
 void OxTimeseriesFree(OxTimeseries *ts);
 
