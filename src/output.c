@@ -27,12 +27,25 @@ struct OxOutput_private {
   int        *field_cycle;
   double     *field_time_s, *field_soc;
   PetscBool  *field_mn3;   /* the stored cycle has mn3_fraction too */
+  int         failed;      /* a write failed on some rank, and every rank knows (OxOutputAgree) */
 };
 
 #define OX_H5(call) \
   do { \
     if ((call) < 0) SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "HDF5 call failed: %s", #call); \
   } while (0)
+
+PetscErrorCode OxOutputAgree(OxOutput out, PetscErrorCode ierr)
+{
+  int failed = ierr != 0;
+  /* Once agreed, a failure is known everywhere: later agreements (on the way
+   * out, from whichever depth each rank failed at) communicate no more, so
+   * every rank makes the same collective calls. */
+  if (out->failed) return ierr ? ierr : PETSC_ERR_FILE_WRITE;
+  if (MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_MAX, out->comm) != MPI_SUCCESS) return PETSC_ERR_MPI;
+  out->failed = failed;
+  return failed ? (ierr ? ierr : PETSC_ERR_FILE_WRITE) : 0;
+}
 
 /* mkdir -p for the folder of path (rank 0 only; the caller synchronises). */
 static int make_parent_dirs(const char *path)
@@ -111,7 +124,7 @@ static PetscErrorCode agree_failure(MPI_Comm comm, int *failed, char *why, size_
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode OxOutputTryOpen(MPI_Comm comm, const char *path, PetscBool xdmf, OxOutput *pout, char *why, size_t len)
+PetscErrorCode OxOutputTryOpen(MPI_Comm comm, const char *path, PetscBool xdmf, double bytes, OxOutput *pout, char *why, size_t len)
 {
   OxOutput       out;
   int            failed = 0;
@@ -133,6 +146,19 @@ PetscErrorCode OxOutputTryOpen(MPI_Comm comm, const char *path, PetscBool xdmf, 
   if (!out->rank && make_parent_dirs(path) != 0) {
     failed = 1;
     snprintf(why, len, "cannot create its folder (%s)", strerror(errno));
+  } else if (!out->rank && bytes > 0) {
+    /* Space first: a parallel HDF5 write that runs out of space on one rank
+     * can stop inside a collective HDF5 call (dataset allocation) with the
+     * other ranks waiting there forever; this check turns the common case,
+     * a disk already too full for the file, into a plain failure. */
+    char           dir[PETSC_MAX_PATH_LEN];
+    struct statvfs fs;
+    folder_of(path, dir, sizeof(dir));
+    if (statvfs(dir, &fs) == 0 && (double)fs.f_bavail * (double)fs.f_frsize < bytes) {
+      failed = 1;
+      snprintf(why, len, "no space left on device (the file needs about %.3g MB, %.3g MB are free)", bytes / 1e6,
+               (double)fs.f_bavail * (double)fs.f_frsize / 1e6);
+    }
   }
   PetscCall(agree_failure(comm, &failed, why, len));
   if (!failed) {
@@ -174,7 +200,7 @@ PetscErrorCode OxOutputOpen(MPI_Comm comm, const char *path, PetscBool xdmf, OxO
   char why[512];
 
   PetscFunctionBeginUser;
-  PetscCall(OxOutputTryOpen(comm, path, xdmf, pout, why, sizeof(why)));
+  PetscCall(OxOutputTryOpen(comm, path, xdmf, 0.0, pout, why, sizeof(why)));
   PetscCheck(*pout, comm, PETSC_ERR_FILE_OPEN, "cannot write %s: %s", path, why);
   PetscFunctionReturn(0);
 }
@@ -362,7 +388,8 @@ static PetscErrorCode write_2d(OxOutput out, const char *path, hid_t type, Petsc
   PetscFunctionBeginUser;
   ds = H5Dcreate2(out->fid, path, type, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   OX_H5(ds);
-  if (!out->rank && n > 0 && m != 0) OX_H5(H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v));
+  /* rank 0 writes alone: the others learn of its failure before the next collective call */
+  PetscCall(OxOutputAgree(out, !out->rank && n > 0 && m != 0 && H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0 ? PETSC_ERR_FILE_WRITE : 0));
   PetscCall(describe_obj(ds, units, description));
   OX_H5(H5Dclose(ds));
   OX_H5(H5Sclose(sp));
@@ -450,7 +477,7 @@ static PetscErrorCode write_int_field(OxOutput out, DM da, Vec v, const char *pa
   PetscInt           xs, ys, zs, xm, ym, zm, n;
   hsize_t            dims[3] = {(hsize_t)out->shape[2], (hsize_t)out->shape[1], (hsize_t)out->shape[0]}, start[3], count[3];
   hid_t              fsp, msp, ds;
-  int               *buf;
+  int               *buf, failed;
   const PetscScalar *a;
 
   PetscFunctionBeginUser;
@@ -467,12 +494,14 @@ static PetscErrorCode write_int_field(OxOutput out, DM da, Vec v, const char *pa
   OX_H5(ds);
   msp = H5Screate_simple(3, count, NULL);
   OX_H5(H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL));
-  if (n > 0) OX_H5(H5Dwrite(ds, H5T_NATIVE_INT32, msp, fsp, H5P_DEFAULT, buf));
+  /* each rank writes its block on its own: all learn of any failure before going on */
+  failed = n > 0 && H5Dwrite(ds, H5T_NATIVE_INT32, msp, fsp, H5P_DEFAULT, buf) < 0;
+  PetscCall(PetscFree(buf));
+  PetscCall(OxOutputAgree(out, failed ? PETSC_ERR_FILE_WRITE : 0));
   PetscCall(describe_obj(ds, units, description));
   OX_H5(H5Sclose(msp));
   OX_H5(H5Sclose(fsp));
   OX_H5(H5Dclose(ds));
-  PetscCall(PetscFree(buf));
   PetscFunctionReturn(0);
 }
 
@@ -489,12 +518,8 @@ PetscErrorCode OxOutputWriteGeometry(OxOutput out, DM da, const OxMicrostructure
   PetscCall(write_int_field(out, da, ms->secondary, "/geometry/secondary", H5T_NATIVE_INT32, "1",
                             "secondary particle of each voxel (0: none or electrolyte)"));
   PetscCall(write_int_field(out, da, op->solid, "/geometry/solid", H5T_STD_U8LE, "1", "1 on solid voxels (labels > 0), 0 on electrolyte"));
-  PetscCall(PetscViewerHDF5PushGroup(out->viewer, "/geometry"));
-  PetscCall(VecView(op->exchange_area, out->viewer));
-  PetscCall(VecView(op->accessibility, out->viewer));
-  PetscCall(PetscViewerHDF5PopGroup(out->viewer));
-  PetscCall(OxOutputDescribe(out, "/geometry/exchange_area_m2", "m^2", "corrected exchange area of each voxel's faces to the electrolyte"));
-  PetscCall(OxOutputDescribe(out, "/geometry/accessibility", "1",
+  PetscCall(OxOutputWriteVec(out, op->exchange_area, "/geometry", "exchange_area_m2", "m^2", "corrected exchange area of each voxel's faces to the electrolyte"));
+  PetscCall(OxOutputWriteVec(out, op->accessibility, "/geometry", "accessibility", "1",
                              "area-weighted electrolyte accessibility of each voxel's exchange faces (0 off the surface)"));
   g = H5Gopen2(out->fid, "/geometry", H5P_DEFAULT);
   OX_H5(g);
@@ -506,26 +531,37 @@ PetscErrorCode OxOutputWriteGeometry(OxOutput out, DM da, const OxMicrostructure
   PetscFunctionReturn(0);
 }
 
-/* Write v under group as name, with the field attributes; v keeps its own name. */
+PetscErrorCode OxOutputWriteVec(OxOutput out, Vec v, const char *group, const char *name, const char *units, const char *description)
+{
+  char        dset[128], saved[64];
+  const char *old;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscObjectGetName((PetscObject)v, &old));
+  PetscCall(PetscStrncpy(saved, old ? old : "", sizeof(saved)));
+  PetscCall(PetscObjectSetName((PetscObject)v, name));
+  PetscCall(PetscViewerHDF5PushGroup(out->viewer, group));
+  /* a collective write that failed on some ranks fails on all before the next HDF5 call */
+  PetscCall(OxOutputAgree(out, VecView(v, out->viewer)));
+  PetscCall(PetscViewerHDF5PopGroup(out->viewer));
+  PetscCall(PetscObjectSetName((PetscObject)v, saved));
+  PetscCall(PetscSNPrintf(dset, sizeof(dset), "%s/%s", group, name));
+  PetscCall(OxOutputDescribe(out, dset, units, description));
+  PetscFunctionReturn(0);
+}
+
+/* v as GROUP/DNAME with the field attributes time_s, cycle and soc. */
 static PetscErrorCode write_named_field(OxOutput out, Vec v, const char *group, const char *dname, PetscInt cycle, double time_s, double soc,
                                         const char *units, const char *description)
 {
-  char        dset[128], saved[64];
-  const char *name;
+  char dset[128];
 
   PetscFunctionBeginUser;
-  PetscCall(PetscObjectGetName((PetscObject)v, &name));
-  PetscCall(PetscStrncpy(saved, name ? name : "", sizeof(saved)));
-  PetscCall(PetscObjectSetName((PetscObject)v, dname));
-  PetscCall(PetscViewerHDF5PushGroup(out->viewer, group));
-  PetscCall(VecView(v, out->viewer));
-  PetscCall(PetscViewerHDF5PopGroup(out->viewer));
-  PetscCall(PetscObjectSetName((PetscObject)v, saved));
+  PetscCall(OxOutputWriteVec(out, v, group, dname, units, description));
   PetscCall(PetscSNPrintf(dset, sizeof(dset), "%s/%s", group, dname));
   PetscCall(PetscViewerHDF5WriteAttribute(out->viewer, dset, "time_s", PETSC_DOUBLE, &time_s));
   PetscCall(PetscViewerHDF5WriteAttribute(out->viewer, dset, "cycle", PETSC_INT, &cycle));
   PetscCall(PetscViewerHDF5WriteAttribute(out->viewer, dset, "soc", PETSC_DOUBLE, &soc));
-  PetscCall(OxOutputDescribe(out, dset, units, description));
   PetscFunctionReturn(0);
 }
 

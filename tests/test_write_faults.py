@@ -9,7 +9,7 @@ into place before its XDMF.
 The full and read-only folders are small tmpfs mounts (root only: without
 the rights to mount, those checks print SKIP and the others still run).
 
-usage: test_write_faults.py --oxvac PATH [--keep DIR]
+usage: test_write_faults.py --oxvac PATH [--mpiexec "mpiexec --oversubscribe"] [--keep DIR]
 """
 import contextlib
 import glob
@@ -99,10 +99,13 @@ def check_restartable(c, args, ckpt, work, label):
     c.check(p.returncode == 0 and os.path.exists(out), f"{label}: --restart from the last good checkpoint exits 0", cmd, p.stdout, p.stderr)
 
 
-def full_disk(args, work, c):
+def full_disk(args, work, c, ranks=1):
     """4 MB tmpfs: 3 MB prefilled, the first checkpoint cannot fit; 1 MB, the
-    second cannot fit beside the first; checkpoints off and 3.7 MB, the final result."""
+    second cannot fit beside the first; checkpoints off and 3.7 MB, the final
+    result. On 2 ranks too: a rank that runs out alone inside a collective
+    HDF5 write used to leave the other waiting forever (a hang is a timeout)."""
     ran = False
+    pre = oxtest.launcher(args.mpiexec) + ["-n", str(ranks)] if ranks > 1 else []
     for prefill, every, what, cycle, last in ((3 << 20, 1, "checkpoint", 1, None), (1 << 20, 1, "checkpoint", 2, 1),
                                               (3700000, 0, "result", 3, None)):
         with tmpfs(os.path.join(work, "full"), "4m") as d:
@@ -112,8 +115,10 @@ def full_disk(args, work, c):
             ran = True
             fill(d, prefill)
             sets = ["--set", "protocol.cycling.repeat=3", "--set", f"output.checkpoint_every_cycles={every}"]
-            cmd = [args.oxvac, "run", BASE, "-o", os.path.join(d, "out.h5"), "--quiet"] + sets
-            p = oxtest.run(cmd, timeout=args.timeout)
+            cmd = pre + [args.oxvac, "run", BASE, "-o", os.path.join(d, "out.h5"), "--quiet"] + sets
+            p = oxtest.run(cmd, timeout=120 if ranks > 1 else args.timeout)
+            if ranks > 1:
+                print(f"      {ranks} ranks, {what} of cycle {cycle}: exit {p.returncode}")
             check_failed_run(c, p, cmd, d, what, cycle, r"no space left on device", last)
             if what == "result":
                 c.check(not os.path.exists(os.path.join(d, "out.h5")) and not os.path.exists(os.path.join(d, "out.xdmf")),
@@ -219,6 +224,8 @@ def rename_order(args, work, c):
 
 def checks(args, work, c):
     ran = full_disk(args, work, c)
+    if args.mpiexec:
+        full_disk(args, work, c, ranks=2)
     ran = read_only(args, work, c) or ran
     big_config(args, work, c)
     rename_order(args, work, c)
@@ -226,7 +233,7 @@ def checks(args, work, c):
 
 
 def main():
-    args = oxtest.parse_args(oxtest.parser(__doc__, mpiexec=False, timeout=300.0))
+    args = oxtest.parse_args(oxtest.parser(__doc__, timeout=300.0))
     return oxtest.main("test_write_faults", args, checks, verbose=True)
 
 

@@ -25,11 +25,12 @@ PetscErrorCode OxOutputOpen(MPI_Comm comm, const char *path, PetscBool xdmf, OxO
 
 /**
  * @brief OxOutputOpen that reports a file that cannot be created (a read-only
- *        or full file system) instead of raising an error: *out is NULL and
- *        why says why ("read-only file system", the same on every rank);
- *        nothing is left behind. Collective.
+ *        or full file system, or one with less than bytes free; 0: no check)
+ *        instead of raising an error: *out is NULL and why says why
+ *        ("read-only file system", the same on every rank); nothing is left
+ *        behind. Collective.
  */
-PetscErrorCode OxOutputTryOpen(MPI_Comm comm, const char *path, PetscBool xdmf, OxOutput *out, char *why, size_t len);
+PetscErrorCode OxOutputTryOpen(MPI_Comm comm, const char *path, PetscBool xdmf, double bytes, OxOutput *out, char *why, size_t len);
 
 /**
  * @brief After a writer failed with ierr: why (rank 0; "" elsewhere), e.g.
@@ -43,6 +44,15 @@ void OxOutputFailureReason(OxOutput out, PetscErrorCode ierr, char *why, size_t 
  */
 PetscErrorCode OxOutputCheckPath(MPI_Comm comm, const char *path, char *err, size_t errlen);
 
+/**
+ * @brief Collective: the error ierr of this rank, or PETSC_ERR_FILE_WRITE when
+ *        another rank failed, on every rank (0 when none failed). A write that
+ *        fails on some ranks only (a full disk) must fail on all before any
+ *        goes on into the next collective HDF5 call, which would wait forever.
+ */
+PetscErrorCode OxOutputAgree(OxOutput out, PetscErrorCode ierr);
+/** @brief The DMDA vector v as dataset GROUP/NAME with units and description (v keeps its name); collective. */
+PetscErrorCode OxOutputWriteVec(OxOutput out, Vec v, const char *group, const char *name, const char *units, const char *description);
 /** @brief The PETSc HDF5 viewer of the open file (for VecView into groups). */
 PetscViewer OxOutputViewer(OxOutput out);
 
