@@ -24,14 +24,14 @@ echo "fuzz: built ${targets[*]} in $((SECONDS - t0)) s"
 seeds=$work/seeds
 rm -rf "$seeds"; mkdir -p "$seeds"/{config,csv,checkpoint}
 shopt -s nullglob globstar
-for f in inputs/*.cfg tests/bad/*.cfg tests/data/**/*.cfg tests/bad_inputs/fuzz/config-*; do
+for f in inputs/*.cfg tests/bad_inputs/*.cfg tests/bad_inputs/h5/*.cfg tests/data/**/*.cfg tests/bad_inputs/fuzz/config-*; do
   cp "$f" "$seeds/config/$(echo "$f" | tr / _)"
 done
-for f in validation/**/*.csv tests/data/**/*.csv tests/bad_inputs/fuzz/csv-*; do
+for f in validation/**/*.csv tests/data/**/*.csv tests/bad_inputs/csv/*.csv tests/bad_inputs/fuzz/csv-*; do
   cp "$f" "$seeds/csv/$(echo "$f" | tr / _)"
 done
 cp fuzz/seeds/csv/* "$seeds/csv/"
-for f in tests/bad_inputs/fuzz/checkpoint-*; do cp "$f" "$seeds/checkpoint/"; done
+for f in tests/bad_inputs/fuzz/checkpoint-* tests/bad_inputs/h5/ckpt_*.h5; do cp "$f" "$seeds/checkpoint/"; done
 /usr/bin/python3 fuzz/make_h5_seeds.py "$seeds/checkpoint"
 
 status=0

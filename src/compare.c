@@ -20,6 +20,9 @@
 
 #define HEADER_TEXT "cycle,distance_nm,mn3_fraction,sigma"
 #define OX_SIGMA_MIN 1e-12         /* smallest sigma: 1/sigma^2 stays far from overflow */
+#define OX_SIGMA_MAX 1e6           /* largest sigma: 1/sigma^2 stays far from underflow (0/0 statistics) */
+#define OX_FRACTION_MIN -1.0       /* mn3_fraction a whole range outside [0, 1] is no measurement, */
+#define OX_FRACTION_MAX 2.0        /* and 1e308 would make chi2 infinite */
 #define OX_IMPLAUSIBLE_SIGMAS 3.0 /* mn3_fraction this many sigmas outside [0, 1]: warned about */
 #define USAGE_TEXT  "oxvac compare RESULT.h5 MEASURED.csv [--geometry lamella|3d] [--format text|csv|json] [-o FILE]"
 
@@ -27,8 +30,8 @@ static const char *const column_name[4] = {"cycle", "distance_nm", "mn3_fraction
 static const char *const column_expect[4] = {
   "a cycle number, a non-negative integer (0 = the initial state)",
   "a depth from the particle surface >= 0 nm",
-  "a Mn3+ fraction of Mn, nominally in [0, 1] (noisy values a little outside are kept)",
-  "a standard deviation >= 1e-12",
+  "a Mn3+ fraction of Mn, nominally in [0, 1] (noisy values a little outside are kept, none outside [-1, 2])",
+  "a standard deviation >= 1e-12 and <= 1e6",
 };
 
 /* Formats into err; returns OX_EXIT_INPUT so that callers can `return fail(...)`. */
@@ -192,9 +195,14 @@ static int parse_row(const char *path, int lineno, char **field, int nfields, Ox
   if (v[0] < 0 || v[0] != floor(v[0]) || v[0] > 2147483647.0)
     return fail(err, errlen, "%s:%d: key 'cycle': %s is not a non-negative integer; expected %s", path, lineno, field[0], column_expect[0]);
   if (v[1] < 0) return fail(err, errlen, "%s:%d: key 'distance_nm': %s is negative; expected %s", path, lineno, field[1], column_expect[1]);
+  if (v[2] < OX_FRACTION_MIN || v[2] > OX_FRACTION_MAX)
+    return fail(err, errlen, "%s:%d: key 'mn3_fraction': %s is far outside [0, 1]; expected %s", path, lineno, field[2], column_expect[2]);
   if (v[3] <= 0) return fail(err, errlen, "%s:%d: key 'sigma': %s is not positive; expected %s", path, lineno, field[3], column_expect[3]);
   if (v[3] < OX_SIGMA_MIN)
     return fail(err, errlen, "%s:%d: key 'sigma': %s is too small (a weight 1/sigma^2 that overflows); expected %s", path, lineno, field[3],
+                column_expect[3]);
+  if (v[3] > OX_SIGMA_MAX)
+    return fail(err, errlen, "%s:%d: key 'sigma': %s is too large (a weight 1/sigma^2 that vanishes); expected %s", path, lineno, field[3],
                 column_expect[3]);
   /* A fit of reference spectra gives slightly negative fractions where the truth is ~0: kept as measured;
    * only values implausible given their sigma are worth a warning (once per file, OxMeasuredLoad). */

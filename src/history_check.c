@@ -38,8 +38,10 @@ static int bad(Ck *k, const char *what, const char *fmt, ...)
 
 static void dname(char *buf, size_t len, const char *path) { snprintf(buf, len, "dataset '%s'", path); }
 
-/* Is path a link to an object of the given type (H5O_TYPE_GROUP / H5O_TYPE_DATASET)? */
-static int has_object(hid_t fid, const char *path, H5O_type_t type)
+/* Is path a link to an object of the given type (H5O_TYPE_GROUP / H5O_TYPE_DATASET)?
+ * 1 yes, 0 no (missing, or another kind of object), -1 the file cannot be read on the
+ * way there (a damaged header: not to be reported as "missing"). */
+static int find_object(hid_t fid, const char *path, H5O_type_t type)
 {
   H5O_info_t info;
   /* check every component so that a missing parent is no error stack */
@@ -48,18 +50,22 @@ static int has_object(hid_t fid, const char *path, H5O_type_t type)
   if (n >= sizeof(part)) return 0;
   for (size_t i = 1; i <= n; i++) {
     if (path[i] == '/' || path[i] == '\0') {
+      htri_t e;
       memcpy(part, path, i);
       part[i] = '\0';
-      if (H5Lexists(fid, part, H5P_DEFAULT) <= 0) return 0;
+      e = H5Lexists(fid, part, H5P_DEFAULT);
+      if (e <= 0) return e < 0 ? -1 : 0;
     }
   }
 #if H5_VERSION_GE(1, 12, 0)
-  if (H5Oget_info_by_name3(fid, path, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0) return 0;
+  if (H5Oget_info_by_name3(fid, path, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0) return -1;
 #else
-  if (H5Oget_info_by_name(fid, path, &info, H5P_DEFAULT) < 0) return 0;
+  if (H5Oget_info_by_name(fid, path, &info, H5P_DEFAULT) < 0) return -1;
 #endif
   return info.type == type;
 }
+
+static int has_object(hid_t fid, const char *path, H5O_type_t type) { return find_object(fid, path, type) > 0; }
 
 /*
  * Open dataset path, check its class (H5T_FLOAT: 8-byte; H5T_INTEGER), rank
@@ -75,9 +81,10 @@ static hid_t open_checked(Ck *k, const char *path, H5T_class_t cls, int rank, co
   int         r;
 
   dname(w, sizeof(w), path);
-  if (!has_object(k->fid, path, H5O_TYPE_DATASET)) {
-    bad(k, w, "missing; expected %s dataset of rank %d", cls == H5T_FLOAT ? "a float64" : "an integer", rank);
-    return -1;
+  switch (find_object(k->fid, path, H5O_TYPE_DATASET)) {
+  case 0: bad(k, w, "missing; expected %s dataset of rank %d", cls == H5T_FLOAT ? "a float64" : "an integer", rank); return -1;
+  case -1: bad(k, w, "cannot be read (damaged file?); expected %s dataset of rank %d", cls == H5T_FLOAT ? "a float64" : "an integer", rank); return -1;
+  default: break;
   }
   ds = H5Dopen2(k->fid, path, H5P_DEFAULT);
   if (ds < 0) {
@@ -443,8 +450,9 @@ int OxHistoryCheckCheckpoint(const char *path, const char *config_text, const Ox
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* report our way, not HDF5's */
   if (is_hdf5(path) <= 0 || (k.fid = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0)
     ok = bad(&k, "file", "cannot be opened as an HDF5 file (missing, empty, truncated or not HDF5); expected a checkpoint written by oxvac run");
-  else if (!has_object(k.fid, "/state", H5O_TYPE_GROUP))
-    ok = bad(&k, "dataset '/state'", "missing (a result file, not a checkpoint?); expected the group of the state to continue from");
+  else if ((ok = find_object(k.fid, "/state", H5O_TYPE_GROUP)) <= 0)
+    ok = ok < 0 ? bad(&k, "dataset '/state'", "cannot be read (damaged file?); expected the group of the state to continue from")
+                : bad(&k, "dataset '/state'", "missing (a result file, not a checkpoint?); expected the group of the state to continue from");
   else if ((ok = check_config(&k, config_text)) == 1) ok = check_contents(&k, ex, has_layer);
   if (k.fid >= 0) H5Fclose(k.fid);
   H5Eset_auto2(H5E_DEFAULT, old_func, old_data);

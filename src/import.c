@@ -82,6 +82,26 @@ static const char *class_name(H5T_class_t c)
   }
 }
 
+/* Whether the link `name` exists, component by component (a missing parent is no error): 1, 0, or -1 unreadable. */
+static int probe_link(hid_t fid, const char *name)
+{
+  char   part[512];
+  size_t n = strlen(name);
+
+  if (n >= sizeof part) return -1;
+  for (size_t i = 1; i <= n; i++) {
+    if (name[i] == '/' || name[i] == '\0') {
+      htri_t e;
+      memcpy(part, name, i);
+      part[i] = '\0';
+      if (!strcmp(part, "/")) continue;
+      e = H5Lexists(fid, part, H5P_DEFAULT);
+      if (e <= 0) return e < 0 ? -1 : 0;
+    }
+  }
+  return 1;
+}
+
 /* Open dataset `name`, check it is an integer dataset of rank 3; dims [nz][ny][nx]. */
 static int probe_open(const Probe *p, hid_t fid, const char *name, const char *what, hid_t *ds_out, hsize_t dims[3])
 {
@@ -92,6 +112,8 @@ static int probe_open(const Probe *p, hid_t fid, const char *name, const char *w
 
   *ds_out = -1;
   obj     = H5Oopen(fid, name, H5P_DEFAULT);
+  if (obj < 0 && probe_link(fid, name) != 0)
+    return probe_fail(p, name, "cannot be opened (damaged file?); expected a readable integer dataset [nz][ny][nx] of %s", what);
   if (obj < 0) return probe_fail(p, name, "no such dataset; expected an integer dataset [nz][ny][nx] of %s", what);
   if (H5Iget_type(obj) != H5I_DATASET) {
     H5Oclose(obj);
@@ -117,8 +139,8 @@ static int probe_open(const Probe *p, hid_t fid, const char *name, const char *w
   if (!dims[0] || !dims[1] || !dims[2] || (double)dims[0] * (double)dims[1] * (double)dims[2] > (double)INT_MAX || dims[0] > 1048576 ||
       dims[1] > 1048576 || dims[2] > 1048576) {
     H5Oclose(obj);
-    return probe_fail(p, name, "has shape [%llu][%llu][%llu]; expected a non-empty grid of at most %d voxels", (unsigned long long)dims[0],
-                      (unsigned long long)dims[1], (unsigned long long)dims[2], INT_MAX);
+    return probe_fail(p, name, "has shape [%llu][%llu][%llu]; expected a non-empty grid of at most %d voxels and at most 1048576 along each axis",
+                      (unsigned long long)dims[0], (unsigned long long)dims[1], (unsigned long long)dims[2], INT_MAX);
   }
   *ds_out = obj;
   return 0;

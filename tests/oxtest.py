@@ -9,7 +9,9 @@
     command and exit 1;
   - workdir(): the --keep folder, or a temporary folder removed afterwards;
   - Checker: check(ok, what) bookkeeping and the final exit code;
-  - main(): a script's checks in its work folder, to the exit code.
+  - main(): a script's checks in its work folder, to the exit code;
+  - case_header() and the *_LINE_RE forms: the hostile-input corpus
+    (tests/bad_inputs/README.md) and its messages (docs/interface.md section 8).
 
 The scripts are run as `python3 tests/test_x.py`, so tests/ is on sys.path and
 `import oxtest` finds this file.
@@ -19,6 +21,7 @@ import struct
 import zlib
 import contextlib
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -67,7 +70,8 @@ def run(cmd, timeout=None, cwd=None):
     """Run cmd capturing text output. Never raises: where the command cannot
     start or runs past timeout, returncode is None and stderr says why."""
     try:
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=cwd)
+        # errors="replace": a message that echoes bytes of a binary input is still text
+        return subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=timeout, cwd=cwd)
     except (OSError, subprocess.TimeoutExpired) as e:
         return subprocess.CompletedProcess(cmd, None, "", str(e))
 
@@ -189,3 +193,33 @@ def as_str(v):
     if isinstance(v, np.ndarray) and v.dtype.kind in "SUO" and v.size == 1:
         return as_str(v.reshape(-1)[0])
     return v if isinstance(v, str) else None
+
+
+# Input-error messages (docs/interface.md section 8): a config key or syntax
+# error at FILE:LINE, and a damaged checkpoint named with its dataset.
+KEY_LINE_RE = re.compile(r"^[^:\n]+:[0-9]+: key '[^']+': .+; .+")
+SYNTAX_LINE_RE = re.compile(r"^[^:\n]+:[0-9]+: syntax error: .+; .+")
+CKPT_LINE_RE = re.compile(r"^(?P<file>.+?): (?:file|dataset '/[^']*'(?: attribute '[^']+')?): .+; expected .+")
+
+# The keys of a corpus case's header (tests/bad_inputs/README.md).
+CASE_KEYS = ("expect", "status", "stage", "defect", "restart", "output", "known-defect")
+
+
+def case_header(path):
+    """The header of a hostile-input case (tests/bad_inputs/README.md): the
+    `# KEY: VALUE` lines (KEY one of CASE_KEYS) among the file's leading
+    comment lines, or among those of PATH.expect where that exists (a case that
+    cannot hold comments: empty, binary). A dict of KEY to VALUE ("" for a bare
+    `# KEY:`); {} when there is none."""
+    src = path + ".expect" if os.path.exists(path + ".expect") else path
+    with open(src, "rb") as f:
+        text = f.read().decode("utf-8", errors="replace")
+    text = text.removeprefix("\ufeff")  # a UTF-8 byte-order mark
+    head = {}
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        m = re.match(r"#\s*([a-z-]+):(.*)$", line)
+        if m and m.group(1) in CASE_KEYS:
+            head[m.group(1)] = m.group(2).strip()
+    return head

@@ -9,7 +9,6 @@ usage: test_bad_checkpoints.py --oxvac PATH [--mpiexec "mpiexec -n 2"] [--keep D
 """
 import hashlib
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -176,7 +175,7 @@ CASES = [
     ("stored cycles not increasing", modify("particles_series/cycle", lambda a: a[::-1].copy())),
 ]
 
-LINE_RE = re.compile(r"^(?P<file>.+?): (?:file|dataset '/[^']*'(?: attribute '[^']+')?): .+; expected .+")
+LINE_RE = oxtest.CKPT_LINE_RE
 
 
 def main():

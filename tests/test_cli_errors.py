@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Command-line and input-error behaviour of oxvac (docs/interface.md section 2).
 
-For every BAD_DIR/*.cfg (whose first line is `# expect: SUBSTRING`):
+For every BAD_DIR/*.cfg (the configs of the corpus tests/bad_inputs, whose
+header says `# expect: SUBSTRING`, oxtest.case_header; a case of stage `run`
+and a known defect are left to test_bad_inputs):
   - `oxvac run FILE -o TMP/out.h5` exits 2, stderr has a line
     `FILE:LINE: key 'a.b': what; expected...` (or, for libconfig syntax
     errors, `FILE:LINE: syntax error: what; expected...`) containing SUBSTRING,
@@ -20,7 +22,7 @@ Then:
   - `--set grid.voxel_nm=-1` exits 2 with a FILE:LINE message naming the key;
   - every INPUTS_DIR/*.cfg passes `oxvac check`.
 
-usage: test_cli_errors.py --oxvac PATH --bad-dir tests/bad [--inputs-dir inputs]
+usage: test_cli_errors.py --oxvac PATH --bad-dir tests/bad_inputs [--inputs-dir inputs]
 Exit status 0 if every check passes, 1 otherwise.
 """
 import concurrent.futures
@@ -33,8 +35,8 @@ import tempfile
 
 import oxtest
 
-KEY_RE = re.compile(r"^[^:\n]+:[0-9]+: key '[^']+': .+; .+")
-SYNTAX_RE = re.compile(r"^[^:\n]+:[0-9]+: syntax error: .+; .+")
+KEY_RE = oxtest.KEY_LINE_RE
+SYNTAX_RE = oxtest.SYNTAX_LINE_RE
 KEEP_BYTES = b"oxvac test_cli_errors: an existing result that must survive\n" + bytes(range(256))
 
 
@@ -67,10 +69,13 @@ def message_line(stderr, path):
 
 
 def expect_of(path):
-    with open(path) as f:
-        first = f.readline()
-    m = re.match(r"#\s*expect:\s*(.*\S)\s*$", first)
-    return m.group(1) if m else None
+    return oxtest.case_header(path).get("expect") or None
+
+
+def for_here(path):
+    """Whether this test runs the case: run and check both refuse it, and it is no known defect."""
+    head = oxtest.case_header(path)
+    return head.get("stage", "config") != "run" and "known-defect" not in head
 
 
 def listing(d):
@@ -109,7 +114,7 @@ def check_bad_files(c, bad_files, workdir, jobs):
                ((cmd3, rc3, out3, err3), same, left3)) in zip(bad_files, results):
         name = os.path.basename(path)
         expect = expect_of(path)
-        if not c.check(expect is not None, f"{name}: first line is not '# expect: ...'", [path]):
+        if not c.check(expect is not None, f"{name}: no '# expect: ...' line in its header", [path]):
             continue
         line = message_line(err, path)
         good = (c.check(rc == 2, f"{name}: run exit status {rc}, expected 2", cmd, out, err)
@@ -268,14 +273,14 @@ def check_inputs(c, inputs_dir):
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = oxtest.parser(__doc__, mpiexec=False, keep=False, timeout=60.0)
-    ap.add_argument("--bad-dir", required=True, help="folder of bad configs (tests/bad)")
+    ap.add_argument("--bad-dir", required=True, help="folder of bad configs (tests/bad_inputs)")
     ap.add_argument("--inputs-dir", default=os.path.join(here, "..", "inputs"),
                     help="folder whose *.cfg must all pass check (default: ../inputs)")
     ap.add_argument("--jobs", type=int, default=6, help="bad configs run at once")
     args = oxtest.parse_args(ap)
     bad_dir = os.path.abspath(args.bad_dir)
     inputs_dir = os.path.abspath(args.inputs_dir)
-    bad_files = sorted(glob.glob(os.path.join(bad_dir, "*.cfg")))
+    bad_files = [f for f in sorted(glob.glob(os.path.join(bad_dir, "*.cfg"))) if for_here(f)]
     demo = os.path.join(inputs_dir, "demo.cfg")
     demo = demo if os.path.isfile(demo) else None
 
