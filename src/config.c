@@ -29,6 +29,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define KEY_MAX 256         /* longest key path shown in a message */
 #define KIDS_MAX 64         /* keys of one group */
@@ -344,6 +346,9 @@ static int GroupList(const Group *g, const char *name, const char *empty, const 
   if (!config_setting_is_list(s))
     return Fail(g->ctx, s, key, "expected a list ( { ... }, ... ), got %s; expected %s",
                 OxConfigSettingKind(s), hint);
+  const OxConfigKey *k = OxConfigKeyFind(key);
+  if (k && config_setting_length(s) > k->len_max)
+    return Fail(g->ctx, s, key, "has %d elements; expected at most %d", config_setting_length(s), k->len_max);
   *list = s;
   *n = config_setting_length(s);
   return 0;
@@ -1310,6 +1315,35 @@ static int IncludeOnLine(const char *file, int line, char *name, size_t namelen)
   return found;
 }
 
+/*
+ * Every @include of file (and of what it includes, to libconfig's depth of
+ * 10) names a readable regular file, relative to the config's folder: else
+ * an input error at its line. libconfig itself ends the process on a folder
+ * ("input in flex scanner failed") and joins an absolute name to the folder.
+ */
+static int CheckIncludes(const Ctx *ctx, const char *config, const char *file, int depth)
+{
+  char  buf[OX_PATH_MAX + 64], name[OX_PATH_MAX], target[OX_PATH_MAX];
+  FILE *fp = fopen(file, "r");
+  int   line = 0, rc = 0;
+  if (!fp) return 0; /* libconfig says why, with its line */
+  while (!rc && fgets(buf, sizeof buf, fp)) {
+    const char *p = buf + strspn(buf, " \t");
+    struct stat st;
+    line++;
+    if (strncmp(p, "@include", 8) || !IncludeOnLine(file, line, name, sizeof name)) continue;
+    IncludedPath(config, name, target, sizeof target);
+    if (name[0] == '/')
+      rc = OxInputError(ctx->err, ctx->errlen, file, line, NULL, "syntax error: @include \"%s\" is an absolute path; expected a file named relative to the config's folder", name);
+    else if (!name[0] || stat(target, &st) != 0 || !S_ISREG(st.st_mode) || access(target, R_OK) != 0)
+      rc = OxInputError(ctx->err, ctx->errlen, file, line, NULL, "syntax error: @include \"%s\": %s; expected a readable file, named relative to the config's folder", name,
+                        !name[0] ? "no file named" : stat(target, &st) != 0 ? strerror(errno) : S_ISDIR(st.st_mode) ? "is a directory" : !S_ISREG(st.st_mode) ? "is not a regular file" : "cannot be read");
+    else if (depth < 10) rc = CheckIncludes(ctx, config, target, depth + 1);
+  }
+  fclose(fp);
+  return rc;
+}
+
 static int ReadFile(const Ctx *ctx, config_t *lc, const char *path)
 {
   FILE *fp = fopen(path, "r");
@@ -1318,6 +1352,7 @@ static int ReadFile(const Ctx *ctx, config_t *lc, const char *path)
                         "expected a readable libconfig file", strerror(errno));
   }
   fclose(fp);
+  if (CheckIncludes(ctx, path, path, 1)) return 2;
   /* @include paths are relative to the config's folder, like an import file. */
   char *dir = FolderOf(path);
   if (dir) config_set_include_dir(lc, dir);

@@ -173,7 +173,7 @@ static const OxConfigKey kKeys[] = {
               "any number of ranks",
    AT(OX_STORE_LONG, CFG(seed))},
   {.path = "microstructure.secondaries", .type = OX_KEY_LIST, .unit = "", REQUIRED,
-   .len_min = 1, .len_max = INT_MAX, .only = "generated",
+   .len_min = 1, .len_max = 10000, .only = "generated", /* each primary seed is tested against every secondary */
    .meaning = "The secondary particles, each the primaries whose seeds lie inside its sphere",
    .store = {.kind = OX_STORE_LIST, .off = CFG(secondaries), .aux = CFG(n_secondaries),
              .elem = sizeof(OxSecondarySpec)}},

@@ -47,19 +47,38 @@ PetscErrorCode OxOutputAgree(OxOutput out, PetscErrorCode ierr)
   return failed ? (ierr ? ierr : PETSC_ERR_FILE_WRITE) : 0;
 }
 
-/* mkdir -p for the folder of path (rank 0 only; the caller synchronises). */
-static int make_parent_dirs(const char *path)
+/* mkdir -p for the folder of path (rank 0 only; the caller synchronises).
+ * made (when not NULL) gets the first folder it created ("" when none), so
+ * that remove_made_dirs can take them away again. */
+static int make_parent_dirs_noting(const char *path, char *made, size_t madelen)
 {
   char buf[PETSC_MAX_PATH_LEN];
+  if (made && madelen) made[0] = '\0';
   if (strlen(path) >= sizeof(buf)) return -1;
   strcpy(buf, path);
   for (char *p = buf + 1; *p; p++) {
     if (*p != '/') continue;
     *p = '\0';
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
+    if (mkdir(buf, 0777) == 0) {
+      if (made && madelen && !made[0]) snprintf(made, madelen, "%s", buf);
+    } else if (errno != EEXIST) return -1;
     *p = '/';
   }
   return 0;
+}
+
+static int make_parent_dirs(const char *path) { return make_parent_dirs_noting(path, NULL, 0); }
+
+/* Remove the folders of path from its own up to made (the first one made_parent_dirs_noting created). */
+static void remove_made_dirs(const char *path, const char *made)
+{
+  char buf[PETSC_MAX_PATH_LEN];
+  if (!made[0] || strlen(path) >= sizeof(buf)) return;
+  strcpy(buf, path);
+  for (char *slash = strrchr(buf, '/'); slash && strlen(buf) > strlen(made); slash = strrchr(buf, '/')) {
+    *slash = '\0';
+    if (strlen(buf) >= strlen(made)) rmdir(buf);
+  }
 }
 
 PetscViewer OxOutputViewer(OxOutput out) { return out->viewer; }
@@ -852,14 +871,19 @@ PetscErrorCode OxOutputCheckPath(MPI_Comm comm, const char *path, char *err, siz
   PetscFunctionBeginUser;
   err[0] = '\0';
   if (!PetscGlobalRank) {
+    /* Leaves nothing (a refused run leaves no folder): the folders it made
+     * to try are removed again, and made for good when the file is written. */
     struct stat st;
-    char        probe[PETSC_MAX_PATH_LEN + 32];
+    char        probe[PETSC_MAX_PATH_LEN + 32], made[PETSC_MAX_PATH_LEN];
+    size_t      n = strlen(path);
     FILE       *f;
     snprintf(probe, sizeof(probe), "%s.probe-%ld", path, (long)getpid());
-    if (make_parent_dirs(path) != 0) ok = 0, snprintf(err, errlen, "cannot create its folder (%s)", strerror(errno));
-    else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) ok = 0, snprintf(err, errlen, "it is a directory");
+    made[0] = '\0';
+    if (!n || path[n - 1] == '/' || (stat(path, &st) == 0 && S_ISDIR(st.st_mode))) ok = 0, snprintf(err, errlen, "it is a directory");
+    else if (make_parent_dirs_noting(path, made, sizeof(made)) != 0) ok = 0, snprintf(err, errlen, "cannot create its folder (%s)", strerror(errno));
     else if (!(f = fopen(probe, "w"))) ok = 0, snprintf(err, errlen, "cannot create files there (%s)", strerror(errno));
     else fclose(f), remove(probe);
+    remove_made_dirs(path, made);
   }
   PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, comm));
   PetscCallMPI(MPI_Bcast(err, (int)errlen, MPI_CHAR, 0, comm));

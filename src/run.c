@@ -352,11 +352,11 @@ static PetscErrorCode state_check(OxModel *m, int g, PetscBool *good, char *why,
 {
   PetscInt  fault = -1;
   PetscReal value = NAN, lo, hi;
-  PetscBool finite;
+  PetscBool finite, planted = PETSC_FALSE;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscOptionsGetInt(NULL, NULL, "-ox_fault_segment", &fault, NULL));
-  if (fault == g) {
+  PetscCall(PetscOptionsGetInt(NULL, NULL, "-ox_fault_segment", &fault, &planted));
+  if (planted && g >= 0 && fault == g) { /* g < 0: an averaged cycle */
     PetscCall(PetscOptionsGetReal(NULL, NULL, "-ox_fault_value", &value, NULL));
     PetscCall(VecSetValue(m->c, 0, value, INSERT_VALUES));
     PetscCall(VecAssemblyBegin(m->c));

@@ -223,6 +223,17 @@ def run_checks(args, wd, c):
         c.check(ok, f"{case.name}:\n    " + "\n    ".join(why) + "".join(f"\n    command: {shlex.join(x)}" for x in cmds))
         print(f"{'ok  ' if ok else 'FAIL'} {case.name}: {line}")
 
+    # Too large to keep in the corpus: 10001 secondaries (the generator tests
+    # every seed against every secondary; 100000 ran for minutes).
+    many = os.path.join(wd, "secondaries_too_many.cfg")
+    with open(many, "w") as f:
+        f.write('grid = { voxel_nm = 20.0; shape = [16, 16, 16]; };\nmicrostructure = { type = "generated"; secondaries = (\n')
+        f.write(",\n".join(["{ center_um = [0.16, 0.16, 0.16]; radius_um = 0.15; }"] * 10001))
+        f.write(' ); };\nprotocol = { cycling = { steps = ( { type = "rest"; duration_min = 1.0; } ); }; };\n')
+    p = oxtest.run([args.oxvac, "check", many], timeout=args.timeout)
+    c.check(p.returncode == 2 and f"{many}:2: key 'microstructure.secondaries': has 10001 elements; expected at most 10000" in p.stderr,
+            "10001 secondaries: exit 2 at the list's line", p.args, "", p.stderr)
+
     after = snapshot(bad_dir)
     changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
     c.check(not changed, f"the corpus was changed (files added, removed or modified): {changed}")
