@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "oxvac/atomic.h"
 #include "oxvac/cli.h"
 #include "oxvac/common.h"
 #include "oxvac/compare.h"
@@ -717,23 +718,18 @@ static void write_text(FILE *f, const char *result, OxGeometry geometry, const O
 /* Writes the chosen form to path through a temporary name renamed into place. */
 static int write_file(const char *path, Format format, const char *result, OxGeometry geometry, const OxMeasured *m, const OxComparison *c)
 {
-  char  tmp[4200];
-  FILE *f;
-  int   bad;
+  OxAtomic a;
+  FILE    *f = OxAtomicOpen(&a, path);
 
-  snprintf(tmp, sizeof(tmp), "%s.partial-%ld", path, (long)getpid());
-  if (!(f = fopen(tmp, "w"))) {
+  if (!f) {
     fprintf(stderr, "%s: cannot write the output (%s); expected a writable path for -o\n", path, strerror(errno));
     return OX_EXIT_INPUT;
   }
   if (format == FORMAT_JSON) write_json(f, result, geometry, m, c);
   else if (format == FORMAT_CSV) write_csv(f, c);
   else write_text(f, result, geometry, m, c);
-  bad = ferror(f);
-  bad |= fclose(f) != 0;
-  if (bad || rename(tmp, path) != 0) {
+  if (OxAtomicClose(&a, f, 1) != 0) {
     fprintf(stderr, "%s: cannot write the output (%s); expected a writable path for -o\n", path, strerror(errno));
-    remove(tmp);
     return OX_EXIT_INPUT;
   }
   return 0;

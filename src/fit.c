@@ -33,6 +33,7 @@
 #include <unistd.h>
 #include <hdf5.h>
 #include <petscsys.h>
+#include "oxvac/atomic.h"
 #include "oxvac/batch.h"
 #include "oxvac/cli.h"
 #include "oxvac/common.h"
@@ -850,7 +851,8 @@ static int WriteFitted(const FitOptions *o, const OxRunOptions *cli, FitCtx *c, 
                        size_t errlen)
 {
   OxConfig cfg;
-  char     tmp[PETSC_MAX_PATH_LEN + 32], buf[256];
+  char     buf[256];
+  OxAtomic file;
   char    *text;
   FILE    *fp;
   int      status, nset = BuildSets(c, v->value, 0);
@@ -865,10 +867,9 @@ static int WriteFitted(const FitOptions *o, const OxRunOptions *cli, FitCtx *c, 
     Say(err, errlen, "oxvac: fit: out of memory writing %s", path);
     return OX_EXIT_RUN_FAILED;
   }
-  snprintf(tmp, sizeof(tmp), "%s.partial", path);
-  fp = fopen(tmp, "w");
+  fp = OxAtomicOpen(&file, path);
   if (!fp) {
-    Say(err, errlen, "oxvac: fit: cannot write %s: %s", tmp, strerror(errno));
+    Say(err, errlen, "oxvac: fit: cannot write %s: %s", file.tmp, strerror(errno));
     free(text);
     return OX_EXIT_RUN_FAILED;
   }
@@ -894,29 +895,28 @@ static int WriteFitted(const FitOptions *o, const OxRunOptions *cli, FitCtx *c, 
   fputs(text, fp);
   free(text);
   if (fclose(fp)) {
-    Say(err, errlen, "oxvac: fit: cannot write %s: %s", tmp, strerror(errno));
-    unlink(tmp);
+    Say(err, errlen, "oxvac: fit: cannot write %s: %s", file.tmp, strerror(errno));
+    OxAtomicCommit(&file, 0);
     return OX_EXIT_RUN_FAILED;
   }
   /* It must read back to the fitted values. */
-  status = OxConfigLoad(tmp, 0, NULL, &cfg, err, errlen);
+  status = OxConfigLoad(file.tmp, 0, NULL, &cfg, err, errlen);
   OxConfigFree(&cfg);
   if (!status) {
     config_t lc;
     config_init(&lc);
-    if (!config_read_file(&lc, tmp)) status = 1;
+    if (!config_read_file(&lc, file.tmp)) status = 1;
     for (int j = 0; !status && j < o->nparam; j++) {
       const config_setting_t *s = LookupPath(&lc, o->param[j]);
       if (!s || config_setting_type(s) != CONFIG_TYPE_FLOAT || config_setting_get_float(s) != v->value[j]) {
-        Say(err, errlen, "oxvac: fit: %s does not hold the fitted %s", tmp, o->param[j]);
+        Say(err, errlen, "oxvac: fit: %s does not hold the fitted %s", file.tmp, o->param[j]);
         status = 1;
       }
     }
     config_destroy(&lc);
   }
-  if (status || rename(tmp, path)) {
-    if (!status) Say(err, errlen, "oxvac: fit: cannot rename %s to %s: %s", tmp, path, strerror(errno));
-    unlink(tmp);
+  if (OxAtomicCommit(&file, !status) != 0) {
+    if (!status) Say(err, errlen, "oxvac: fit: cannot rename %s to %s: %s", file.tmp, path, strerror(errno));
     return OX_EXIT_RUN_FAILED;
   }
   return 0;

@@ -13,6 +13,7 @@
 #include <petscviewerhdf5.h>
 #include "oxvac/common.h"
 #include "oxvac/output.h"
+#include "oxvac/atomic.h"
 
 struct OxOutput_private {
   MPI_Comm    comm;
@@ -20,7 +21,8 @@ struct OxOutput_private {
   PetscViewer viewer;
   PetscBool   xdmf;
   hid_t       fid;
-  char        path[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN];
+  char        path[PETSC_MAX_PATH_LEN];
+  OxAtomic    h5;          /* the HDF5 file's temporary name (rank 0's pid), renamed over path when complete */
   PetscInt    shape[3];
   double      voxel_m;
   int         nfields, capfields;
@@ -161,7 +163,7 @@ PetscErrorCode OxOutputTryOpen(MPI_Comm comm, const char *path, PetscBool xdmf, 
   PetscCallMPI(MPI_Comm_rank(comm, &out->rank));
   PetscCallMPI(MPI_Bcast(&pid, 1, MPI_LONG, 0, comm));
   PetscCall(PetscStrncpy(out->path, path, sizeof(out->path)));
-  PetscCall(PetscSNPrintf(out->tmp, sizeof(out->tmp), "%s.partial-%ld", path, pid));
+  OxAtomicBegin(&out->h5, path, pid);
   if (!out->rank && make_parent_dirs(path) != 0) {
     failed = 1;
     snprintf(why, len, "cannot create its folder (%s)", strerror(errno));
@@ -189,7 +191,7 @@ PetscErrorCode OxOutputTryOpen(MPI_Comm comm, const char *path, PetscBool xdmf, 
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
     errno = 0;
-    ierr  = PetscViewerFileSetName(out->viewer, out->tmp);
+    ierr  = PetscViewerFileSetName(out->viewer, out->h5.tmp);
     PetscCall(PetscPopErrorHandler());
     if (ierr) {
       failed = 1;
@@ -205,7 +207,7 @@ PetscErrorCode OxOutputTryOpen(MPI_Comm comm, const char *path, PetscBool xdmf, 
   }
   if (failed) {
     PetscCallMPI(MPI_Barrier(comm));
-    if (!out->rank) remove(out->tmp);
+    if (!out->rank) remove(out->h5.tmp);
     PetscCall(PetscFree(out));
     PetscFunctionReturn(0);
   }
@@ -781,25 +783,26 @@ static void close_open_objects(hid_t fid)
  * datasets an old result lacks. */
 static int finish_files(OxOutput out, PetscBool success, char *why, size_t len)
 {
-  char   xdmf[PETSC_MAX_PATH_LEN + 8], xtmp[PETSC_MAX_PATH_LEN + 24];
-  size_t n  = strlen(out->path);
-  int    ok = 1;
+  char     xdmf[PETSC_MAX_PATH_LEN + 8];
+  size_t   n  = strlen(out->path);
+  int      ok = 1;
+  OxAtomic x;
 
   snprintf(xdmf, sizeof(xdmf), "%.*s.xdmf", (int)(n > 3 && !strcmp(out->path + n - 3, ".h5") ? n - 3 : n), out->path);
-  snprintf(xtmp, sizeof(xtmp), "%s.partial", xdmf);
+  OxAtomicBegin(&x, xdmf, (long)getpid());
   if (success && out->xdmf) {
     PetscErrorCode ierr;
     errno = 0;
     PetscPushErrorHandler(PetscReturnErrorHandler, NULL);
-    ierr = write_xdmf(out, xtmp);
+    ierr = write_xdmf(out, x.tmp);
     PetscPopErrorHandler();
-    if (ierr) ok = 0, snprintf(why, len, "cannot write %s: %s", xtmp, errno ? strerror(errno) : "write failed");
+    if (ierr) ok = 0, snprintf(why, len, "cannot write %s: %s", x.tmp, errno ? strerror(errno) : "write failed");
   }
-  if (success && ok && rename(out->tmp, out->path) != 0) ok = 0, snprintf(why, len, "cannot rename %s to %s: %s", out->tmp, out->path, strerror(errno));
-  if (success && ok && out->xdmf && rename(xtmp, xdmf) != 0) ok = 0, snprintf(why, len, "cannot rename %s to %s: %s", xtmp, xdmf, strerror(errno));
-  if (!success || !ok) {
-    remove(out->tmp);
-    remove(xtmp);
+  if (success && ok && OxAtomicCommit(&out->h5, 1) != 0) ok = 0, snprintf(why, len, "cannot rename %s to %s: %s", out->h5.tmp, out->path, strerror(errno));
+  if (success && ok && out->xdmf && OxAtomicCommit(&x, 1) != 0) ok = 0, snprintf(why, len, "cannot rename %s to %s: %s", x.tmp, xdmf, strerror(errno));
+  if (!success || !ok) { /* nothing of a failed write stays behind */
+    OxAtomicCommit(&out->h5, 0);
+    OxAtomicCommit(&x, 0);
   }
   return ok;
 }
@@ -821,7 +824,7 @@ PetscErrorCode OxOutputTryClose(OxOutput *pout, PetscBool success, char *why, si
     /* the file goes anyway: free its space first (a full disk), and close what
      * the failed write left open, so that the close below can succeed */
     PetscCallMPI(MPI_Barrier(out->comm));
-    if (!out->rank && truncate(out->tmp, 0) != 0) { /* nothing to free */ }
+    if (!out->rank && truncate(out->h5.tmp, 0) != 0) { /* nothing to free */ }
     PetscCallMPI(MPI_Barrier(out->comm));
     close_open_objects(out->fid);
   }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "oxvac/atomic.h"
 #include "oxvac/compare.h"
 #include "oxvac/sweep.h"
 
@@ -306,11 +307,9 @@ static void CsvText(FILE *fp, const char *s)
 
 static int WriteCsv(const Table *t, const char *path)
 {
-  char  tmp[OX_PATH_MAX + 32];
-  FILE *fp;
-  int   ok;
-  snprintf(tmp, sizeof(tmp), "%s.partial-%ld", path, (long)getpid());
-  if (!(fp = fopen(tmp, "w"))) return -1;
+  OxAtomic a;
+  FILE    *fp = OxAtomicOpen(&a, path);
+  if (!fp) return -1;
   for (int k = 0; k < t->n; k++) fprintf(fp, "%s%s", k ? "," : "", t->c[k].name);
   fputc('\n', fp);
   for (int i = 0; i < t->npoints; i++) {
@@ -322,24 +321,19 @@ static int WriteCsv(const Table *t, const char *path)
     }
     fputc('\n', fp);
   }
-  ok = !ferror(fp);
-  ok = fclose(fp) == 0 && ok;
-  if (!ok || rename(tmp, path)) {
-    unlink(tmp);
-    return -1;
-  }
-  return 0;
+  return OxAtomicClose(&a, fp, 1);
 }
 
 static int WriteH5(const OxSweep *sw, const Table *t, const char *path)
 {
-  char    tmp[OX_PATH_MAX + 32], *order;
-  size_t  len = 1;
-  hsize_t n   = (hsize_t)t->npoints;
-  hid_t   f, sp, str, a, asp;
-  herr_t  e = 0;
-  snprintf(tmp, sizeof(tmp), "%s.partial-%ld", path, (long)getpid());
-  if ((f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)) < 0) return -1;
+  char    *order;
+  size_t   len = 1;
+  hsize_t  n   = (hsize_t)t->npoints;
+  hid_t    f, sp, str, a, asp;
+  herr_t   e = 0;
+  OxAtomic file;
+  OxAtomicBegin(&file, path, (long)getpid());
+  if ((f = H5Fcreate(file.tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)) < 0) return OxAtomicCommit(&file, 0);
   sp  = H5Screate_simple(1, &n, NULL);
   str = H5Tcopy(H5T_C_S1);
   H5Tset_size(str, H5T_VARIABLE);
@@ -384,11 +378,7 @@ static int WriteH5(const OxSweep *sw, const Table *t, const char *path)
   H5Tclose(str);
   H5Sclose(sp);
   e |= H5Fclose(f) < 0;
-  if (e || rename(tmp, path)) {
-    unlink(tmp);
-    return -1;
-  }
-  return 0;
+  return OxAtomicCommit(&file, !e);
 }
 
 int OxSweepCollect(const OxSweep *sw, int quiet)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "oxvac/atomic.h"
 #include "oxvac/error.h"
 #include "oxvac/batch.h"
 #include "oxvac/common.h"
@@ -500,20 +501,10 @@ void OxSweepPointLabel(const OxSweep *sw, int i, char *buf, size_t len)
 
 int OxSweepWriteFile(const char *path, const char *text)
 {
-  char  tmp[OX_PATH_MAX + 32];
-  FILE *fp;
-  int   ok;
-  snprintf(tmp, sizeof(tmp), "%s.partial-%ld", path, (long)getpid());
-  if (!(fp = fopen(tmp, "w"))) return -1;
-  ok = fputs(text, fp) >= 0;
-  ok = (fclose(fp) == 0) && ok;
-  if (!ok || rename(tmp, path)) {
-    int e = errno;
-    unlink(tmp);
-    errno = e;
-    return -1;
-  }
-  return 0;
+  OxAtomic a;
+  FILE    *fp = OxAtomicOpen(&a, path);
+  if (!fp) return -1;
+  return OxAtomicClose(&a, fp, fputs(text, fp) >= 0);
 }
 
 static int MakeDirs(const char *path)

@@ -218,7 +218,7 @@ def rename_order(args, work, c):
     with open(log) as f:
         lines = [ln for ln in f if "rename" in ln and "order." in ln]
     h5 = next((i for i, ln in enumerate(lines) if re.search(r'order\.h5\.partial-\d+", [^"]*"[^"]*order\.h5"', ln)), None)
-    xd = next((i for i, ln in enumerate(lines) if re.search(r'order\.xdmf\.partial", [^"]*"[^"]*order\.xdmf"', ln)), None)
+    xd = next((i for i, ln in enumerate(lines) if re.search(r'order\.xdmf\.partial-\d+", [^"]*"[^"]*order\.xdmf"', ln)), None)
     c.check(h5 is not None and xd is not None and h5 < xd, f"the HDF5 is renamed before its XDMF: {''.join(lines).strip()}")
 
 
