@@ -30,6 +30,7 @@
 #include <string.h>
 #include <hdf5.h>
 #include "oxvac/distance.h"
+#include "oxvac/flood.h"
 #include "oxvac/microstructure.h"
 #include "oxvac/units.h"
 
@@ -357,15 +358,13 @@ static PetscErrorCode distance_to(const unsigned char *in, unsigned char want, c
 
 /* Secondary ids from the labels: closing of the solid, then 6-connected
  * components. Memory on every rank, besides the labels and ids (8 bytes a
- * voxel): a mask (1) and float distances (4) for the closing, then the
+ * voxel): a mask (1) and float distances (4) for the closing, then the flood
  * queue (4); double distances would make the closing 17 bytes a voxel. */
 static PetscErrorCode derive_secondaries(const int *lab, const PetscInt n[3], double r_vox, int *sec, PetscInt *nsec)
 {
-  PetscInt       nx = n[0], ny = n[1], nz = n[2];
-  size_t         N = (size_t)nx * ny * nz, nxy = (size_t)nx * ny, head, tail;
+  size_t         N = (size_t)n[0] * n[1] * n[2];
   unsigned char *m;
   float         *g;
-  int           *queue, id = 0;
   double         r2 = r_vox * r_vox * (1.0 + 1e-12);
 
   PetscFunctionBeginUser;
@@ -379,29 +378,7 @@ static PetscErrorCode derive_secondaries(const int *lab, const PetscInt n[3], do
   PetscCall(distance_to(m, 0, n, g));
   for (size_t o = 0; o < N; o++) sec[o] = (lab[o] > 0 || g[o] > r2) ? -1 : 0;
   PetscCall(PetscFree2(m, g));
-  PetscCall(PetscMalloc1(N, &queue));
-  for (size_t s = 0; s < N; s++) {
-    if (sec[s] != -1) continue;
-    sec[s]   = ++id;
-    head     = 0, tail = 0;
-    queue[tail++] = (int)s;
-    while (head < tail) {
-      size_t  v = (size_t)queue[head++];
-      PetscInt i = (PetscInt)(v % nx), j = (PetscInt)((v / nx) % ny), k = (PetscInt)(v / nxy);
-      size_t  nb[6];
-      int     nn = 0;
-      if (i > 0) nb[nn++] = v - 1;
-      if (i < nx - 1) nb[nn++] = v + 1;
-      if (j > 0) nb[nn++] = v - nx;
-      if (j < ny - 1) nb[nn++] = v + nx;
-      if (k > 0) nb[nn++] = v - nxy;
-      if (k < nz - 1) nb[nn++] = v + nxy;
-      for (int q = 0; q < nn; q++)
-        if (sec[nb[q]] == -1) sec[nb[q]] = id, queue[tail++] = (int)nb[q];
-    }
-  }
-  PetscCall(PetscFree(queue));
-  *nsec = id;
+  PetscCall(OxFloodComponents(n, sec, -1, nsec));
   PetscFunctionReturn(0);
 }
 

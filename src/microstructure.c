@@ -1,6 +1,7 @@
 /* Voxel geometry: labels and secondary ids per voxel. */
 #include <math.h>
 #include <stdint.h>
+#include "oxvac/flood.h"
 #include "oxvac/microstructure.h"
 #include "oxvac/units.h"
 
@@ -94,8 +95,9 @@ PetscErrorCode OxMicrostructureOpenPores(DM da, const OxMicrostructure *ms, Vec 
   VecScatter         sc;
   const PetscScalar *lab, *sec;
   PetscScalar       *op;
-  PetscInt           n = ms->nx * ms->ny * ms->nz, nxy = ms->nx * ms->ny, head = 0, tail = 0, *queue;
-  char              *reached;
+  PetscInt           n = ms->nx * ms->ny * ms->nz, grid[3] = {ms->nx, ms->ny, ms->nz};
+  int               *mark;
+  OxFlood            fl;
 
   PetscFunctionBeginUser;
   /* Every rank gathers the whole image in natural order and floods it the same way. */
@@ -113,18 +115,15 @@ PetscErrorCode OxMicrostructureOpenPores(DM da, const OxMicrostructure *ms, Vec 
   PetscCall(VecScatterEnd(sc, nat_s, all_s, INSERT_VALUES, SCATTER_FORWARD));
   PetscCall(VecGetArrayRead(all_l, &lab));
   PetscCall(VecGetArrayRead(all_s, &sec));
-  PetscCall(PetscCalloc1(n, &reached));
-  PetscCall(PetscMalloc1(n, &queue));
-  /* Electrolyte outside every secondary is open; so is electrolyte joined to it face to face. */
+  /* Electrolyte outside every secondary is open; so is electrolyte joined to
+   * it face to face. mark: 1 open, -1 electrolyte not (yet) reached, 0 solid. */
+  PetscCall(PetscMalloc1(n, &mark));
+  PetscCall(OxFloodCreate(grid, &fl));
+  for (PetscInt v = 0; v < n; v++) mark[v] = PetscRealPart(lab[v]) < 0.5 ? -1 : 0;
   for (PetscInt v = 0; v < n; v++)
-    if (PetscRealPart(lab[v]) < 0.5 && PetscRealPart(sec[v]) < 0.5) reached[v] = 1, queue[tail++] = v;
-  while (head < tail) {
-    PetscInt v = queue[head++], i = v % ms->nx, j = (v / ms->nx) % ms->ny, k = v / nxy;
-    PetscInt nb[6] = {i > 0 ? v - 1 : -1, i < ms->nx - 1 ? v + 1 : -1, j > 0 ? v - ms->nx : -1, j < ms->ny - 1 ? v + ms->nx : -1,
-                      k > 0 ? v - nxy : -1, k < ms->nz - 1 ? v + nxy : -1};
-    for (int m = 0; m < 6; m++)
-      if (nb[m] >= 0 && !reached[nb[m]] && PetscRealPart(lab[nb[m]]) < 0.5) reached[nb[m]] = 1, queue[tail++] = nb[m];
-  }
+    if (mark[v] && PetscRealPart(sec[v]) < 0.5) OxFloodSeed(&fl, mark, v, 1);
+  OxFloodSpread(&fl, mark, -1, 1);
+  PetscCall(OxFloodDestroy(&fl));
   PetscCall(VecRestoreArrayRead(all_l, &lab));
   PetscCall(VecRestoreArrayRead(all_s, &sec));
   /* Back to this rank's block through the natural vector. */
@@ -133,14 +132,13 @@ PetscErrorCode OxMicrostructureOpenPores(DM da, const OxMicrostructure *ms, Vec 
     PetscInt lo, hi;
     PetscCall(VecGetOwnershipRange(nat_o, &lo, &hi));
     PetscCall(VecGetArray(nat_o, &op));
-    for (PetscInt v = lo; v < hi; v++) op[v - lo] = reached[v];
+    for (PetscInt v = lo; v < hi; v++) op[v - lo] = mark[v] == 1;
     PetscCall(VecRestoreArray(nat_o, &op));
   }
   PetscCall(DMCreateGlobalVector(da, open));
   PetscCall(DMDANaturalToGlobalBegin(da, nat_o, INSERT_VALUES, *open));
   PetscCall(DMDANaturalToGlobalEnd(da, nat_o, INSERT_VALUES, *open));
-  PetscCall(PetscFree(reached));
-  PetscCall(PetscFree(queue));
+  PetscCall(PetscFree(mark));
   PetscCall(VecScatterDestroy(&sc));
   PetscCall(VecDestroy(&all_l));
   PetscCall(VecDestroy(&all_s));
