@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include "oxvac/microstructure.h"
 #include "oxvac/units.h"
+#include "splitmix.h"
 
 #define OX_PACKING 0.40
 #define OX_MARGIN 2.0     /* shell of electrolyte seeds, in mean diameters */
@@ -164,16 +165,11 @@ static uint64_t rng_next(Rng *g)
   g->s[2] ^= g->s[0], g->s[3] ^= g->s[1], g->s[1] ^= g->s[2], g->s[0] ^= g->s[3], g->s[2] ^= t, g->s[3] = rotl(g->s[3], 45);
   return r;
 }
-static double rng_unit(Rng *g) { return ((double)(rng_next(g) >> 11) + 0.5) / 9007199254740992.0; }
+static double rng_unit(Rng *g) { return OxUnitOpen(rng_next(g)); }
 static double rng_normal(Rng *g) { return sqrt(-2.0 * log(rng_unit(g))) * cos(2.0 * M_PI * rng_unit(g)); }
 static void rng_seed(Rng *g, uint64_t seed)
 {
-  for (int i = 0; i < 4; i++) {
-    uint64_t z = (seed += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    g->s[i] = z ^ (z >> 31);
-  }
+  for (int i = 0; i < 4; i++) g->s[i] = OxSplitMix64Next(&seed);
 }
 
 static int bin_of(const SeedSet *S, const double x[3], int d)

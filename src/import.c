@@ -33,6 +33,7 @@
 #include "oxvac/flood.h"
 #include "oxvac/microstructure.h"
 #include "oxvac/units.h"
+#include "splitmix.h"
 
 /* ------------------------------------------------------------------------ */
 /* Probe                                                                    */
@@ -408,18 +409,14 @@ static PetscErrorCode read_all(MPI_Comm comm, hid_t fid, const char *file, const
   PetscFunctionReturn(0);
 }
 
-/* Open-addressing count of (particle, secondary) pairs. */
+/* Open-addressing count of (particle, secondary) pairs, buckets by splitmix64
+ * (the particle table below does not depend on the bucket order: ties go to
+ * the smaller secondary id). */
 typedef struct {
   size_t    cap, n;
   uint64_t *key; /* (p << 32 | s) + 1; 0 = empty */
   size_t   *cnt;
 } PairCount;
-
-static uint64_t mix64(uint64_t x)
-{
-  x ^= x >> 33, x *= 0xff51afd7ed558ccdULL, x ^= x >> 33, x *= 0xc4ceb9fe1a85ec53ULL;
-  return x ^ (x >> 33);
-}
 
 static PetscErrorCode pair_add(PairCount *h, uint64_t key)
 {
@@ -431,13 +428,13 @@ static PetscErrorCode pair_add(PairCount *h, uint64_t key)
     PetscCall(PetscCalloc2(g.cap, &g.key, g.cap, &g.cnt));
     for (size_t q = 0; q < h->cap; q++)
       if (h->key[q]) {
-        for (b = mix64(h->key[q]) & (g.cap - 1); g.key[b]; b = (b + 1) & (g.cap - 1)) {}
+        for (b = OxSplitMix64(h->key[q]) & (g.cap - 1); g.key[b]; b = (b + 1) & (g.cap - 1)) {}
         g.key[b] = h->key[q], g.cnt[b] = h->cnt[q], g.n++;
       }
     PetscCall(PetscFree2(h->key, h->cnt));
     *h = g;
   }
-  for (b = mix64(key) & (h->cap - 1); h->key[b] && h->key[b] != key; b = (b + 1) & (h->cap - 1)) {}
+  for (b = OxSplitMix64(key) & (h->cap - 1); h->key[b] && h->key[b] != key; b = (b + 1) & (h->cap - 1)) {}
   if (!h->key[b]) h->key[b] = key, h->n++;
   h->cnt[b]++;
   PetscFunctionReturn(0);

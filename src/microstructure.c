@@ -4,24 +4,14 @@
 #include "oxvac/flood.h"
 #include "oxvac/microstructure.h"
 #include "oxvac/units.h"
-
-/* splitmix64: a tiny, well-mixed hash; keyed by (seed, id) it gives every
- * particle its own stream whatever the rank count. */
-static uint64_t splitmix64(uint64_t x)
-{
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
-
-static double unit_open(uint64_t x) { return ((double)(x >> 11) + 0.5) / 9007199254740992.0; }
+#include "splitmix.h"
 
 double OxParticleMultiplier(long seed, PetscInt id, double spread)
 {
   if (spread <= 0.0) return 1.0;
-  uint64_t h  = splitmix64(((uint64_t)seed << 32) ^ (uint64_t)id ^ 0xA5A5A5A5ULL);
-  double   u1 = unit_open(h), u2 = unit_open(splitmix64(h));
+  /* splitmix64 keyed by (seed, id): every particle its own stream whatever the rank count */
+  uint64_t h  = OxSplitMix64(((uint64_t)seed << 32) ^ (uint64_t)id ^ 0xA5A5A5A5ULL);
+  double   u1 = OxUnitOpen(h), u2 = OxUnitOpen(OxSplitMix64(h));
   double   z  = sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2); /* Box-Muller */
   return exp(spread * z);
 }
