@@ -16,6 +16,15 @@
  * 3. Gaps: a voxel of a primary closer than t to a face shared with another
  *    primary becomes electrolyte (still marked with its secondary); t is
  *    found by bisection so that gaps make up `porosity` of the secondaries.
+ *
+ * The work grows with the secondaries' volume, not the grid's. A secondary
+ * whose sphere reaches farther than the grid's largest extent plus
+ * OX_CLIP_MARGIN mean diameters beyond a grid face (one that covers a small
+ * grid, or one far larger than it) is therefore built only within the grid
+ * grown by OX_CLIP_MARGIN mean diameters on every side: what lies farther
+ * cannot reach a voxel, and the cell statistics of its calibration count only
+ * the seeds within OX_MARGIN mean diameters of the grid, whose cells the
+ * clipped region holds whole. Every other secondary is built in full.
  */
 #include <math.h>
 #include <stdint.h>
@@ -25,9 +34,11 @@
 #include <unistd.h>
 #include "oxvac/microstructure.h"
 #include "oxvac/units.h"
+#include "splitmix.h"
 
 #define OX_PACKING 0.40
 #define OX_MARGIN 2.0     /* shell of electrolyte seeds, in mean diameters */
+#define OX_CLIP_MARGIN 4.0 /* a clipped secondary is built this far around the grid, in mean diameters */
 
 typedef struct {
   double x[3], r; /* position (m) and Laguerre radius (m) */
@@ -42,6 +53,87 @@ typedef struct {
   int     nb[3];
   int    *head, *next; /* linked lists of seeds per bin */
 } SeedSet;
+
+/* ------------------------------------------------------------------------ */
+/* Where a secondary is built                                               */
+/* ------------------------------------------------------------------------ */
+
+/* The mean cell diameter (m) the config asks for. */
+static double cell_diameter(const OxConfig *cfg) { return cfg->primary_diameter_nm * OX_NM_TO_M / cbrt(1.0 - cfg->porosity); }
+
+/* Is secondary t clipped (see the top)? If so, lo and hi are the grid grown by
+ * OX_CLIP_MARGIN mean diameters, where it is built. Decided from the config
+ * alone, so every calibration pass and every rank builds the same part. */
+static int clipped(const OxConfig *cfg, int t, double lo[3], double hi[3])
+{
+  double dm = cell_diameter(cfg), h = cfg->voxel_nm * OX_NM_TO_M, lmax = 0.0, R = cfg->secondaries[t].radius_um * OX_UM_TO_M;
+  int    clip = 0;
+
+  for (int d = 0; d < 3; d++) lmax = PetscMax(lmax, cfg->shape[d] * h);
+  for (int d = 0; d < 3; d++) {
+    double c = cfg->secondaries[t].center_um[d] * OX_UM_TO_M, L = cfg->shape[d] * h, reach = lmax + OX_CLIP_MARGIN * dm;
+    if (c - R < -reach || c + R > L + reach) clip = 1;
+    lo[d] = -OX_CLIP_MARGIN * dm, hi[d] = L + OX_CLIP_MARGIN * dm;
+  }
+  return clip;
+}
+
+/* Volume of the ball (c, R) within the box [lo, hi]: exact when the box lies
+ * in the ball, else from a 48^3 lattice of the box. */
+static double ball_in_box(const double c[3], double R, const double lo[3], const double hi[3])
+{
+  enum { M = 48 };
+  double vbox = 1.0, far = 0.0;
+  long   in   = 0;
+
+  for (int d = 0; d < 3; d++) {
+    if (!(hi[d] > lo[d])) return 0.0;
+    vbox *= hi[d] - lo[d];
+    far += PetscMax(PetscSqr(lo[d] - c[d]), PetscSqr(hi[d] - c[d]));
+  }
+  if (far <= R * R) return vbox;
+  for (int k = 0; k < M; k++)
+    for (int j = 0; j < M; j++)
+      for (int i = 0; i < M; i++) {
+        double x[3] = {lo[0] + (i + 0.5) / M * (hi[0] - lo[0]), lo[1] + (j + 0.5) / M * (hi[1] - lo[1]), lo[2] + (k + 0.5) / M * (hi[2] - lo[2])};
+        in += PetscSqr(x[0] - c[0]) + PetscSqr(x[1] - c[1]) + PetscSqr(x[2] - c[2]) <= R * R;
+      }
+  return vbox * (double)in / ((double)M * M * M);
+}
+
+/* Where points within Rx of secondary t's centre (its sphere plus a shell)
+ * are drawn: *box = 0, the ball (the cube c +- Rx in lo, hi); or, clipped,
+ * *box = 1 and lo, hi the part of that cube in the grid grown by
+ * OX_CLIP_MARGIN mean diameters. Returns the volume of the ball there. */
+static double build_region(const OxConfig *cfg, int t, double Rx, double lo[3], double hi[3], int *box)
+{
+  double c[3], glo[3], ghi[3];
+
+  *box = clipped(cfg, t, glo, ghi);
+  for (int d = 0; d < 3; d++) {
+    c[d]  = cfg->secondaries[t].center_um[d] * OX_UM_TO_M;
+    lo[d] = c[d] - Rx, hi[d] = c[d] + Rx;
+    if (*box) lo[d] = PetscMax(lo[d], glo[d]), hi[d] = PetscMin(hi[d], ghi[d]);
+  }
+  return *box ? ball_in_box(c, Rx, lo, hi) : 4.0 / 3.0 * M_PI * Rx * Rx * Rx;
+}
+
+/* Coordinate of a point drawn from u in (0, 1) in a region of build_region:
+ * uniform in [lo, hi] when clipped, else in the cube c +- Rx (the ball is
+ * drawn by rejection in both). */
+static double draw(int box, double lo, double hi, double c, double Rx, double u) { return box ? lo + u * (hi - lo) : c + (2.0 * u - 1.0) * Rx; }
+
+/* Does seed s count in the cell statistics (not a seed of a clipped
+ * secondary farther than OX_MARGIN mean diameters from the grid)? */
+static int counted(const OxConfig *cfg, const Seed *s)
+{
+  double lo[3], hi[3], w = (OX_CLIP_MARGIN - OX_MARGIN) * cell_diameter(cfg);
+
+  if (s->sec <= 0 || !clipped(cfg, s->sec - 1, lo, hi)) return 1;
+  for (int d = 0; d < 3; d++)
+    if (s->x[d] < lo[d] + w || s->x[d] > hi[d] - w) return 0;
+  return 1;
+}
 
 /* ------------------------------------------------------------------------ */
 /* Progress on stderr (rank 0, when OxGenerateSetProgress(1) asked for it)   */
@@ -117,8 +209,10 @@ static double sample_points(const OxConfig *cfg, double dmean_m)
 {
   double total = 0.0;
   for (int t = 0; t < cfg->n_secondaries; t++) {
-    double R = cfg->secondaries[t].radius_um * OX_UM_TO_M + 1.5 * dmean_m;
-    total += floor(100.0 * (4.0 / 3.0 * M_PI * R * R * R) / (M_PI / 6.0 * dmean_m * dmean_m * dmean_m));
+    double lo[3], hi[3], V;
+    int    box;
+    V = build_region(cfg, t, cfg->secondaries[t].radius_um * OX_UM_TO_M + 1.5 * dmean_m, lo, hi, &box);
+    total += floor(100.0 * V / (M_PI / 6.0 * dmean_m * dmean_m * dmean_m));
   }
   return total;
 }
@@ -134,10 +228,15 @@ double OxGenerateExpectedPrimaries(const OxConfig *cfg)
   for (int d = 0; d < 3; d++) L[d] = cfg->shape[d] * cfg->voxel_nm;
   for (int t = 0; t < cfg->n_secondaries; t++) {
     const OxSecondarySpec *sp = &cfg->secondaries[t];
-    double                 R = sp->radius_um * 1000.0, c[3];
+    double                 R = sp->radius_um * 1000.0, c[3], lo[3], hi[3];
     long                   in = 0, all = 0;
     enum { M = 24 };
     for (int d = 0; d < 3; d++) c[d] = sp->center_um[d] * 1000.0;
+    if (clipped(cfg, t, lo, hi)) { /* far larger than the grid: its part in the grown grid */
+      for (int d = 0; d < 3; d++) lo[d] = -0.5 * dm, hi[d] = L[d] + 0.5 * dm;
+      n += ball_in_box(c, R, lo, hi) / vcell;
+      continue;
+    }
     for (int k = 0; k < M; k++)
       for (int j = 0; j < M; j++)
         for (int i = 0; i < M; i++) {
@@ -164,16 +263,11 @@ static uint64_t rng_next(Rng *g)
   g->s[2] ^= g->s[0], g->s[3] ^= g->s[1], g->s[1] ^= g->s[2], g->s[0] ^= g->s[3], g->s[2] ^= t, g->s[3] = rotl(g->s[3], 45);
   return r;
 }
-static double rng_unit(Rng *g) { return ((double)(rng_next(g) >> 11) + 0.5) / 9007199254740992.0; }
+static double rng_unit(Rng *g) { return OxUnitOpen(rng_next(g)); }
 static double rng_normal(Rng *g) { return sqrt(-2.0 * log(rng_unit(g))) * cos(2.0 * M_PI * rng_unit(g)); }
 static void rng_seed(Rng *g, uint64_t seed)
 {
-  for (int i = 0; i < 4; i++) {
-    uint64_t z = (seed += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    g->s[i] = z ^ (z >> 31);
-  }
+  for (int i = 0; i < 4; i++) g->s[i] = OxSplitMix64Next(&seed);
 }
 
 static int bin_of(const SeedSet *S, const double x[3], int d)
@@ -237,11 +331,16 @@ static PetscErrorCode place_seeds(const OxConfig *cfg, double dmean_m, double cv
 
   PetscFunctionBeginUser;
   rng_seed(&g, (uint64_t)cfg->seed);
-  for (int s = 0; s < cfg->n_secondaries; s++)
-    for (int d = 0; d < 3; d++) {
-      double c = cfg->secondaries[s].center_um[d] * OX_UM_TO_M, R = cfg->secondaries[s].radius_um * OX_UM_TO_M + margin;
-      lo[d] = PetscMin(lo[d], c - R), hi[d] = PetscMax(hi[d], c + R);
-    }
+  for (int s = 0; s < cfg->n_secondaries; s++) {
+    double blo[3], bhi[3];
+    int    box;
+    build_region(cfg, s, cfg->secondaries[s].radius_um * OX_UM_TO_M + margin, blo, bhi, &box);
+    for (int d = 0; d < 3; d++)
+      if (!(bhi[d] > blo[d])) box = -1; /* clipped away */
+    for (int d = 0; d < 3 && box >= 0; d++) lo[d] = PetscMin(lo[d], blo[d]), hi[d] = PetscMax(hi[d], bhi[d]);
+  }
+  for (int d = 0; d < 3; d++)
+    if (lo[d] > hi[d]) lo[d] = hi[d] = 0.0; /* every secondary clipped away: no seed */
   S->bin = f * dmean_m * exp(2.0 * sqrt(sig2)); /* about the largest seed diameter */
   for (int d = 0; d < 3; d++) {
     S->lo[d] = lo[d];
@@ -251,8 +350,11 @@ static PetscErrorCode place_seeds(const OxConfig *cfg, double dmean_m, double cv
   for (int i = 0; i < S->nb[0] * S->nb[1] * S->nb[2]; i++) S->head[i] = -1;
   for (int s = 0; s < cfg->n_secondaries; s++) {
     const OxSecondarySpec *sp = &cfg->secondaries[s];
-    double c[3], R = sp->radius_um * OX_UM_TO_M, Rm = R + margin, vol = 4.0 / 3.0 * M_PI * Rm * Rm * Rm, *D, rmax;
-    int    n = (int)ceil(vol / (M_PI / 6.0 * mean_d3));
+    double c[3], R = sp->radius_um * OX_UM_TO_M, Rm = R + margin, blo[3], bhi[3], vol, *D, rmax;
+    int    n, box;
+    vol = build_region(cfg, s, Rm, blo, bhi, &box);
+    n   = (int)ceil(vol / (M_PI / 6.0 * mean_d3));
+    if (n <= 0) continue; /* clipped away: nothing of it near the grid */
     for (int d = 0; d < 3; d++) c[d] = sp->center_um[d] * OX_UM_TO_M;
     PetscCall(PetscMalloc1(n, &D));
     for (int i = 0; i < n; i++) D[i] = dmean_m * exp(sqrt(sig2) * rng_normal(&g) - 0.5 * sig2);
@@ -263,7 +365,7 @@ static PetscErrorCode place_seeds(const OxConfig *cfg, double dmean_m, double cv
       for (int attempt = 0; attempt < 2000; attempt++) {
         double r2 = 0.0;
         for (int d = 0; d < 3; d++) {
-          s.x[d] = c[d] + (2.0 * rng_unit(&g) - 1.0) * Rm;
+          s.x[d] = draw(box, blo[d], bhi[d], c[d], Rm, rng_unit(&g));
           r2 += (s.x[d] - c[d]) * (s.x[d] - c[d]);
         }
         if (r2 > Rm * Rm || overlaps(S, s.x, s.r, rmax)) continue;
@@ -351,15 +453,18 @@ static PetscErrorCode sample_cell_stats(MPI_Comm comm, const OxConfig *cfg, cons
   PetscCall(PetscCalloc1(cfg->n_secondaries + 1, &cellv));
   rng_seed(&g, 0x5eed5eedULL ^ (uint64_t)cfg->seed);
   for (int t = 0; t < cfg->n_secondaries; t++) {
-    double c[3], R = cfg->secondaries[t].radius_um * OX_UM_TO_M + 1.5 * dmean_m, V = 4.0 / 3.0 * M_PI * R * R * R;
-    long   m = 0, npts = (long)(100.0 * V / (M_PI / 6.0 * dmean_m * dmean_m * dmean_m));
+    double c[3], R = cfg->secondaries[t].radius_um * OX_UM_TO_M + 1.5 * dmean_m, lo[3], hi[3], V;
+    long   m = 0, npts;
+    int    box;
+    V    = build_region(cfg, t, R, lo, hi, &box);
+    npts = (long)(100.0 * V / (M_PI / 6.0 * dmean_m * dmean_m * dmean_m));
     for (int d = 0; d < 3; d++) c[d] = cfg->secondaries[t].center_um[d] * OX_UM_TO_M;
-    cellv[t + 1] = V / (double)npts; /* volume one hit stands for */
+    cellv[t + 1] = npts > 0 ? V / (double)npts : 0.0; /* volume one hit stands for */
     while (m < npts) {
       double x[3], r2 = 0.0, fd;
       int    own;
       for (int d = 0; d < 3; d++) {
-        x[d] = c[d] + (2.0 * rng_unit(&g) - 1.0) * R;
+        x[d] = draw(box, lo[d], hi[d], c[d], R, rng_unit(&g));
         r2 += PetscSqr(x[d] - c[d]);
       }
       if (r2 > R * R) continue;
@@ -371,7 +476,7 @@ static PetscErrorCode sample_cell_stats(MPI_Comm comm, const OxConfig *cfg, cons
   }
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, hits, nlab + 1, MPI_LONG_LONG, MPI_SUM, comm));
   for (int q = 0; q < S->n; q++)
-    if (S->s[q].label && hits[S->s[q].label] > 0) {
+    if (S->s[q].label && hits[S->s[q].label] > 0 && counted(cfg, &S->s[q])) {
       double d = cbrt(6.0 * hits[S->s[q].label] * cellv[S->s[q].sec] / M_PI);
       s1 += d, s2 += d * d, n += 1.0;
     }
@@ -388,7 +493,7 @@ PetscErrorCode OxGenerateAgglomerates(const OxConfig *cfg, DM da, OxMicrostructu
   PetscInt         xs, ys, zs, xm, ym, zm, n, nlab = 0;
   int             *own;
   double          *fd, h = ms->voxel_m, phi = cfg->porosity;
-  double           dmean = cfg->primary_diameter_nm * OX_NM_TO_M / cbrt(1.0 - phi), t_lo = 0.0, t_hi;
+  double           dmean = cell_diameter(cfg), t_lo = 0.0, t_hi;
   PetscScalar   ***lab, ***sec;
   MPI_Comm         comm = PetscObjectComm((PetscObject)da);
   GenProgress      prog;

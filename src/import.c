@@ -29,9 +29,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <hdf5.h>
+#include "oxvac/distance.h"
 #include "oxvac/error.h"
+#include "oxvac/flood.h"
 #include "oxvac/microstructure.h"
 #include "oxvac/units.h"
+#include "splitmix.h"
 
 /* ------------------------------------------------------------------------ */
 /* Probe                                                                    */
@@ -366,104 +369,41 @@ done:
 /* Fill                                                                     */
 /* ------------------------------------------------------------------------ */
 
-#define OX_EDT_INF 1.0e30
-
-/* 1-D squared distance transform of f (Felzenszwalb and Huttenlocher) along a
- * strided line of n values in g; f holds 0 or OX_EDT_INF or earlier results. */
-static void edt_line(float *g, size_t stride, int n, double *f, double *d, int *v, double *z)
+/* Squared distance (in voxels, float: see the memory note below) from every
+ * voxel to the nearest voxel with in[v] == want. */
+static PetscErrorCode distance_to(const unsigned char *in, unsigned char want, const PetscInt n[3], float *g)
 {
-  int k = -1;
-
-  for (int q = 0; q < n; q++) f[q] = g[(size_t)q * stride];
-  /* Lower envelope of the parabolas of the finite values only (z[0] = -inf stops the pops). */
-  for (int q = 0; q < n; q++) {
-    double s;
-    if (f[q] >= OX_EDT_INF) continue;
-    if (k < 0) {
-      k = 0, v[0] = q, z[0] = -HUGE_VAL, z[1] = HUGE_VAL;
-      continue;
-    }
-    s = ((f[q] + (double)q * q) - (f[v[k]] + (double)v[k] * v[k])) / (2.0 * (q - v[k]));
-    while (s <= z[k]) {
-      k--;
-      s = ((f[q] + (double)q * q) - (f[v[k]] + (double)v[k] * v[k])) / (2.0 * (q - v[k]));
-    }
-    k++;
-    v[k] = q, z[k] = s, z[k + 1] = HUGE_VAL;
-  }
-  if (k < 0) return; /* nothing finite on this line: stays infinite */
-  for (int q = 0, j = 0; q < n; q++) {
-    while (z[j + 1] < q) j++;
-    d[q] = (double)(q - v[j]) * (q - v[j]) + f[v[j]];
-  }
-  for (int q = 0; q < n; q++) g[(size_t)q * stride] = (float)d[q];
-}
-
-/* Squared Euclidean distance (in voxels) from every voxel to the nearest voxel with in[v] == want. */
-static PetscErrorCode edt(const unsigned char *in, unsigned char want, const PetscInt n[3], float *g)
-{
-  PetscInt nx = n[0], ny = n[1], nz = n[2], nmax = PetscMax(nx, PetscMax(ny, nz));
-  size_t   N  = (size_t)nx * ny * nz;
-  double  *f, *d, *z;
-  int     *v;
+  size_t N = (size_t)n[0] * n[1] * n[2];
 
   PetscFunctionBeginUser;
-  for (size_t o = 0; o < N; o++) g[o] = in[o] == want ? 0.0f : (float)OX_EDT_INF;
-  PetscCall(PetscMalloc4(nmax, &f, nmax, &d, nmax + 1, &z, nmax, &v));
-  for (PetscInt k = 0; k < nz; k++)
-    for (PetscInt j = 0; j < ny; j++) edt_line(g + ((size_t)k * ny + j) * nx, 1, (int)nx, f, d, v, z);
-  for (PetscInt k = 0; k < nz; k++)
-    for (PetscInt i = 0; i < nx; i++) edt_line(g + (size_t)k * ny * nx + i, (size_t)nx, (int)ny, f, d, v, z);
-  for (PetscInt j = 0; j < ny; j++)
-    for (PetscInt i = 0; i < nx; i++) edt_line(g + (size_t)j * nx + i, (size_t)nx * ny, (int)nz, f, d, v, z);
-  PetscCall(PetscFree4(f, d, z, v));
+  for (size_t o = 0; o < N; o++) g[o] = in[o] == want ? 0.0f : (float)OX_DISTANCE_FAR;
+  PetscCall(OxDistanceSquaredFloat(3, n, g));
   PetscFunctionReturn(0);
 }
 
-/* Secondary ids from the labels: closing of the solid, then 6-connected components. */
+/* Secondary ids from the labels: closing of the solid, then 6-connected
+ * components. Memory on every rank, besides the labels and ids (8 bytes a
+ * voxel): a mask (1) and float distances (4) for the closing, then the flood
+ * queue (4); double distances would make the closing 17 bytes a voxel. */
 static PetscErrorCode derive_secondaries(const int *lab, const PetscInt n[3], double r_vox, int *sec, PetscInt *nsec)
 {
-  PetscInt       nx = n[0], ny = n[1], nz = n[2];
-  size_t         N = (size_t)nx * ny * nz, nxy = (size_t)nx * ny, head, tail;
+  size_t         N = (size_t)n[0] * n[1] * n[2];
   unsigned char *m;
   float         *g;
-  int           *queue, id = 0;
   double         r2 = r_vox * r_vox * (1.0 + 1e-12);
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc2(N, &m, N, &g));
   /* Dilation: voxels within r of the solid. */
   for (size_t o = 0; o < N; o++) m[o] = lab[o] > 0;
-  PetscCall(edt(m, 1, n, g));
+  PetscCall(distance_to(m, 1, n, g));
   for (size_t o = 0; o < N; o++) m[o] = g[o] <= r2;
   /* Erosion: voxels farther than r from every grid voxel outside the dilated set.
    * sec: -1 closed and not yet numbered, 0 outside the closed solid. */
-  PetscCall(edt(m, 0, n, g));
+  PetscCall(distance_to(m, 0, n, g));
   for (size_t o = 0; o < N; o++) sec[o] = (lab[o] > 0 || g[o] > r2) ? -1 : 0;
   PetscCall(PetscFree2(m, g));
-  PetscCall(PetscMalloc1(N, &queue));
-  for (size_t s = 0; s < N; s++) {
-    if (sec[s] != -1) continue;
-    sec[s]   = ++id;
-    head     = 0, tail = 0;
-    queue[tail++] = (int)s;
-    while (head < tail) {
-      size_t  v = (size_t)queue[head++];
-      PetscInt i = (PetscInt)(v % nx), j = (PetscInt)((v / nx) % ny), k = (PetscInt)(v / nxy);
-      size_t  nb[6];
-      int     nn = 0;
-      if (i > 0) nb[nn++] = v - 1;
-      if (i < nx - 1) nb[nn++] = v + 1;
-      if (j > 0) nb[nn++] = v - nx;
-      if (j < ny - 1) nb[nn++] = v + nx;
-      if (k > 0) nb[nn++] = v - nxy;
-      if (k < nz - 1) nb[nn++] = v + nxy;
-      for (int q = 0; q < nn; q++)
-        if (sec[nb[q]] == -1) sec[nb[q]] = id, queue[tail++] = (int)nb[q];
-    }
-  }
-  PetscCall(PetscFree(queue));
-  *nsec = id;
+  PetscCall(OxFloodComponents(n, sec, -1, nsec));
   PetscFunctionReturn(0);
 }
 
@@ -493,18 +433,14 @@ static PetscErrorCode read_all(MPI_Comm comm, hid_t fid, const char *file, const
   PetscFunctionReturn(0);
 }
 
-/* Open-addressing count of (particle, secondary) pairs. */
+/* Open-addressing count of (particle, secondary) pairs, buckets by splitmix64
+ * (the particle table below does not depend on the bucket order: ties go to
+ * the smaller secondary id). */
 typedef struct {
   size_t    cap, n;
   uint64_t *key; /* (p << 32 | s) + 1; 0 = empty */
   size_t   *cnt;
 } PairCount;
-
-static uint64_t mix64(uint64_t x)
-{
-  x ^= x >> 33, x *= 0xff51afd7ed558ccdULL, x ^= x >> 33, x *= 0xc4ceb9fe1a85ec53ULL;
-  return x ^ (x >> 33);
-}
 
 static PetscErrorCode pair_add(PairCount *h, uint64_t key)
 {
@@ -516,13 +452,13 @@ static PetscErrorCode pair_add(PairCount *h, uint64_t key)
     PetscCall(PetscCalloc2(g.cap, &g.key, g.cap, &g.cnt));
     for (size_t q = 0; q < h->cap; q++)
       if (h->key[q]) {
-        for (b = mix64(h->key[q]) & (g.cap - 1); g.key[b]; b = (b + 1) & (g.cap - 1)) {}
+        for (b = OxSplitMix64(h->key[q]) & (g.cap - 1); g.key[b]; b = (b + 1) & (g.cap - 1)) {}
         g.key[b] = h->key[q], g.cnt[b] = h->cnt[q], g.n++;
       }
     PetscCall(PetscFree2(h->key, h->cnt));
     *h = g;
   }
-  for (b = mix64(key) & (h->cap - 1); h->key[b] && h->key[b] != key; b = (b + 1) & (h->cap - 1)) {}
+  for (b = OxSplitMix64(key) & (h->cap - 1); h->key[b] && h->key[b] != key; b = (b + 1) & (h->cap - 1)) {}
   if (!h->key[b]) h->key[b] = key, h->n++;
   h->cnt[b]++;
   PetscFunctionReturn(0);

@@ -1,26 +1,17 @@
 /* Voxel geometry: labels and secondary ids per voxel. */
 #include <math.h>
 #include <stdint.h>
+#include "oxvac/flood.h"
 #include "oxvac/microstructure.h"
 #include "oxvac/units.h"
-
-/* splitmix64: a tiny, well-mixed hash; keyed by (seed, id) it gives every
- * particle its own stream whatever the rank count. */
-static uint64_t splitmix64(uint64_t x)
-{
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
-
-static double unit_open(uint64_t x) { return ((double)(x >> 11) + 0.5) / 9007199254740992.0; }
+#include "splitmix.h"
 
 double OxParticleMultiplier(long seed, PetscInt id, double spread)
 {
   if (spread <= 0.0) return 1.0;
-  uint64_t h  = splitmix64(((uint64_t)seed << 32) ^ (uint64_t)id ^ 0xA5A5A5A5ULL);
-  double   u1 = unit_open(h), u2 = unit_open(splitmix64(h));
+  /* splitmix64 keyed by (seed, id): every particle its own stream whatever the rank count */
+  uint64_t h  = OxSplitMix64(((uint64_t)seed << 32) ^ (uint64_t)id ^ 0xA5A5A5A5ULL);
+  double   u1 = OxUnitOpen(h), u2 = OxUnitOpen(OxSplitMix64(h));
   double   z  = sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2); /* Box-Muller */
   return exp(spread * z);
 }
@@ -94,8 +85,9 @@ PetscErrorCode OxMicrostructureOpenPores(DM da, const OxMicrostructure *ms, Vec 
   VecScatter         sc;
   const PetscScalar *lab, *sec;
   PetscScalar       *op;
-  PetscInt           n = ms->nx * ms->ny * ms->nz, nxy = ms->nx * ms->ny, head = 0, tail = 0, *queue;
-  char              *reached;
+  PetscInt           n = ms->nx * ms->ny * ms->nz, grid[3] = {ms->nx, ms->ny, ms->nz};
+  int               *mark;
+  OxFlood            fl;
 
   PetscFunctionBeginUser;
   /* Every rank gathers the whole image in natural order and floods it the same way. */
@@ -113,18 +105,15 @@ PetscErrorCode OxMicrostructureOpenPores(DM da, const OxMicrostructure *ms, Vec 
   PetscCall(VecScatterEnd(sc, nat_s, all_s, INSERT_VALUES, SCATTER_FORWARD));
   PetscCall(VecGetArrayRead(all_l, &lab));
   PetscCall(VecGetArrayRead(all_s, &sec));
-  PetscCall(PetscCalloc1(n, &reached));
-  PetscCall(PetscMalloc1(n, &queue));
-  /* Electrolyte outside every secondary is open; so is electrolyte joined to it face to face. */
+  /* Electrolyte outside every secondary is open; so is electrolyte joined to
+   * it face to face. mark: 1 open, -1 electrolyte not (yet) reached, 0 solid. */
+  PetscCall(PetscMalloc1(n, &mark));
+  PetscCall(OxFloodCreate(grid, &fl));
+  for (PetscInt v = 0; v < n; v++) mark[v] = PetscRealPart(lab[v]) < 0.5 ? -1 : 0;
   for (PetscInt v = 0; v < n; v++)
-    if (PetscRealPart(lab[v]) < 0.5 && PetscRealPart(sec[v]) < 0.5) reached[v] = 1, queue[tail++] = v;
-  while (head < tail) {
-    PetscInt v = queue[head++], i = v % ms->nx, j = (v / ms->nx) % ms->ny, k = v / nxy;
-    PetscInt nb[6] = {i > 0 ? v - 1 : -1, i < ms->nx - 1 ? v + 1 : -1, j > 0 ? v - ms->nx : -1, j < ms->ny - 1 ? v + ms->nx : -1,
-                      k > 0 ? v - nxy : -1, k < ms->nz - 1 ? v + nxy : -1};
-    for (int m = 0; m < 6; m++)
-      if (nb[m] >= 0 && !reached[nb[m]] && PetscRealPart(lab[nb[m]]) < 0.5) reached[nb[m]] = 1, queue[tail++] = nb[m];
-  }
+    if (mark[v] && PetscRealPart(sec[v]) < 0.5) OxFloodSeed(&fl, mark, v, 1);
+  OxFloodSpread(&fl, mark, -1, 1);
+  PetscCall(OxFloodDestroy(&fl));
   PetscCall(VecRestoreArrayRead(all_l, &lab));
   PetscCall(VecRestoreArrayRead(all_s, &sec));
   /* Back to this rank's block through the natural vector. */
@@ -133,14 +122,13 @@ PetscErrorCode OxMicrostructureOpenPores(DM da, const OxMicrostructure *ms, Vec 
     PetscInt lo, hi;
     PetscCall(VecGetOwnershipRange(nat_o, &lo, &hi));
     PetscCall(VecGetArray(nat_o, &op));
-    for (PetscInt v = lo; v < hi; v++) op[v - lo] = reached[v];
+    for (PetscInt v = lo; v < hi; v++) op[v - lo] = mark[v] == 1;
     PetscCall(VecRestoreArray(nat_o, &op));
   }
   PetscCall(DMCreateGlobalVector(da, open));
   PetscCall(DMDANaturalToGlobalBegin(da, nat_o, INSERT_VALUES, *open));
   PetscCall(DMDANaturalToGlobalEnd(da, nat_o, INSERT_VALUES, *open));
-  PetscCall(PetscFree(reached));
-  PetscCall(PetscFree(queue));
+  PetscCall(PetscFree(mark));
   PetscCall(VecScatterDestroy(&sc));
   PetscCall(VecDestroy(&all_l));
   PetscCall(VecDestroy(&all_s));

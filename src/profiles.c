@@ -2,10 +2,9 @@
  * particle's own surface, and the virtual lamella (profiles.h). */
 #include <math.h>
 #include <petscdmda.h>
+#include "oxvac/distance.h"
 #include "oxvac/profiles.h"
 #include "oxvac/units.h"
-
-#define EDT_FAR 1.0e20 /* squared distance of "no feature yet" */
 
 struct OxProfiler_private {
   MPI_Comm    comm;
@@ -40,64 +39,15 @@ void OxProfileFree(OxProfile *p)
   p->n = 0;
 }
 
-/* Felzenszwalb-Huttenlocher: squared distance transform of the sampled
- * function f along one line of n samples (lower envelope of parabolas). */
-static void edt_line(const double *f, PetscInt n, double *d, PetscInt *v, double *z)
-{
-  PetscInt k = 0;
-
-  v[0] = 0, z[0] = -1e300, z[1] = 1e300;
-  for (PetscInt q = 1; q < n; q++) {
-    double s;
-    for (;;) {
-      PetscInt p = v[k];
-      s          = ((f[q] + (double)q * q) - (f[p] + (double)p * p)) / (2.0 * (double)(q - p));
-      if (s <= z[k]) k--; /* z[0] = -inf: never below 0 */
-      else break;
-    }
-    k++;
-    v[k] = q, z[k] = s, z[k + 1] = 1e300;
-  }
-  k = 0;
-  for (PetscInt q = 0; q < n; q++) {
-    while (z[k + 1] < (double)q) k++;
-    d[q] = (double)(q - v[k]) * (q - v[k]) + f[v[k]];
-  }
-}
-
-/* Exact squared Euclidean distance (in samples) of every point of the
- * ndim-dimensional array f (x fastest) to the nearest point where f is 0;
- * f is 0 on features and EDT_FAR elsewhere on entry. */
-static PetscErrorCode edt(double *f, const PetscInt *n, int ndim)
-{
-  PetscInt total = 1, maxn = 1, *v;
-  double  *g, *d, *z;
-
-  PetscFunctionBeginUser;
-  for (int a = 0; a < ndim; a++) total *= n[a], maxn = PetscMax(maxn, n[a]);
-  PetscCall(PetscMalloc4(maxn, &g, maxn, &d, maxn, &v, maxn + 1, &z));
-  for (int a = 0, stride = 1; a < ndim; stride *= (int)n[a], a++) {
-    PetscInt len = n[a], outer = total / (stride * len);
-    for (PetscInt o = 0; o < outer; o++)
-      for (PetscInt in = 0; in < stride; in++) {
-        double *line = f + o * stride * len + in;
-        for (PetscInt q = 0; q < len; q++) g[q] = line[q * stride];
-        edt_line(g, len, d, v, z);
-        for (PetscInt q = 0; q < len; q++) line[q * stride] = d[q];
-      }
-  }
-  PetscCall(PetscFree4(g, d, v, z));
-  PetscFunctionReturn(0);
-}
-
-/* 1 where a point of the ndim array lab has a face neighbour (inside the
- * array) with another value: the features whose distance is measured. */
+/* 0 where a point of the ndim array lab has a face neighbour (inside the
+ * array) with another value: the features whose distance is measured;
+ * OX_DISTANCE_FAR elsewhere. */
 static void mark_interfaces(const int *lab, const PetscInt *n, int ndim, double *f)
 {
   PetscInt total = 1;
 
   for (int a = 0; a < ndim; a++) total *= n[a];
-  for (PetscInt i = 0; i < total; i++) f[i] = EDT_FAR;
+  for (PetscInt i = 0; i < total; i++) f[i] = OX_DISTANCE_FAR;
   for (int a = 0, stride = 1; a < ndim; stride *= (int)n[a], a++)
     for (PetscInt i = 0; i < total; i++) {
       PetscInt ia = (i / stride) % n[a];
@@ -126,11 +76,11 @@ static PetscErrorCode build_3d(OxProfiler pr, const int *lab)
   PetscCall(PetscMalloc1(N, &f));
   PetscCall(PetscMalloc1(N, &pr->bin3));
   mark_interfaces(lab, pr->n, 3, f);
-  PetscCall(edt(f, pr->n, 3));
+  PetscCall(OxDistanceSquared(3, pr->n, f));
   pr->nbin3 = 0;
   for (PetscInt i = 0; i < N; i++) {
     pr->bin3[i] = -1;
-    if (lab[i] > 0 && f[i] < 0.5 * EDT_FAR) {
+    if (lab[i] > 0 && f[i] < OX_DISTANCE_FAR) {
       double dist_nm = (sqrt(f[i]) + 0.5) * pr->h_nm;
       pr->bin3[i]    = (int)(dist_nm / pr->bin_nm);
       pr->nbin3      = PetscMax(pr->nbin3, pr->bin3[i] + 1);
@@ -186,11 +136,11 @@ static PetscErrorCode build_lamella(OxProfiler pr, const int *lab)
       plab[p] = nc ? clab[best] : 0;
     }
   mark_interfaces(plab, pn, 2, f);
-  PetscCall(edt(f, pn, 2));
+  PetscCall(OxDistanceSquared(2, pn, f));
   pr->nbinl = 0;
   for (PetscInt p = 0; p < pr->npix; p++) {
     pr->pix_bin[p] = -1;
-    if (plab[p] > 0 && f[p] < 0.5 * EDT_FAR) {
+    if (plab[p] > 0 && f[p] < OX_DISTANCE_FAR) {
       pr->pix_bin[p] = (int)((sqrt(f[p]) + 0.5) * pr->h_nm / pr->bin_nm);
       pr->nbinl      = PetscMax(pr->nbinl, pr->pix_bin[p] + 1);
     }

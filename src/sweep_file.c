@@ -16,6 +16,7 @@
 #include "oxvac/protocol.h"
 #include "oxvac/run.h"
 #include "oxvac/sweep.h"
+#include "splitmix.h"
 
 #define MAX_POINTS 100000
 
@@ -235,15 +236,8 @@ static int ReadParam(const Ctx *c, const config_setting_t *e, int j, OxSweepMode
   return 0;
 }
 
-/* Reproducible on every platform: splitmix64. */
-static double Uniform(unsigned long long *state)
-{
-  unsigned long long z = (*state += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  z ^= z >> 31;
-  return (double)(z >> 11) * (1.0 / 9007199254740992.0);
-}
+/* Reproducible on every platform: splitmix64, in [0, 1). */
+static double Uniform(uint64_t *state) { return (double)(OxSplitMix64Next(state) >> 11) * (1.0 / 9007199254740992.0); }
 
 /* The value of parameter p at u in [0, 1] (ranges) or index k (lists). */
 static char *RangeValue(const OxSweepParam *p, double u)
@@ -295,7 +289,7 @@ static int MakePoints(const Ctx *c, const config_setting_t *where, OxSweep *sw)
     for (int i = 0; i < n; i++)
       for (int j = 0; j < sw->nparam; j++) sw->value[i][j] = ValueAt(&sw->param[j], i);
   } else { /* Latin hypercube: one sample in each of n strata per parameter, strata shuffled */
-    unsigned long long st = sw->seed;
+    uint64_t           st = sw->seed;
     int               *perm = malloc((size_t)n * sizeof(int));
     for (int j = 0; j < sw->nparam; j++) {
       const OxSweepParam *p = &sw->param[j];
