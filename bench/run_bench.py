@@ -14,7 +14,12 @@ bench/RESULTS.md with the machine and date). Problems:
   C. averaged vs resolved cycling for 500 cycles (a small generated secondary);
   D. matrix-free apply vs STREAM triad vs AIJ MatMult at 128^3;
   E. peak memory per voxel at 128^3 (/usr/bin/time -v);
-  F. strong scaling on 1 and 2 ranks (demo-sized problem at 64^3).
+  F. strong scaling on 1 and 2 ranks (demo-sized problem at 64^3);
+  G. the default preconditioner (chosen from the problem's stiffness) against
+     each of ilu, bjacobi, hypre and gamg, on the 48^3 cube of A, on
+     inputs/demo.cfg (1 formation + 1 cycle with --quick-demo, else whole) and
+     on inputs/csernica2021.cfg for 5 cycles (--csernica); a PC that takes
+     more than 3x the default is stopped there and reported as "> T".
 """
 import argparse
 import json
@@ -188,6 +193,44 @@ def bench_F(a, d, res):
     res["F"] = dict(rows=rows, speedup_2=rows[0]["wall_s"] / rows[1]["wall_s"])
 
 
+def timed_run(a, cfg, out, extra, limit):
+    """Wall time of one run (the oxvac_run settings), or None past limit seconds."""
+    cmd = [a.oxvac, "run", cfg, "-o", out, "--quiet", "--set", "solver.rtol=1e-06", "--set", "solver.atol=1e-14"] + list(extra)
+    t = time.time()
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=limit)
+    except subprocess.TimeoutExpired:
+        return None, ""
+    if p.returncode != 0:
+        print("failed:", " ".join(cmd), "\n", p.stdout[-2000:], p.stderr[-2000:])
+        sys.exit(1)
+    return time.time() - t, p.stdout
+
+
+def bench_G(a, d, res):
+    cases = [("48^3 cube", cube_config(d, a.n_cube), [])]
+    demo = os.path.join(ROOT, "inputs", "demo.cfg")
+    cases.append(("demo" + (" (1 formation + 1 cycle)" if a.quick_demo else ""), demo,
+                  ["--set", "protocol.formation.repeat=1", "--set", "protocol.cycling.repeat=1", "--set", "output.fields_at_cycles=[1]"] if a.quick_demo else []))
+    if a.csernica:
+        cases.append(("csernica2021, 5 cycles", os.path.join(ROOT, "inputs", "csernica2021.cfg"),
+                      ["--set", "protocol.cycling.repeat=5", "--set", "output.fields_at_cycles=[5]", "--set", "solver.time_mode=\"resolved\""]))
+    rows = []
+    for name, cfg, sets in cases:
+        wall, out = timed_run(a, cfg, os.path.join(d, "G_default.h5"), sets, None)
+        chosen = re.search(r"PC (\S+) \(stiffness (\S+)\)", out)
+        row = dict(case=name, default=chosen.group(1) if chosen else "?", stiffness=float(chosen.group(2)) if chosen else float("nan"),
+                   default_s=wall, pcs={})
+        for pc in ("ilu", "bjacobi", "hypre", "gamg"):
+            w, _ = timed_run(a, cfg, os.path.join(d, f"G_{pc}.h5"), sets + ["-pc_type", pc], 3.0 * wall + 10.0)
+            row["pcs"][pc] = w
+            print(f"  G {name}: {pc} {w if w is not None else '> %.0f' % (3 * wall + 10)} s (default {row['default']} {wall:.1f} s)", file=sys.stderr)
+        best = min(v for v in row["pcs"].values() if v is not None)
+        row["ratio"] = wall / best
+        rows.append(row)
+    res["G"] = dict(rows=rows)
+
+
 def report(res):
     print("| benchmark | measured | target |")
     print("|---|---|---|")
@@ -209,6 +252,11 @@ def report(res):
     E = res.get("E")
     if E:
         print(f"| E peak memory at 128^3 | {E['bytes_per_voxel']:.0f} B/voxel ({E['peak_rss_MB']:.0f} MB) | <= 400 |")
+    G = res.get("G")
+    if G:
+        for r in G["rows"]:
+            pcs = ", ".join(f"{k} {v:.1f} s" if v is not None else f"{k} > {3 * r['default_s'] + 10:.0f} s" for k, v in r["pcs"].items())
+            print(f"| G default PC on {r['case']}: {r['default']} (stiffness {r['stiffness']:.2g}) {r['default_s']:.1f} s; {pcs} | {r['ratio']:.2f}x the best | <= 1.25x |")
     F = res.get("F")
     if F:
         print(f"| F strong scaling 64^3: {F['rows'][0]['wall_s']:.1f} s on 1 rank, {F['rows'][1]['wall_s']:.1f} s on 2 | {F['speedup_2']:.2f}x on 2 | |")
@@ -218,9 +266,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--out", default=os.path.join(HERE, "out"))
-    ap.add_argument("--only", default="ABCDF")
+    ap.add_argument("--only", default="ABCDFG")
     ap.add_argument("--n-cube", type=int, default=48)
     ap.add_argument("--cycles", type=int, default=500)
+    ap.add_argument("--quick-demo", action="store_true", help="G: the demo with 1 formation and 1 cycle")
+    ap.add_argument("--csernica", action="store_true", help="G: also 5 cycles of inputs/csernica2021.cfg (long)")
     a = ap.parse_args()
     a.oxvac = os.path.join(a.build, "oxvac")
     a.bench = os.path.join(a.build, "bench_solvers")

@@ -32,6 +32,7 @@ struct OxIntegrator_private {
   double            t_s;        /* time of the state */
   OxIntegratorStats st;
   MPI_Comm          comm;
+  double            stiffness;  /* largest D * segment duration / h^2 (create_preconditioner) */
 };
 
 /* Parameters the callbacks use at time t: the protocol's, or the cycle average. */
@@ -251,6 +252,31 @@ static SUNNonlinearSolver conserving_newton(OxIntegrator it)
     PetscCheck(flag_ >= 0, comm, PETSC_ERR_LIB, "SUNDIALS call %s failed with flag %d", #call, flag_); \
   } while (0)
 
+/*
+ * How stiff the diffusion part of I - gamma J can get: the largest
+ * D(t) * duration / h^2 over the protocol's segments (a BDF step never spans
+ * more than its segment). Far below 1 the matrix is diagonally dominant and
+ * an incomplete factorisation is nearly exact; AMG pays only when diffusion
+ * couples many voxels within one step.
+ */
+static double max_stiffness(const OxIntegrator it)
+{
+  double kmax = 0.0, h2 = it->op->h_m * it->op->h_m;
+  for (int g = 0; g < it->prot->nseg; g++) {
+    const OxSegment *s = &it->prot->seg[g];
+    OxParams         a, b;
+    OxProtocolParams(it->prot, g, s->t0_s, &a);
+    OxProtocolParams(it->prot, g, s->t1_s, &b);
+    kmax = PetscMax(kmax, PetscMax(a.D_m2_s, b.D_m2_s) * (s->t1_s - s->t0_s) / h2);
+  }
+  return kmax;
+}
+
+/* Below this stiffness block Jacobi with ILU(0) blocks is the default PC,
+ * above it hypre BoomerAMG (bench/RESULTS.md: ILU is 3x faster than AMG on
+ * the 48^3 cube at 230 and on inputs/demo.cfg at 2e-3). */
+#define OX_STIFFNESS_AMG 1e4
+
 static PetscErrorCode create_preconditioner(OxIntegrator it)
 {
   PC        pc;
@@ -260,11 +286,12 @@ static PetscErrorCode create_preconditioner(OxIntegrator it)
   PetscCall(KSPCreate(it->comm, &it->ksp));
   PetscCall(KSPSetType(it->ksp, KSPPREONLY));
   PetscCall(KSPGetPC(it->ksp, &pc));
-  /* Default: algebraic multigrid (hypre BoomerAMG), whose iteration count
-   * stays flat as the grid is refined; any PC can be chosen with -pc_type.
-   * (PETSc's GAMG stalls on the many decoupled identity rows of electrolyte.) */
+  /* Default from the problem (the same on a restart, so restarts stay
+   * bitwise); any PC can be chosen with -pc_type. (PETSc's GAMG stalls on
+   * the many decoupled identity rows of electrolyte.) */
   PetscCall(PetscOptionsHasName(NULL, NULL, "-pc_type", &set));
-  if (!set) PetscCall(PCSetType(pc, PCHYPRE));
+  it->stiffness = max_stiffness(it);
+  if (!set) PetscCall(PCSetType(pc, it->stiffness <= OX_STIFFNESS_AMG ? PCBJACOBI : PCHYPRE));
   PetscCall(KSPSetFromOptions(it->ksp));
   PetscFunctionReturn(0);
 }
@@ -441,6 +468,17 @@ PetscErrorCode OxIntegratorAdvanceAveraged(OxIntegrator it, const OxParams *avg,
 }
 
 double OxIntegratorReleasedMol(OxIntegrator it) { return NV_Ith_S(it->yq, 0); }
+
+PetscErrorCode OxIntegratorGetPC(OxIntegrator it, const char **type, double *stiffness)
+{
+  PC pc;
+
+  PetscFunctionBeginUser;
+  PetscCall(KSPGetPC(it->ksp, &pc));
+  PetscCall(PCGetType(pc, type));
+  *stiffness = it->stiffness;
+  PetscFunctionReturn(0);
+}
 
 PetscErrorCode OxIntegratorGetStats(OxIntegrator it, OxIntegratorStats *st)
 {

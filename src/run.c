@@ -234,15 +234,18 @@ static PetscErrorCode print_summary(MPI_Comm comm, const OxOperator *op, const O
 {
   OxIntegratorStats st;
   const OxSample   *last = &ts->row[ts->n - 1];
+  const char       *pc;
+  double            stiff;
 
   PetscFunctionBeginUser;
   PetscCall(OxIntegratorGetStats(integ, &st));
+  PetscCall(OxIntegratorGetPC(integ, &pc, &stiff));
   PetscCall(PetscPrintf(comm,
                         "oxvac: %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT " voxels (%" PetscInt_FMT " solid), %" PetscInt_FMT
                         " unknowns (%" PetscInt_FMT " in the surface layer), %.4g h simulated in %.2f s wall\n",
                         ms->nx, ms->ny, ms->nz, op->nsolid, op->nsolid + op->nlayer, op->nlayer, last->time_s / 3600.0, wall));
-  PetscCall(PetscPrintf(comm, "oxvac: %ld steps, %ld rhs, %ld linear iterations, %ld preconditioner setups, %ld error-test failures\n", st.nsteps,
-                        st.nrhs, st.nlinit, st.npsetup, st.nerrfail));
+  PetscCall(PetscPrintf(comm, "oxvac: %ld steps, %ld rhs, %ld linear iterations, %ld preconditioner setups, %ld error-test failures; PC %s (stiffness %.2g)\n",
+                        st.nsteps, st.nrhs, st.nlinit, st.npsetup, st.nerrfail, pc, stiff));
   PetscCall(PetscPrintf(comm, "oxvac: oxygen loss %.6g at.%%, released %.6g mol, inventory %.6g mol (relative difference %.2e)\n", last->oxygen_loss_pct,
                         last->released_mol, last->inventory_mol,
                         last->released_mol != 0 ? (last->inventory_mol - last->released_mol) / last->released_mol : 0.0));

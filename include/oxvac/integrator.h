@@ -4,8 +4,8 @@
  *
  * Owns: CVODE (BDF, SPGMR) on an NVECTOR_PETSC wrapper of the DMDA vector
  * (of one vector holding it and the layer vector when there is a layer),
- * the preconditioner (a PETSc KSP with KSPPREONLY and a PC from the options,
- * applied to I - gamma J), the released-oxygen quadrature, and stopping
+ * the preconditioner (a PETSc KSP with KSPPREONLY applied to I - gamma J; its
+ * PC chosen from the problem's stiffness unless -pc_type says otherwise), the released-oxygen quadrature, and stopping
  * exactly at every protocol segment end, where the BDF history restarts
  * (so a restart from any segment end is bitwise the uninterrupted run). The caller drives it segment by
  * segment and records observables in between.
@@ -54,5 +54,12 @@ PetscErrorCode OxIntegratorAdvanceAveraged(OxIntegrator integ, const OxParams *a
 double OxIntegratorReleasedMol(OxIntegrator integ);
 
 PetscErrorCode OxIntegratorGetStats(OxIntegrator integ, OxIntegratorStats *st);
+
+/**
+ * @brief The preconditioner in use and the stiffness that chose it by
+ *        default: the largest D * (segment duration) / h^2 of the protocol
+ *        (block Jacobi/ILU(0) up to 1e4, hypre BoomerAMG above; -pc_type overrides).
+ */
+PetscErrorCode OxIntegratorGetPC(OxIntegrator integ, const char **type, double *stiffness);
 
 #endif
