@@ -85,6 +85,13 @@ static void remove_made_dirs(const char *path, const char *made)
 
 PetscViewer OxOutputViewer(OxOutput out) { return out->viewer; }
 
+/* The XDMF sidecar of an HDF5 path: OUT.h5 -> OUT.xdmf (any other name gets .xdmf appended). */
+static void xdmf_path(const char *path, char *xdmf, size_t len)
+{
+  size_t n = strlen(path);
+  snprintf(xdmf, len, "%.*s.xdmf", (int)(n > 3 && !strcmp(path + n - 3, ".h5") ? n - 3 : n), path);
+}
+
 /* The folder of path ("." for a bare name). */
 static void folder_of(const char *path, char *dir, size_t len)
 {
@@ -164,6 +171,12 @@ PetscErrorCode OxOutputTryOpen(MPI_Comm comm, const char *path, PetscBool xdmf, 
   PetscCallMPI(MPI_Bcast(&pid, 1, MPI_LONG, 0, comm));
   PetscCall(PetscStrncpy(out->path, path, sizeof(out->path)));
   OxAtomicBegin(&out->h5, path, pid);
+  if (!out->rank) { /* what a killed run of this path left: its temporary HDF5 and XDMF */
+    char xdmf[PETSC_MAX_PATH_LEN + 8];
+    xdmf_path(path, xdmf, sizeof(xdmf));
+    OxAtomicRemoveStale(path);
+    OxAtomicRemoveStale(xdmf);
+  }
   if (!out->rank && make_parent_dirs(path) != 0) {
     failed = 1;
     snprintf(why, len, "cannot create its folder (%s)", strerror(errno));
@@ -784,11 +797,10 @@ static void close_open_objects(hid_t fid)
 static int finish_files(OxOutput out, PetscBool success, char *why, size_t len)
 {
   char     xdmf[PETSC_MAX_PATH_LEN + 8];
-  size_t   n  = strlen(out->path);
   int      ok = 1;
   OxAtomic x;
 
-  snprintf(xdmf, sizeof(xdmf), "%.*s.xdmf", (int)(n > 3 && !strcmp(out->path + n - 3, ".h5") ? n - 3 : n), out->path);
+  xdmf_path(out->path, xdmf, sizeof(xdmf));
   OxAtomicBegin(&x, xdmf, (long)getpid());
   if (success && out->xdmf) {
     PetscErrorCode ierr;

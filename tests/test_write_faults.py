@@ -222,7 +222,28 @@ def rename_order(args, work, c):
     c.check(h5 is not None and xd is not None and h5 < xd, f"the HDF5 is renamed before its XDMF: {''.join(lines).strip()}")
 
 
+def stale_partials(args, work, c):
+    """SIGKILL leaves PATH.partial-PID behind (nothing can catch it): the next
+    run writing the same path removes those of writers no longer running,
+    and leaves a live writer's alone."""
+    d = os.path.join(work, "stale")
+    os.makedirs(d)
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    dead = [f"out.h5.partial-{gone.pid}", f"out.ckpt.h5.partial-{gone.pid}", f"out.xdmf.partial-{gone.pid}"]
+    live = f"out.h5.partial-{os.getpid()}"
+    for name in dead + [live]:
+        with open(os.path.join(d, name), "w") as f:
+            f.write("left by a killed run\n")
+    cmd = [args.oxvac, "run", BASE, "-o", os.path.join(d, "out.h5"), "--quiet"] + SETS
+    p = oxtest.run(cmd, timeout=args.timeout)
+    left = sorted(os.listdir(d))
+    c.check(p.returncode == 0 and left == sorted(["out.h5", "out.xdmf", "out.ckpt.h5", live]),
+            f"a killed run's .partial files are removed by the next run, a live writer's kept: {left}", cmd, p.stdout, p.stderr)
+
+
 def checks(args, work, c):
+    stale_partials(args, work, c)
     ran = full_disk(args, work, c)
     if args.mpiexec:
         full_disk(args, work, c, ranks=2)

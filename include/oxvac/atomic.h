@@ -25,7 +25,15 @@ typedef struct {
 /** @brief Name the temporary file of path: PATH.partial-PID (pid: the writer's, rank 0's under MPI). */
 void OxAtomicBegin(OxAtomic *a, const char *path, long pid);
 
-/** @brief OxAtomicBegin with this process's pid, and the temporary file opened for writing (NULL, errno set, on failure). */
+/**
+ * @brief Remove the temporary files of path (PATH.partial-PID) that a killed
+ *        writer left: those whose PID no longer runs on this host. Returns
+ *        how many were removed. (SIGKILL leaves them; the next write of the
+ *        same path takes them away.)
+ */
+int OxAtomicRemoveStale(const char *path);
+
+/** @brief OxAtomicRemoveStale, OxAtomicBegin with this process's pid, and the temporary file opened for writing (NULL, errno set, on failure). */
 FILE *OxAtomicOpen(OxAtomic *a, const char *path);
 
 /**
