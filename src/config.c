@@ -1323,15 +1323,29 @@ static int IncludeOnLine(const char *file, int line, char *name, size_t namelen)
  */
 static int CheckIncludes(const Ctx *ctx, const char *config, const char *file, int depth)
 {
-  char  buf[OX_PATH_MAX + 64], name[OX_PATH_MAX], target[OX_PATH_MAX];
-  FILE *fp = fopen(file, "r");
-  int   line = 0, rc = 0;
+  char   *buf = NULL, name[OX_PATH_MAX], target[OX_PATH_MAX];
+  size_t  cap = 0;
+  ssize_t n;
+  FILE   *fp = fopen(file, "r");
+  int     line = 0, rc = 0;
   if (!fp) return 0; /* libconfig says why, with its line */
-  while (!rc && fgets(buf, sizeof buf, fp)) {
-    const char *p = buf + strspn(buf, " \t");
+  while (!rc && (n = getline(&buf, &cap, fp)) >= 0) {
+    const char *p = buf + strspn(buf, " \t"), *q, *e;
     struct stat st;
+    int         bad = 0;
     line++;
-    if (strncmp(p, "@include", 8) || !IncludeOnLine(file, line, name, sizeof name)) continue;
+    if (strncmp(p, "@include", 8)) continue;
+    q = strchr(p + 8, '"');
+    e = q ? strchr(q + 1, '"') : NULL;
+    /* libconfig takes the name up to a NUL: a NUL or control character in it, or no closing quote, is no file name */
+    if (memchr(buf, '\0', (size_t)n) || !e || (size_t)(e - q - 1) >= sizeof name) bad = 1;
+    for (const char *c = q ? q + 1 : p; !bad && c < e; c++) bad = iscntrl((unsigned char)*c);
+    if (bad) {
+      rc = OxInputError(ctx->err, ctx->errlen, file, line, NULL, "syntax error: @include without a plain quoted file name; expected @include \"FILE\", "
+                        "FILE named relative to the config's folder");
+      break;
+    }
+    snprintf(name, sizeof name, "%.*s", (int)(e - q - 1), q + 1);
     IncludedPath(config, name, target, sizeof target);
     if (name[0] == '/')
       rc = OxInputError(ctx->err, ctx->errlen, file, line, NULL, "syntax error: @include \"%s\" is an absolute path; expected a file named relative to the config's folder", name);
@@ -1340,6 +1354,7 @@ static int CheckIncludes(const Ctx *ctx, const char *config, const char *file, i
                         !name[0] ? "no file named" : stat(target, &st) != 0 ? strerror(errno) : S_ISDIR(st.st_mode) ? "is a directory" : !S_ISREG(st.st_mode) ? "is not a regular file" : "cannot be read");
     else if (depth < 10) rc = CheckIncludes(ctx, config, target, depth + 1);
   }
+  free(buf);
   fclose(fp);
   return rc;
 }
