@@ -23,7 +23,6 @@
 #include "oxvac/output.h"
 #include "oxvac/protocol.h"
 #include "oxvac/run.h"
-#include "oxvac/error.h"
 #include "oxvac/shell.h"
 
 static const char help[] = "oxvac: oxygen-vacancy formation and diffusion in cathode particles\n";
@@ -345,23 +344,40 @@ static int first_segment_of_cycle(const OxProtocol *prot, int cycle)
  * range undershoots far less): the run stops rather than report it. */
 #define OX_STATE_TOL 1e-3
 
-/*
- * Whether the state is physical: finite, and within [0, 1] to OX_STATE_TOL;
- * why says what is wrong otherwise. The test option -ox_fault_segment G
- * (with -ox_fault_value V, NaN by default) plants V in the first voxel after
- * segment G, so that tests can reach this path.
- */
-static PetscErrorCode state_check(OxModel *m, int g, PetscBool *good, char *why, size_t len)
+/* The test option -ox_fault_segment G (with -ox_fault_value V, NaN by
+ * default): V is planted in the first voxel after segment G, so that tests
+ * can reach state_check's failure path. Read once per run. */
+typedef struct {
+  PetscInt  seg; /* -1: none */
+  PetscReal value;
+} Fault;
+
+static PetscErrorCode fault_from_options(Fault *f)
 {
-  PetscInt  fault = -1;
-  PetscReal value = NAN, lo, hi;
-  PetscBool finite, planted = PETSC_FALSE;
+  PetscBool set;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscOptionsGetInt(NULL, NULL, "-ox_fault_segment", &fault, &planted));
-  if (planted && g >= 0 && fault == g) { /* g < 0: an averaged cycle */
-    PetscCall(PetscOptionsGetReal(NULL, NULL, "-ox_fault_value", &value, NULL));
-    PetscCall(VecSetValue(m->c, 0, value, INSERT_VALUES));
+  f->seg   = -1;
+  f->value = NAN;
+  PetscCall(PetscOptionsGetInt(NULL, NULL, "-ox_fault_segment", &f->seg, &set));
+  if (!set || f->seg < 0) f->seg = -1;
+  PetscCall(PetscOptionsGetReal(NULL, NULL, "-ox_fault_value", &f->value, NULL));
+  PetscFunctionReturn(0);
+}
+
+/*
+ * Whether the state after segment g (g < 0: an averaged cycle, fault NULL)
+ * is physical: finite, and within [0, 1] to OX_STATE_TOL; why says what is
+ * wrong otherwise.
+ */
+static PetscErrorCode state_check(OxModel *m, const Fault *fault, int g, PetscBool *good, char *why, size_t len)
+{
+  PetscReal lo, hi;
+  PetscBool finite;
+
+  PetscFunctionBeginUser;
+  if (fault && g >= 0 && fault->seg == g) {
+    PetscCall(VecSetValue(m->c, 0, fault->value, INSERT_VALUES));
     PetscCall(VecAssemblyBegin(m->c));
     PetscCall(VecAssemblyEnd(m->c));
   }
@@ -421,7 +437,7 @@ static PetscErrorCode run_averaged(const OxConfig *cfg, const OxProtocol *prot, 
   for (int k = W + 1; k <= ncyc; k++) {
     const OxSegment *last = &prot->seg[first_segment_of_cycle(prot, k + 1) - 1];
     PetscCall(OxIntegratorAdvanceAveraged(integ, &avg, last->t1_s, OxProtocolEndTime(prot), &ok, msg, sizeof(msg)));
-    if (ok) PetscCall(state_check(m, -1, &ok, msg, sizeof(msg)));
+    if (ok) PetscCall(state_check(m, NULL, -1, &ok, msg, sizeof(msg)));
     if (!ok) {
       PetscCall(PetscPrintf(comm, "\noxvac: run failed in averaged cycle %d at t = %.6g s: %s; last good checkpoint: none\n", k, last->t1_s, msg));
       *status = OX_EXIT_RUN_FAILED;
@@ -479,6 +495,7 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
   Vec           c_win = NULL, u_win = NULL, c_good = NULL, u_good = NULL;
   OxProfiler    prof  = NULL;
   int           first_seg;
+  Fault         fault;
   int           ckpt_layer = 0, last_ckpt_cycle = -1;
   double        last_ckpt_t = 0.0;
   char          why[512];
@@ -527,38 +544,30 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
   PetscCall(PetscLogStagePush(stage_setup));
   PetscCall(OxModelCreate(cfg, &m));
   OxGenerateSetProgress(0);
-  if (m.op.nsolid == 0) {
-    PetscCall(PetscFPrintf(comm, PETSC_STDERR, "%s:1: key 'microstructure': no voxel of the grid is solid; expected particles larger than a voxel inside the grid\n",
-                           opt->config));
-    *status = OX_EXIT_INPUT;
-    PetscCall(PetscLogStagePop());
-    PetscCall(OxModelDestroy(&m));
-    free(cfg_text);
-    PetscFunctionReturn(0);
-  }
   {
-    /* A solid that no face of which exchanges loses nothing: an input error, found before anything is written. */
+    /* Input errors only the built model shows, found before anything is written: one message, one way out. */
+    char      bad[OX_ERR_MAX + OX_PATH_MAX] = "";
     PetscReal area = 0.0;
     for (PetscInt f = 0; f < m.op.surf.nface; f++) area += m.op.surf.face[f].area_m2;
     PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &area, 1, MPIU_REAL, MPIU_SUM, comm));
-    if (!(area > 0.0)) {
-      PetscCall(PetscFPrintf(comm, PETSC_STDERR, "%s:1: key 'microstructure': no solid/electrolyte face exchanges (the solid fills the grid, or no face is accessible); expected particles with electrolyte around them inside the grid\n",
-                             opt->config));
+    if (m.op.nsolid == 0)
+      PetscCall(PetscSNPrintf(bad, sizeof(bad), "%s:1: key 'microstructure': no voxel of the grid is solid; expected particles larger than a voxel inside the grid",
+                              opt->config));
+    else if (!(area > 0.0)) /* a solid that no face of which exchanges loses nothing */
+      PetscCall(PetscSNPrintf(bad, sizeof(bad),
+                              "%s:1: key 'microstructure': no solid/electrolyte face exchanges (the solid fills the grid, or no face is accessible); expected particles with electrolyte around them inside the grid",
+                              opt->config));
+    else if (opt->restart && (m.u != NULL) != (ckpt_layer != 0)) /* only the model knows whether the layer has cells */
+      PetscCall(PetscSNPrintf(bad, sizeof(bad), "%s: dataset '/state/layer': %s; expected %s", opt->restart, ckpt_layer ? "present" : "missing",
+                              m.u ? "the surface layer cells of this config" : "none: this model's surface layer has no cells"));
+    if (bad[0]) {
+      PetscCall(PetscFPrintf(comm, PETSC_STDERR, "%s\n", bad));
       *status = OX_EXIT_INPUT;
       PetscCall(PetscLogStagePop());
       PetscCall(OxModelDestroy(&m));
       free(cfg_text);
       PetscFunctionReturn(0);
     }
-  }
-  if (opt->restart && (m.u != NULL) != (ckpt_layer != 0)) { /* only the model knows whether the layer has cells */
-    PetscCall(PetscFPrintf(comm, PETSC_STDERR, "%s: dataset '/state/layer': %s; expected %s\n", opt->restart, ckpt_layer ? "present" : "missing",
-                           m.u ? "the surface layer cells of this config" : "none: this model's surface layer has no cells"));
-    *status = OX_EXIT_INPUT;
-    PetscCall(PetscLogStagePop());
-    PetscCall(OxModelDestroy(&m));
-    free(cfg_text);
-    PetscFunctionReturn(0);
   }
   PetscCall(OxProfilerCreate(cfg, m.da, &m.ms, &prof));
   if (m.u) { /* the layer columns' voxels enter the 3D profile as depth samples */
@@ -604,6 +613,7 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
   *status = OX_EXIT_OK;
   PetscCall(VecDuplicate(m.c, &c_good));
   if (m.u) PetscCall(VecDuplicate(m.u, &u_good));
+  PetscCall(fault_from_options(&fault));
   first_seg = hist.next_seg;
   for (int g = hist.next_seg; g < g_end; g++) {
     const OxSegment *s = &prot->seg[g];
@@ -622,7 +632,7 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
     PetscCall(VecCopy(m.c, c_good)); /* the state at the segment start: what a failure keeps */
     if (m.u) PetscCall(VecCopy(m.u, u_good));
     PetscCall(OxIntegratorAdvanceSegment(integ, g, &ok, msg, sizeof(msg)));
-    if (ok) PetscCall(state_check(&m, g, &ok, msg, sizeof(msg)));
+    if (ok) PetscCall(state_check(&m, &fault, g, &ok, msg, sizeof(msg)));
     stop = g < prot->nseg - 1 ? stop_requested : 0; /* a signal during the last step: just finish */
     if (!ok) {
       /* Checkpoint the last good state (the history still ends there), unless it is where the run began. */
