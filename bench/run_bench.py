@@ -15,6 +15,8 @@ bench/RESULTS.md with the machine and date). Problems:
   D. matrix-free apply vs STREAM triad vs AIJ MatMult at 128^3;
   E. peak memory per voxel at 128^3 (/usr/bin/time -v);
   F. strong scaling on 1 and 2 ranks (demo-sized problem at 64^3);
+  M. peak memory per unknown on the inputs/csernica2021.cfg geometry (2 h of
+     protocol), less a tiny run's peak and 24 B per electrolyte voxel;
   G. the default preconditioner (chosen from the problem's stiffness) against
      each of ilu, bjacobi, hypre and gamg, on the 48^3 cube of A, on
      inputs/demo.cfg (1 formation + 1 cycle with --quick-demo, else whole) and
@@ -73,10 +75,13 @@ def field_h5(path):
         return f["fields/cycle_000001/vacancy_fraction"][:].ravel()
 
 
-def field_petsc_binary(path):
+def field_petsc_binary(path, index=0):
+    """Vector number index of a PETSc binary file."""
     with open(path, "rb") as f:
-        cid, n = np.frombuffer(f.read(8), dtype=">i4")
-        return np.frombuffer(f.read(8 * n), dtype=">f8").astype(float)
+        for _ in range(index + 1):
+            cid, n = np.frombuffer(f.read(8), dtype=">i4")
+            v = np.frombuffer(f.read(8 * n), dtype=">f8").astype(float)
+        return v
 
 
 def rel_err(x, ref):
@@ -138,6 +143,8 @@ def bench_B(a, d, res):
     indptr = np.concatenate([[0], np.cumsum(rl)])
     J = sp.csr_matrix((vals, cols, indptr), shape=(m, nn))
     b = field_petsc_binary(prefix + ".b")
+    pos = field_petsc_binary(prefix + ".b", 1).astype(int)  # each unknown's voxel (solid voxels only)
+    fref = fref[pos]
     with h5py.File(ref, "r") as f:
         t1 = float(f["timeseries/time_s"][-1])
     t = time.time()
@@ -180,6 +187,40 @@ protocol = { cycling = { repeat = 1; steps = ( { type = "rest"; duration_min = 1
     p = subprocess.run(["/usr/bin/time", "-v", a.oxvac, "run", cfg, "-o", out, "--quiet"], capture_output=True, text=True)
     rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1))
     res["E"] = dict(voxels=128 ** 3, peak_rss_MB=rss_kb / 1024, bytes_per_voxel=rss_kb * 1024 / 128 ** 3)
+
+
+def peak_rss_run(a, cfg, out, extra):
+    """Peak RSS (bytes) and stdout of one run under /usr/bin/time -v."""
+    p = subprocess.run(["/usr/bin/time", "-v", a.oxvac, "run", cfg, "-o", out, "--quiet"] + list(extra), capture_output=True, text=True)
+    if p.returncode != 0:
+        print("failed:", cfg, p.stdout[-2000:], p.stderr[-2000:])
+        sys.exit(1)
+    return 1024 * int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1)), p.stdout
+
+
+def bench_M(a, d, res):
+    """Peak memory per unknown on the csernica2021 geometry, judged as issue 13
+    states: (peak - a tiny run's peak - 24 B per electrolyte voxel) / unknowns.
+    The protocol is cut to 2 h (a 1 C charge and 1 h rest, one stored field):
+    the peak is reached at the first preconditioner setup and does not grow
+    with the protocol."""
+    tiny = os.path.join(d, "M_tiny.cfg")
+    with open(tiny, "w") as f:
+        f.write("""grid = { voxel_nm = 5.0; shape = [12, 12, 12]; };
+microstructure = { type = "sphere"; radius_nm = 40.0; };
+protocol = { cycling = { repeat = 1; steps = ( { type = "rest"; duration_min = 10.0; } ); }; };
+""")
+    base, _ = peak_rss_run(a, tiny, os.path.join(d, "M_tiny.h5"), [])
+    sets = ["--set", "solver.time_mode=\"resolved\"", "--set", "protocol.cycling.repeat=1", "--set", "output.fields_at_cycles=[1]",
+            "--set", "protocol.formation.repeat=1", "--set", "protocol.formation.steps=({type=\"cc\"; rate_C=1.0; until_soc=1.0;})",
+            "--set", "protocol.cycling.steps=({type=\"rest\"; duration_min=60.0;})"]
+    peak, out = peak_rss_run(a, os.path.join(ROOT, "inputs", "csernica2021.cfg"), os.path.join(d, "M.h5"), sets)
+    m = re.search(r"(\d+)x(\d+)x(\d+) voxels \((\d+) solid\), (\d+) unknowns \((\d+) in the surface layer\)", out)
+    nvox = int(m.group(1)) * int(m.group(2)) * int(m.group(3))
+    nsolid, nunk = int(m.group(4)), int(m.group(5))
+    per = (peak - base - 24.0 * (nvox - nsolid)) / nunk
+    res["M"] = dict(peak_MB=peak / 2 ** 20, base_MB=base / 2 ** 20, voxels=nvox, solid=nsolid, unknowns=nunk, layer=int(m.group(6)),
+                    bytes_per_unknown=per)
 
 
 def bench_F(a, d, res):
@@ -248,10 +289,14 @@ def report(res):
         print(f"| C {C['cycles']} cycles: resolved {C['resolved_wall_s']:.1f} s vs averaged {C['averaged_wall_s']:.1f} s; loss {C['loss_resolved_pct']:.4f} vs {C['loss_averaged_pct']:.4f} at.% ({C['rel_diff']:+.1e}, estimate {C['estimate']:+.1e}) | {C['speedup']:.0f}x | >= 50x |")
     D = res.get("D")
     if D:
-        print(f"| D 128^3 apply {D['apply_ms']:.2f} ms ({D['apply_GBs']:.1f} GB/s) vs triad {D['triad_GBs']:.1f} GB/s; AIJ MatMult {D['aij_ms']:.2f} ms | {D['fraction_of_triad']:.2f} of triad | >= 0.70 |")
+        print(f"| D 128^3 apply {D['apply_ms']:.2f} ms ({D['apply_GBs']:.1f} GB/s, ghost copy and map counted) vs triad {D['triad_GBs']:.1f} GB/s; AIJ MatMult {D['aij_ms']:.2f} ms | {D['fraction_of_triad']:.2f} of triad | >= 0.70 |")
     E = res.get("E")
     if E:
         print(f"| E peak memory at 128^3 | {E['bytes_per_voxel']:.0f} B/voxel ({E['peak_rss_MB']:.0f} MB) | <= 400 |")
+    M = res.get("M")
+    if M:
+        print(f"| M peak memory, csernica2021 geometry ({M['voxels']} voxels, {M['solid']} solid, {M['unknowns']} unknowns): "
+              f"{M['peak_MB']:.0f} MB, tiny run {M['base_MB']:.0f} MB | {M['bytes_per_unknown']:.0f} B per unknown | <= 300 |")
     G = res.get("G")
     if G:
         for r in G["rows"]:
@@ -266,7 +311,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--out", default=os.path.join(HERE, "out"))
-    ap.add_argument("--only", default="ABCDFG")
+    ap.add_argument("--only", default="ABCDFGM")
     ap.add_argument("--n-cube", type=int, default=48)
     ap.add_argument("--cycles", type=int, default=500)
     ap.add_argument("--quick-demo", action="store_true", help="G: the demo with 1 formation and 1 cycle")

@@ -39,8 +39,13 @@ PetscErrorCode OxHistoryStoreField(OxHistory *h, const OxMicrostructure *ms, OxO
   Vec cbar;
 
   PetscFunctionBeginUser;
-  PetscCall(VecDuplicate(c, &cbar));
-  PetscCall(OxOperatorVoxelMean(op, c, u, cbar));
+  {
+    Vec mean;
+    PetscCall(VecDuplicate(c, &mean));
+    PetscCall(OxOperatorVoxelMean(op, c, u, mean));
+    PetscCall(OxOperatorBoxVec(op, mean, &cbar)); /* stored fields are box fields */
+    PetscCall(VecDestroy(&mean));
+  }
   PetscCall(append_field(h, ms, cbar, cycle, time_s, soc));
   PetscCall(VecDestroy(&cbar));
   if (h->profiler) {
@@ -63,9 +68,10 @@ PetscErrorCode OxHistoryStoreField(OxHistory *h, const OxMicrostructure *ms, OxO
   PetscFunctionReturn(0);
 }
 
-/* Layer cell j of every column as a voxel field (0 elsewhere): checkpoints
- * store the layer in the natural voxel order, independent of the ranks. */
-static PetscErrorCode layer_to_voxels(const OxOperator *op, Vec u, PetscInt j, Vec x)
+/* Layer cell j of every column as a box field xb (0 elsewhere; x a voxel
+ * vector for scratch): checkpoints store the layer in the natural voxel
+ * order, independent of the ranks. */
+static PetscErrorCode layer_to_voxels(const OxOperator *op, Vec u, PetscInt j, Vec x, Vec xb)
 {
   const PetscScalar *ua;
   PetscScalar       *xa;
@@ -77,15 +83,18 @@ static PetscErrorCode layer_to_voxels(const OxOperator *op, Vec u, PetscInt j, V
   OxSurfaceLayerToVoxels(&op->surf, ua, j, xa);
   PetscCall(VecRestoreArray(x, &xa));
   PetscCall(VecRestoreArrayRead(u, &ua));
+  PetscCall(OxOperatorToBox(op, x, xb));
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode voxels_to_layer(const OxOperator *op, Vec x, PetscInt j, Vec u)
+/* The reverse, from the box field xb. */
+static PetscErrorCode voxels_to_layer(const OxOperator *op, Vec xb, PetscInt j, Vec x, Vec u)
 {
   const PetscScalar *xa;
   PetscScalar       *ua;
 
   PetscFunctionBeginUser;
+  PetscCall(OxOperatorFromBox(op, xb, x));
   PetscCall(VecGetArrayRead(x, &xa));
   PetscCall(VecGetArray(u, &ua));
   OxSurfaceVoxelsToLayer(&op->surf, xa, j, ua);
@@ -113,20 +122,24 @@ static PetscErrorCode write_state(OxOutput out, const OxHistory *h, const OxOper
   PetscViewer    v    = OxOutputViewer(out);
   PetscInt       next = h->next_seg;
   PetscErrorCode ierr = 0;
-  Vec            x;
+  Vec            x, xb;
 
   PetscFunctionBeginUser;
-  STAGE(OxOutputWriteVec(out, state, "/state", "vacancy_fraction", "1", "vacancy site fraction of each voxel unknown, to continue from (0 in electrolyte)"));
+  PetscCall(OxOperatorBoxVec(op, state, &xb));
+  ierr = OxOutputWriteVec(out, xb, "/state", "vacancy_fraction", "1", "vacancy site fraction of each voxel unknown, to continue from (0 in electrolyte)");
+  if (ierr || !layer) PetscCall(VecDestroy(&xb));
+  STAGE(ierr);
   if (layer) {
     PetscCall(VecDuplicate(state, &x));
     for (PetscInt j = 0; j < op->surf.ncells && !ierr; j++) {
       char name[32], desc[128];
       PetscCall(PetscSNPrintf(name, sizeof(name), "cell_%02" PetscInt_FMT, j));
       PetscCall(PetscSNPrintf(desc, sizeof(desc), "vacancy site fraction of surface layer cell %" PetscInt_FMT " (0: outermost) on its column's voxel, 0 elsewhere", j));
-      PetscCall(layer_to_voxels(op, layer, j, x));
-      ierr = OxOutputAgree(out, OxOutputWriteVec(out, x, "/state/layer", name, "1", desc));
+      PetscCall(layer_to_voxels(op, layer, j, x, xb));
+      ierr = OxOutputAgree(out, OxOutputWriteVec(out, xb, "/state/layer", name, "1", desc));
     }
     PetscCall(VecDestroy(&x));
+    PetscCall(VecDestroy(&xb));
     STAGE(ierr);
   }
   PetscCall(PetscViewerHDF5WriteAttribute(v, "/state", "next_segment", PETSC_INT, &next));
@@ -371,7 +384,6 @@ PetscErrorCode OxHistoryRead(const char *path, DM da, const OxMicrostructure *ms
   char       *text = NULL;
 
   PetscFunctionBeginUser;
-  (void)da;
   PetscCall(PetscMemzero(h, sizeof(*h)));
   h->profiler = profiler;
   PetscCall(PetscViewerHDF5Open(PetscObjectComm((PetscObject)c), path, FILE_MODE_READ, &v));
@@ -386,17 +398,23 @@ PetscErrorCode OxHistoryRead(const char *path, DM da, const OxMicrostructure *ms
   PetscCall(PetscViewerHDF5ReadAttribute(v, "/state", "next_segment", PETSC_INT, NULL, &next));
   PetscCall(PetscViewerHDF5ReadAttribute(v, "/state", "released_mol", PETSC_DOUBLE, NULL, &h->released_mol));
   h->next_seg = (int)next;
-  PetscCall(load_vec(v, "/state", "vacancy_fraction", c));
-  if (u) {
-    Vec x;
-    PetscCall(VecDuplicate(c, &x));
-    for (PetscInt j = 0; j < op->surf.ncells; j++) {
-      char name[32];
-      PetscCall(PetscSNPrintf(name, sizeof(name), "cell_%02" PetscInt_FMT, j));
-      PetscCall(load_vec(v, "/state/layer", name, x));
-      PetscCall(voxels_to_layer(op, x, j, u));
+  {
+    Vec xb;
+    PetscCall(DMCreateGlobalVector(da, &xb));
+    PetscCall(load_vec(v, "/state", "vacancy_fraction", xb));
+    PetscCall(OxOperatorFromBox(op, xb, c));
+    if (u) {
+      Vec x;
+      PetscCall(VecDuplicate(c, &x));
+      for (PetscInt j = 0; j < op->surf.ncells; j++) {
+        char name[32];
+        PetscCall(PetscSNPrintf(name, sizeof(name), "cell_%02" PetscInt_FMT, j));
+        PetscCall(load_vec(v, "/state/layer", name, xb));
+        PetscCall(voxels_to_layer(op, xb, j, x, u));
+      }
+      PetscCall(VecDestroy(&x));
     }
-    PetscCall(VecDestroy(&x));
+    PetscCall(VecDestroy(&xb));
   }
   PetscCall(read_timeseries(fid, &h->ts));
   PetscCall(read_1d(fid, "/particles_series/cycle", H5T_NATIVE_INT, sizeof(int), &nf, (void **)&fc));
@@ -408,7 +426,7 @@ PetscErrorCode OxHistoryRead(const char *path, DM da, const OxMicrostructure *ms
     PetscCall(PetscSNPrintf(dset, sizeof(dset), "%s/vacancy_fraction", group));
     PetscCall(PetscViewerHDF5ReadAttribute(v, dset, "time_s", PETSC_DOUBLE, NULL, &t));
     PetscCall(PetscViewerHDF5ReadAttribute(v, dset, "soc", PETSC_DOUBLE, NULL, &s));
-    PetscCall(VecDuplicate(c, &x));
+    PetscCall(DMCreateGlobalVector(da, &x));
     PetscCall(load_vec(v, group, "vacancy_fraction", x));
     PetscCall(append_field(h, ms, x, fc[f], t, s));
     PetscCall(VecDestroy(&x));

@@ -218,7 +218,7 @@ static int nls_solve(SUNNonlinearSolver S, N_Vector y0, N_Vector ycor, N_Vector 
   if (OxOperatorExchangeConductance(it->op, &prm, &cond)) return -1;
   alpha = -wG / ((PetscReal)it->op->nsolid + gamma * cond * inv_v);
   if (parts(it, ycor, 0, &yc, &yu)) return -1;
-  if (VecAXPY(yc, alpha, it->op->solid)) return -1;
+  if (VecShift(yc, alpha)) return -1; /* every voxel unknown is solid */
   if (yu && VecShift(yu, alpha)) return -1;
   if (parts_end(it, 0)) return -1;
   return SUN_NLS_SUCCESS;

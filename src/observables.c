@@ -94,7 +94,12 @@ PetscErrorCode OxParticleTableCreate(const OxOperator *op, const OxMicrostructur
   PetscCall(PetscMalloc6(np, &pt->volume_m3, np, &pt->area_m2, 3 * np, &pt->centroid_m, np, &pt->depth_m, np, &pt->radius_m, np, &pt->multiplier));
   PetscCall(PetscMalloc1(6 * np, &sums));
   PetscCall(owned_box(ms->labels, xs, xm));
-  PetscCall(particle_sums(ms, op->exchange_area, NULL, xs, xm, sums));
+  {
+    Vec area;
+    PetscCall(OxOperatorBoxVec(op, op->exchange_area, &area));
+    PetscCall(particle_sums(ms, area, NULL, xs, xm, sums));
+    PetscCall(VecDestroy(&area));
+  }
   for (PetscInt p = 0; p < np; p++) {
     const double *r = sums + 6 * p;
     pt->id[p]        = (int)(p + 1);

@@ -7,15 +7,158 @@
 /* -log_view events: the matrix-free apply (RHS and J v) and the preconditioner assembly. */
 static PetscLogEvent OX_EVENT_APPLY, OX_EVENT_ASSEMBLE;
 
+/* Every owned solid voxel m in voxel-vector order (the owned box in the
+ * order that numbered them), with its owned-box offset o and ghosted-box index g. */
+#define OX_FOR_OWNED_SOLID(op, o, g, m) \
+  for (PetscInt k_ = 0, o = 0; k_ < (op)->zm; k_++) \
+    for (PetscInt j_ = 0, g = 0; j_ < (op)->ym; j_++) \
+      for (PetscInt i_ = (g = ((k_ + (op)->zs - (op)->gzs) * (op)->gym + (j_ + (op)->ys - (op)->gys)) * (op)->gxm + ((op)->xs - (op)->gxs), 0); \
+           i_ < (op)->xm; i_++, o++, g++) \
+        for (PetscInt m = (op)->map[g], once_ = 1; once_ && m < (op)->nloc; once_ = 0)
+
 static inline PetscReal harmonic(PetscReal a, PetscReal b) { return (a + b > 0.0) ? 2.0 * a * b / (a + b) : 0.0; }
+
+/* Number the owned solid voxels (box order) and find the ghosts: the solid
+ * voxels of other ranks in the ghosted box (face neighbours of owned ones). */
+static PetscErrorCode number_voxels(OxOperator *op, const OxBox *b, const PetscScalar *lab)
+{
+  MPI_Comm     comm = PetscObjectComm((PetscObject)op->da);
+  PetscInt     nbox = b->gm[0] * b->gm[1] * b->gm[2], ng = 0, slot;
+  Vec          gid, gidloc;
+  PetscScalar *ga;
+  const PetscScalar *gl;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(nbox, &op->map));
+  for (PetscInt a = 0; a < nbox; a++) op->map[a] = -1;
+  op->nloc = 0;
+  for (PetscInt k = op->zs; k < op->zs + op->zm; k++)
+    for (PetscInt j = op->ys; j < op->ys + op->ym; j++)
+      for (PetscInt i = op->xs; i < op->xs + op->xm; i++) {
+        PetscInt a = OxBoxIndex(b, i, j, k);
+        if (PetscRealPart(lab[a]) > 0.5) op->map[a] = op->nloc++;
+      }
+  PetscCallMPI(MPI_Scan(&op->nloc, &op->rstart, 1, MPIU_INT, MPI_SUM, comm));
+  op->rstart -= op->nloc;
+  /* Global indices over the box, exchanged once to find the ghosts. */
+  PetscCall(DMCreateGlobalVector(op->da, &gid));
+  PetscCall(DMCreateLocalVector(op->da, &gidloc));
+  PetscCall(VecGetArray(gid, &ga));
+  {
+    PetscInt o = 0;
+    for (PetscInt k = op->zs; k < op->zs + op->zm; k++)
+      for (PetscInt j = op->ys; j < op->ys + op->ym; j++)
+        for (PetscInt i = op->xs; i < op->xs + op->xm; i++, o++) {
+          PetscInt m = op->map[OxBoxIndex(b, i, j, k)];
+          ga[o]      = m >= 0 ? (PetscScalar)(op->rstart + m) : -1.0;
+        }
+  }
+  PetscCall(VecRestoreArray(gid, &ga));
+  PetscCall(VecSet(gidloc, -1.0)); /* ghost corners (star stencil) and beyond the domain stay -1 */
+  PetscCall(DMGlobalToLocal(op->da, gid, INSERT_VALUES, gidloc));
+  PetscCall(VecDestroy(&gid));
+  PetscCall(VecGetArrayRead(gidloc, &gl));
+  for (int pass = 0; pass < 2; pass++) {
+    slot = op->nloc;
+    for (PetscInt k = b->gs[2]; k < b->gs[2] + b->gm[2]; k++)
+      for (PetscInt j = b->gs[1]; j < b->gs[1] + b->gm[1]; j++)
+        for (PetscInt i = b->gs[0]; i < b->gs[0] + b->gm[0]; i++) {
+          PetscInt a = OxBoxIndex(b, i, j, k);
+          if (i >= op->xs && i < op->xs + op->xm && j >= op->ys && j < op->ys + op->ym && k >= op->zs && k < op->zs + op->zm) continue;
+          if (PetscRealPart(gl[a]) < 0.0) continue;
+          if (pass) {
+            op->gghost[slot - op->nloc] = (PetscInt)PetscRealPart(gl[a]);
+            op->map[a]                  = slot;
+          }
+          slot++;
+        }
+    if (!pass) {
+      ng = slot - op->nloc;
+      PetscCall(PetscMalloc1(ng + 1, &op->gghost));
+    }
+  }
+  PetscCall(VecRestoreArrayRead(gidloc, &gl));
+  PetscCall(VecDestroy(&gidloc));
+  op->nghost = ng;
+  for (PetscInt a = 0; a < nbox; a++)
+    if (op->map[a] < 0) op->map[a] = op->nloc + ng; /* the zero slot */
+  PetscFunctionReturn(0);
+}
+
+/* The scratch cloc and the scatter that fills its ghost slots. */
+static PetscErrorCode create_ghost_scatter(OxOperator *op)
+{
+  IS       from, to;
+  PetscInt ng_global;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecCreateSeq(PETSC_COMM_SELF, op->nloc + op->nghost + 1, &op->cloc));
+  PetscCall(VecZeroEntries(op->cloc));
+  PetscCallMPI(MPI_Allreduce(&op->nghost, &ng_global, 1, MPIU_INT, MPI_SUM, PetscObjectComm((PetscObject)op->da)));
+  if (!ng_global) PetscFunctionReturn(0);
+  PetscCall(ISCreateGeneral(PETSC_COMM_SELF, op->nghost, op->gghost, PETSC_USE_POINTER, &from));
+  PetscCall(ISCreateStride(PETSC_COMM_SELF, op->nghost, op->nloc, 1, &to));
+  PetscCall(VecScatterCreate(op->wvox, from, op->cloc, to, &op->gscatter));
+  PetscCall(ISDestroy(&from));
+  PetscCall(ISDestroy(&to));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxOperatorCreateVoxelVec(const OxOperator *op, Vec *c)
+{
+  PetscFunctionBeginUser;
+  PetscCall(VecCreateMPI(PetscObjectComm((PetscObject)op->da), op->nloc, op->nsolid, c));
+  PetscCall(VecZeroEntries(*c));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxOperatorToBox(const OxOperator *op, Vec c, Vec box)
+{
+  const PetscScalar *ca;
+  PetscScalar       *ba;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecZeroEntries(box));
+  PetscCall(VecGetArrayRead(c, &ca));
+  PetscCall(VecGetArray(box, &ba));
+  OX_FOR_OWNED_SOLID(op, o, g, m) ba[o] = ca[m];
+  PetscCall(VecRestoreArray(box, &ba));
+  PetscCall(VecRestoreArrayRead(c, &ca));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxOperatorBoxVec(const OxOperator *op, Vec c, Vec *box)
+{
+  const char *name;
+
+  PetscFunctionBeginUser;
+  PetscCall(DMCreateGlobalVector(op->da, box));
+  PetscCall(PetscObjectGetName((PetscObject)c, &name));
+  PetscCall(PetscObjectSetName((PetscObject)*box, name));
+  PetscCall(OxOperatorToBox(op, c, *box));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxOperatorFromBox(const OxOperator *op, Vec box, Vec c)
+{
+  const PetscScalar *ba;
+  PetscScalar       *ca;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecGetArrayRead(box, &ba));
+  PetscCall(VecGetArray(c, &ca));
+  OX_FOR_OWNED_SOLID(op, o, g, m) ca[m] = ba[o];
+  PetscCall(VecRestoreArray(c, &ca));
+  PetscCall(VecRestoreArrayRead(box, &ba));
+  PetscFunctionReturn(0);
+}
 
 PetscErrorCode OxOperatorCreate(const OxConfig *cfg, DM da, const OxMicrostructure *ms, OxOperator *op)
 {
-  Vec                labloc;
+  Vec                labloc, area_box, access_box;
   const PetscScalar *lab, *dsp[3];
-  PetscScalar       *solid;
   OxBox              b;
-  PetscInt           nloc, nsolid_loc = 0;
+  PetscInt           nslot;
   double             h, inv_h2, area_loc = 0.0;
   MPI_Comm           comm = PetscObjectComm((PetscObject)da);
 
@@ -33,65 +176,71 @@ PetscErrorCode OxOperatorCreate(const OxConfig *cfg, DM da, const OxMicrostructu
   inv_h2          = 1.0 / (h * h);
   PetscCall(DMDAGetCorners(da, &op->xs, &op->ys, &op->zs, &op->xm, &op->ym, &op->zm));
   PetscCall(DMDAGetGhostCorners(da, &op->gxs, &op->gys, &op->gzs, &op->gxm, &op->gym, &op->gzm));
-  b    = (OxBox){{ms->nx, ms->ny, ms->nz}, {op->gxs, op->gys, op->gzs}, {op->gxm, op->gym, op->gzm}};
-  nloc = op->gxm * op->gym * op->gzm;
+  b = (OxBox){{ms->nx, ms->ny, ms->nz}, {op->gxs, op->gys, op->gzs}, {op->gxm, op->gym, op->gzm}};
 
   PetscCall(DMCreateLocalVector(da, &labloc));
   PetscCall(DMGlobalToLocal(da, ms->labels, INSERT_VALUES, labloc));
-  PetscCall(DMCreateGlobalVector(da, &op->solid));
-  PetscCall(VecDuplicate(op->solid, &op->exchange_area));
+  PetscCall(VecGetArrayRead(labloc, &lab));
+  PetscCall(number_voxels(op, &b, lab));
+  PetscCallMPI(MPI_Allreduce(&op->nloc, &op->nsolid, 1, MPIU_INT, MPI_SUM, comm));
+  PetscCall(VecRestoreArrayRead(labloc, &lab));
+
+  /* Exchange faces and layer columns are found on the box, then renumbered. */
+  PetscCall(DMCreateGlobalVector(da, &area_box));
+  PetscCall(VecDuplicate(area_box, &access_box));
+  PetscCall(OxSurfaceCreate(cfg, da, ms, labloc, &op->surf, area_box, access_box, &area_loc));
+  {
+    PetscInt *to;
+    PetscCall(PetscMalloc1(op->xm * op->ym * op->zm + 1, &to));
+    OX_FOR_OWNED_SOLID(op, o, g, m) to[o] = m;
+    OxSurfaceRemapCells(&op->surf, to);
+    PetscCall(PetscFree(to));
+  }
+  PetscCall(OxOperatorCreateVoxelVec(op, &op->exchange_area));
   PetscCall(PetscObjectSetName((PetscObject)op->exchange_area, "exchange_area_m2"));
-  PetscCall(VecDuplicate(op->solid, &op->accessibility));
+  PetscCall(VecDuplicate(op->exchange_area, &op->accessibility));
   PetscCall(PetscObjectSetName((PetscObject)op->accessibility, "accessibility"));
-  PetscCall(OxSurfaceCreate(cfg, da, ms, labloc, &op->surf, op->exchange_area, op->accessibility, &area_loc));
+  PetscCall(OxOperatorFromBox(op, area_box, op->exchange_area));
+  PetscCall(OxOperatorFromBox(op, access_box, op->accessibility));
+  PetscCall(VecDestroy(&area_box));
+  PetscCall(VecDestroy(&access_box));
+
+  /* Bulk and grain-boundary coefficients of the + face of every owned and
+   * ghost solid voxel. Two-point fluxes between the points the unknowns
+   * stand for: a layer column's voxel unknown lies deeper than the voxel centre. */
+  nslot = op->nloc + op->nghost + 1;
+  for (int d = 0; d < 3; d++) PetscCall(PetscCalloc1(nslot, &op->w[d]));
   PetscCall(VecGetArrayRead(labloc, &lab));
   for (int d = 0; d < 3; d++) PetscCall(VecGetArrayRead(op->surf.disp[d], &dsp[d]));
-
-  /* Bulk and grain-boundary coefficients of the + face of every ghosted
-   * voxel. Two-point fluxes between the points the unknowns stand for: a
-   * layer column's voxel unknown lies deeper than the voxel centre. */
-  for (int d = 0; d < 3; d++) PetscCall(PetscCalloc1(nloc, &op->w[d]));
   for (PetscInt k = b.gs[2]; k < b.gs[2] + b.gm[2]; k++)
     for (PetscInt j = b.gs[1]; j < b.gs[1] + b.gm[1]; j++)
       for (PetscInt i = b.gs[0]; i < b.gs[0] + b.gm[0]; i++) {
-        PetscInt p[3] = {i, j, k}, a = OxBoxIndex(&b, i, j, k);
+        PetscInt a = OxBoxIndex(&b, i, j, k), sa = op->map[a];
         PetscInt la;
-        if (!OxBoxInDomain(&b, p)) continue;
+        if (sa == nslot - 1) continue; /* electrolyte, beyond the domain or not a ghost */
         la = (PetscInt)PetscRealPart(lab[a]);
-        if (la <= 0) continue;
         for (int d = 0; d < 3; d++) {
           PetscInt  q[3] = {i, j, k}, c, lc;
           PetscReal dist;
           q[d]++;
           if (!OxBoxInDomain(&b, q) || !OxBoxInGhost(&b, q)) continue;
-          c  = OxBoxIndex(&b, q[0], q[1], q[2]);
-          lc = (PetscInt)PetscRealPart(lab[c]);
-          if (lc <= 0) continue;
-          dist        = PetscMax(0.5 * h, h + PetscRealPart(dsp[d][c] - dsp[d][a]));
-          op->w[d][a] = inv_h2 * (h / dist) * (lc == la ? ms->multiplier[la] : cfg->grain_boundary * harmonic(ms->multiplier[la], ms->multiplier[lc]));
+          c = OxBoxIndex(&b, q[0], q[1], q[2]);
+          if (op->map[c] == nslot - 1) continue;
+          lc               = (PetscInt)PetscRealPart(lab[c]);
+          dist             = PetscMax(0.5 * h, h + PetscRealPart(dsp[d][c] - dsp[d][a]));
+          op->w[d][sa]     = inv_h2 * (h / dist) * (lc == la ? ms->multiplier[la] : cfg->grain_boundary * harmonic(ms->multiplier[la], ms->multiplier[lc]));
         }
       }
   for (int d = 0; d < 3; d++) {
     PetscCall(VecRestoreArrayRead(op->surf.disp[d], &dsp[d]));
     PetscCall(VecDestroy(&op->surf.disp[d]));
   }
-
-  /* The solid mask and the volume weights of the unknowns (in voxels). */
-  PetscCall(VecGetArray(op->solid, &solid));
-  {
-    PetscInt o = 0;
-    for (PetscInt k = op->zs; k < op->zs + op->zm; k++)
-      for (PetscInt j = op->ys; j < op->ys + op->ym; j++)
-        for (PetscInt i = op->xs; i < op->xs + op->xm; i++, o++) {
-          solid[o] = PetscRealPart(lab[OxBoxIndex(&b, i, j, k)]) > 0.5 ? 1.0 : 0.0;
-          nsolid_loc += solid[o] > 0.5;
-        }
-  }
-  PetscCall(VecRestoreArray(op->solid, &solid));
   PetscCall(VecRestoreArrayRead(labloc, &lab));
   PetscCall(VecDestroy(&labloc));
-  PetscCall(VecDuplicate(op->solid, &op->wvox));
-  PetscCall(VecCopy(op->solid, op->wvox));
+
+  /* The volume weights of the unknowns (in voxels). */
+  PetscCall(OxOperatorCreateVoxelVec(op, &op->wvox));
+  PetscCall(VecSet(op->wvox, 1.0));
   PetscCall(OxSurfaceCreateLayerVec(&op->surf, comm, &op->wlay));
   {
     PetscScalar *wv, *wu = NULL;
@@ -101,10 +250,9 @@ PetscErrorCode OxOperatorCreate(const OxConfig *cfg, DM da, const OxMicrostructu
     if (op->wlay) PetscCall(VecRestoreArray(op->wlay, &wu));
     PetscCall(VecRestoreArray(op->wvox, &wv));
   }
-  PetscCallMPI(MPI_Allreduce(&nsolid_loc, &op->nsolid, 1, MPIU_INT, MPI_SUM, comm));
   PetscCallMPI(MPI_Allreduce(&area_loc, &op->area_m2, 1, MPI_DOUBLE, MPI_SUM, comm));
   op->nlayer = op->surf.nlayer_global;
-  PetscCall(DMCreateLocalVector(da, &op->cloc));
+  PetscCall(create_ghost_scatter(op));
   PetscFunctionReturn(0);
 }
 
@@ -112,8 +260,11 @@ PetscErrorCode OxOperatorDestroy(OxOperator *op)
 {
   PetscFunctionBeginUser;
   for (int d = 0; d < 3; d++) PetscCall(PetscFree(op->w[d]));
+  PetscCall(PetscFree(op->map));
+  PetscCall(PetscFree(op->gghost));
+  PetscCall(PetscFree(op->shift));
+  PetscCall(VecScatterDestroy(&op->gscatter));
   PetscCall(OxSurfaceDestroy(&op->surf));
-  PetscCall(VecDestroy(&op->solid));
   PetscCall(VecDestroy(&op->wvox));
   PetscCall(VecDestroy(&op->wlay));
   PetscCall(VecDestroy(&op->rt));
@@ -121,8 +272,6 @@ PetscErrorCode OxOperatorDestroy(OxOperator *op)
   PetscCall(VecDestroy(&op->accessibility));
   PetscCall(VecDestroy(&op->cloc));
   PetscCall(MatDestroy(&op->P));
-  PetscCall(MatDestroy(&op->L));
-  PetscCall(VecDestroy(&op->shift));
   PetscFunctionReturn(0);
 }
 
@@ -155,16 +304,35 @@ PetscErrorCode OxOperatorSetCycleAverage(OxOperator *op, const OxProtocol *prot,
   PetscFunctionReturn(0);
 }
 
-/* One x-row of the bulk apply. Separate pointers for the -face coefficients
- * and restrict let the compiler vectorise the loop. */
-static inline void apply_row(PetscInt n, PetscReal D, const PetscScalar *restrict c, const PetscReal *restrict wxp, const PetscReal *restrict wyp,
-                             const PetscReal *restrict wzp, const PetscReal *restrict wxm, const PetscReal *restrict wym,
-                             const PetscReal *restrict wzm, PetscInt sy, PetscInt sz, PetscScalar *restrict f)
+/* Fill cloc with the owned values of the voxel vector x and its ghosts. */
+static PetscErrorCode fill_ghosted(OxOperator *op, Vec x)
+{
+  const PetscScalar *xa;
+  PetscScalar       *cl;
+
+  PetscFunctionBeginUser;
+  if (op->gscatter) PetscCall(VecScatterBegin(op->gscatter, x, op->cloc, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(VecGetArrayRead(x, &xa));
+  PetscCall(VecGetArray(op->cloc, &cl));
+  PetscCall(PetscArraycpy(cl, xa, op->nloc));
+  PetscCall(VecRestoreArray(op->cloc, &cl));
+  PetscCall(VecRestoreArrayRead(x, &xa));
+  if (op->gscatter) PetscCall(VecScatterEnd(op->gscatter, x, op->cloc, INSERT_VALUES, SCATTER_FORWARD));
+  PetscFunctionReturn(0);
+}
+
+/* One x-row of the bulk apply over the ghosted box row mp (slots of cloc):
+ * solid voxels only; a missing neighbour is the zero slot (value and
+ * coefficient 0). */
+static inline void apply_row(PetscInt n, PetscInt nloc, PetscReal D, const PetscInt *restrict mp, PetscInt sy, PetscInt sz, const PetscScalar *restrict c,
+                             const PetscReal *restrict wx, const PetscReal *restrict wy, const PetscReal *restrict wz, PetscScalar *restrict f)
 {
   for (PetscInt i = 0; i < n; i++) {
-    PetscScalar c0 = c[i];
-    f[i] = D * (wxp[i] * (c[i + 1] - c0) + wxm[i] * (c[i - 1] - c0) + wyp[i] * (c[i + sy] - c0) + wym[i] * (c[i - sy] - c0) +
-                wzp[i] * (c[i + sz] - c0) + wzm[i] * (c[i - sz] - c0));
+    PetscInt m = mp[i];
+    if (m >= nloc) continue;
+    PetscInt    xm = mp[i - 1], ym = mp[i - sy], zm = mp[i - sz], xp = mp[i + 1], yp = mp[i + sy], zp = mp[i + sz];
+    PetscScalar c0 = c[m];
+    f[m] = D * (wx[m] * (c[xp] - c0) + wx[xm] * (c[xm] - c0) + wy[m] * (c[yp] - c0) + wy[ym] * (c[ym] - c0) + wz[m] * (c[zp] - c0) + wz[zm] * (c[zm] - c0));
   }
 }
 
@@ -172,20 +340,18 @@ PetscErrorCode OxOperatorApply(OxOperator *op, const OxParams *prm, Vec x, Vec u
 {
   const PetscScalar *c, *xo, *ua = NULL;
   PetscScalar       *f, *fu = NULL;
-  const PetscReal   *wx = op->w[0], *wy = op->w[1], *wz = op->w[2];
-  const PetscInt     sx = 1, sy = op->gxm, sz = op->gxm * op->gym;
+  const PetscInt     sy = op->gxm, sz = op->gxm * op->gym;
   const PetscReal    D = prm->D_m2_s;
 
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(OX_EVENT_APPLY, 0, 0, 0, 0));
-  PetscCall(DMGlobalToLocalBegin(op->da, x, INSERT_VALUES, op->cloc));
-  PetscCall(DMGlobalToLocalEnd(op->da, x, INSERT_VALUES, op->cloc));
+  PetscCall(fill_ghosted(op, x));
   PetscCall(VecGetArrayRead(op->cloc, &c));
   PetscCall(VecGetArrayWrite(y, &f));
   for (PetscInt k = 0; k < op->zm; k++)
     for (PetscInt j = 0; j < op->ym; j++) {
-      PetscInt       g0 = ((k + op->zs - op->gzs) * op->gym + (j + op->ys - op->gys)) * op->gxm + (op->xs - op->gxs);
-      apply_row(op->xm, D, c + g0, wx + g0, wy + g0, wz + g0, wx + g0 - sx, wy + g0 - sy, wz + g0 - sz, sy, sz, f + (k * op->ym + j) * op->xm);
+      PetscInt g0 = ((k + op->zs - op->gzs) * op->gym + (j + op->ys - op->gys)) * op->gxm + (op->xs - op->gxs);
+      apply_row(op->xm, op->nloc, D, op->map + g0, sy, sz, c, op->w[0], op->w[1], op->w[2], f);
     }
   PetscCall(VecRestoreArrayRead(op->cloc, &c));
   PetscCall(VecGetArrayRead(x, &xo));
@@ -200,7 +366,7 @@ PetscErrorCode OxOperatorApply(OxOperator *op, const OxParams *prm, Vec x, Vec u
   }
   PetscCall(VecRestoreArrayRead(x, &xo));
   PetscCall(VecRestoreArrayWrite(y, &f));
-  PetscCall(PetscLogFlops(19.0 * op->xm * op->ym * op->zm + 6.0 * op->surf.nface + 12.0 * op->surf.nlayer));
+  PetscCall(PetscLogFlops(19.0 * op->nloc + 6.0 * op->surf.nface + 12.0 * op->surf.nlayer));
   PetscCall(PetscLogEventEnd(OX_EVENT_APPLY, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
@@ -230,64 +396,86 @@ PetscErrorCode OxOperatorExchangeConductance(OxOperator *op, const OxParams *prm
   PetscFunctionReturn(0);
 }
 
-/* The bulk operator per unit diffusivity, L (off-diagonal w, diagonal -sum w),
- * assembled once: each preconditioner update is then a copy, a scale and a
- * diagonal shift instead of a fresh assembly. */
-static PetscErrorCode assemble_bulk(OxOperator *op)
+/* Row of owned voxel m at ghosted box index g: global columns (sorted) and
+ * coefficients per unit D of its solid neighbours; returns their number. */
+static PetscInt bulk_row(const OxOperator *op, PetscInt g, PetscInt m, PetscInt col[6], PetscReal wn[6])
 {
-  PetscInt       n[3];
-  const PetscInt sy = op->gxm, sz = op->gxm * op->gym;
+  const PetscInt st[3] = {1, op->gxm, op->gxm * op->gym}, zero = op->nloc + op->nghost;
+  PetscInt       n = 0;
+  for (int d = 0; d < 3; d++)
+    for (int s = -1; s <= 1; s += 2) {
+      PetscInt q = op->map[g + s * st[d]];
+      if (q == zero) continue;
+      col[n]  = q < op->nloc ? op->rstart + q : op->gghost[q - op->nloc];
+      wn[n++] = s > 0 ? op->w[d][m] : op->w[d][q];
+    }
+  for (PetscInt a = 1; a < n; a++) /* insertion sort by column */
+    for (PetscInt b = a; b > 0 && col[b - 1] > col[b]; b--) {
+      PetscInt  tc = col[b];
+      PetscReal tw = wn[b];
+      col[b] = col[b - 1], wn[b] = wn[b - 1];
+      col[b - 1] = tc, wn[b - 1] = tw;
+    }
+  return n;
+}
+
+/* The preconditioner matrix over the solid voxels, preallocated exactly
+ * from the neighbour structure (no values yet). */
+static PetscErrorCode create_prec_matrix(OxOperator *op)
+{
+  PetscInt *dnz, *onz;
+  MPI_Comm  comm = PetscObjectComm((PetscObject)op->da);
 
   PetscFunctionBeginUser;
-  PetscCall(DMCreateMatrix(op->da, &op->L));
-  PetscCall(MatSetOption(op->L, MAT_NEW_NONZERO_ALLOCATION_ERR, PETSC_TRUE));
-  PetscCall(DMDAGetInfo(op->da, NULL, &n[0], &n[1], &n[2], NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
-  for (PetscInt k = op->zs; k < op->zs + op->zm; k++)
-    for (PetscInt j = op->ys; j < op->ys + op->ym; j++)
-      for (PetscInt i = op->xs; i < op->xs + op->xm; i++) {
-        PetscInt    g     = ((k - op->gzs) * op->gym + (j - op->gys)) * op->gxm + (i - op->gxs);
-        PetscReal   wn[6] = {op->w[0][g - 1], op->w[0][g], op->w[1][g - sy], op->w[1][g], op->w[2][g - sz], op->w[2][g]};
-        MatStencil  row = {.k = k, .j = j, .i = i}, col[7];
-        PetscScalar v[7], diag = 0.0;
-        PetscInt    nc = 0;
-        for (int d = 0; d < 3; d++)
-          for (int s = 0; s < 2; s++) {
-            PetscInt q[3] = {i, j, k};
-            q[d] += s ? 1 : -1;
-            if (q[d] < 0 || q[d] >= n[d]) continue; /* mirror plane */
-            col[nc] = (MatStencil){.k = q[2], .j = q[1], .i = q[0]};
-            v[nc++] = wn[2 * d + s];
-            diag -= wn[2 * d + s];
-          }
-        col[nc] = row;
-        v[nc++] = diag;
-        PetscCall(MatSetValuesStencil(op->L, 1, &row, nc, col, v, INSERT_VALUES));
-      }
-  PetscCall(MatAssemblyBegin(op->L, MAT_FINAL_ASSEMBLY));
-  PetscCall(MatAssemblyEnd(op->L, MAT_FINAL_ASSEMBLY));
-  PetscCall(MatSetOption(op->L, MAT_SYMMETRIC, PETSC_TRUE));
-  PetscCall(MatDuplicate(op->L, MAT_COPY_VALUES, &op->P));
-  PetscCall(MatCreateVecs(op->L, &op->shift, NULL));
+  PetscCall(PetscCalloc2(op->nloc + 1, &dnz, op->nloc + 1, &onz));
+  OX_FOR_OWNED_SOLID(op, o, g, m)
+  {
+    PetscInt  col[6];
+    PetscReal wn[6];
+    PetscInt  n = bulk_row(op, g, m, col, wn);
+    dnz[m]      = 1;
+    for (PetscInt e = 0; e < n; e++) {
+      if (col[e] >= op->rstart && col[e] < op->rstart + op->nloc) dnz[m]++;
+      else onz[m]++;
+    }
+  }
+  PetscCall(MatCreateAIJ(comm, op->nloc, op->nloc, op->nsolid, op->nsolid, 0, dnz, 0, onz, &op->P));
+  PetscCall(MatSetOption(op->P, MAT_NEW_NONZERO_ALLOCATION_ERR, PETSC_TRUE));
+  PetscCall(MatSetOption(op->P, MAT_NO_OFF_PROC_ENTRIES, PETSC_TRUE));
+  PetscCall(PetscFree2(dnz, onz));
+  PetscCall(PetscMalloc1(op->nloc + 1, &op->shift));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode OxOperatorAssemblePrec(OxOperator *op, const OxParams *prm, PetscReal gamma)
 {
-  PetscScalar *sh;
+  const PetscReal a = -gamma * prm->D_m2_s;
 
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(OX_EVENT_ASSEMBLE, 0, 0, 0, 0));
-  if (!op->L) PetscCall(assemble_bulk(op));
+  if (!op->P) PetscCall(create_prec_matrix(op));
   /* P = I - gamma J = -gamma D L + diag(shift): shift 1 plus the exchange
    * conductances, or on a layer column's voxel the exact Schur complement
-   * of its column (rows of those voxels scaled by their volume / h^3). */
-  PetscCall(MatCopy(op->L, op->P, SAME_NONZERO_PATTERN));
-  PetscCall(MatScale(op->P, -gamma * prm->D_m2_s));
-  PetscCall(VecSet(op->shift, 1.0));
-  PetscCall(VecGetArray(op->shift, &sh));
-  PetscCall(OxSurfacePrecSetup(&op->surf, prm, gamma, sh));
-  PetscCall(VecRestoreArray(op->shift, &sh));
-  PetscCall(MatDiagonalSet(op->P, op->shift, ADD_VALUES));
+   * of its column (rows of those voxels scaled by their volume / h^3).
+   * Assembled afresh from the face coefficients at every setup, so a
+   * restarted run builds the same matrix as an uninterrupted one. */
+  for (PetscInt m = 0; m < op->nloc; m++) op->shift[m] = 1.0;
+  PetscCall(OxSurfacePrecSetup(&op->surf, prm, gamma, op->shift));
+  OX_FOR_OWNED_SOLID(op, o, g, m)
+  {
+    PetscInt    col[7], row = op->rstart + m, n, e, at;
+    PetscReal   wn[7];
+    PetscScalar v[7], diag = 0.0;
+    n = bulk_row(op, g, m, col, wn);
+    for (e = 0; e < n; e++) diag -= wn[e];
+    for (at = n; at > 0 && col[at - 1] > row; at--) col[at] = col[at - 1], wn[at] = wn[at - 1];
+    col[at] = row;
+    for (e = 0; e <= n; e++) v[e] = e == at ? a * diag + op->shift[m] : a * wn[e];
+    PetscCall(MatSetValues(op->P, 1, &row, n + 1, col, v, INSERT_VALUES));
+  }
+  PetscCall(MatAssemblyBegin(op->P, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(op->P, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatSetOption(op->P, MAT_SYMMETRIC, PETSC_TRUE));
   PetscCall(PetscLogEventEnd(OX_EVENT_ASSEMBLE, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }

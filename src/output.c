@@ -551,10 +551,20 @@ PetscErrorCode OxOutputWriteGeometry(OxOutput out, DM da, const OxMicrostructure
   PetscCall(write_int_field(out, da, ms->labels, "/geometry/labels", H5T_NATIVE_INT32, "1", "primary particle label of each voxel (0: electrolyte)"));
   PetscCall(write_int_field(out, da, ms->secondary, "/geometry/secondary", H5T_NATIVE_INT32, "1",
                             "secondary particle of each voxel (0: none or electrolyte)"));
-  PetscCall(write_int_field(out, da, op->solid, "/geometry/solid", H5T_STD_U8LE, "1", "1 on solid voxels (labels > 0), 0 on electrolyte"));
-  PetscCall(OxOutputWriteVec(out, op->exchange_area, "/geometry", "exchange_area_m2", "m^2", "corrected exchange area of each voxel's faces to the electrolyte"));
-  PetscCall(OxOutputWriteVec(out, op->accessibility, "/geometry", "accessibility", "1",
-                             "area-weighted electrolyte accessibility of each voxel's exchange faces (0 off the surface)"));
+  {
+    Vec one, box;
+    PetscCall(OxOperatorCreateVoxelVec(op, &one));
+    PetscCall(VecSet(one, 1.0));
+    PetscCall(OxOperatorBoxVec(op, one, &box));
+    PetscCall(VecDestroy(&one));
+    PetscCall(write_int_field(out, da, box, "/geometry/solid", H5T_STD_U8LE, "1", "1 on solid voxels (labels > 0), 0 on electrolyte"));
+    PetscCall(OxOperatorToBox(op, op->exchange_area, box));
+    PetscCall(OxOutputWriteVec(out, box, "/geometry", "exchange_area_m2", "m^2", "corrected exchange area of each voxel's faces to the electrolyte"));
+    PetscCall(OxOperatorToBox(op, op->accessibility, box));
+    PetscCall(OxOutputWriteVec(out, box, "/geometry", "accessibility", "1",
+                               "area-weighted electrolyte accessibility of each voxel's exchange faces (0 off the surface)"));
+    PetscCall(VecDestroy(&box));
+  }
   g = H5Gopen2(out->fid, "/geometry", H5P_DEFAULT);
   OX_H5(g);
   for (int d = 0; d < 3; d++) shape[d] = (int)out->shape[d];

@@ -17,6 +17,7 @@
 #include "oxvac/history.h"
 #include "oxvac/integrator.h"
 #include "oxvac/microstructure.h"
+#include "oxvac/balance.h"
 #include "oxvac/model.h"
 #include "oxvac/observables.h"
 #include "oxvac/operator.h"
@@ -27,15 +28,13 @@
 
 static const char help[] = "oxvac: oxygen-vacancy formation and diffusion in cathode particles\n";
 
-/* Bytes the solver holds per voxel of the grid, all ranks together: the
- * state and its ghosted copy, the labels, secondaries and accessibility
- * fields, the 7-point operator and its preconditioner, CVODE's vectors (BDF
- * order 5: 6 history vectors and about 10 work vectors) and the Krylov
- * basis. Calibrated on the peak RSS (getrusage ru_maxrss) of one-step sphere
- * runs (20 nm voxels, 18% solid): 48^3 135 MB, 96^3 720 MB, i.e. ~770 bytes
- * per added voxel. 500 is a lower bound (grids of less solid need less):
- * only runs that cannot fit are refused. */
-#define OX_BYTES_PER_VOXEL 500.0
+/* Bytes every voxel of the grid needs before the solid is known: while the
+ * operator is built the box holds the labels, the secondaries, the smoothed
+ * solid indicator, its gradient (3), the layer points' shifts (3), the
+ * exchange area and accessibility, and the voxel map, about 100 bytes. The
+ * solver itself holds solid voxels and layer cells only (operator.h), so this
+ * is a lower bound: only runs that cannot fit are refused. */
+#define OX_BYTES_PER_VOXEL 100.0
 #define OX_PROTOCOL_MAX_H 1e6 /* 114 years of cycling */
 #define OX_D_MAX_CM2_S 1e-5   /* a liquid's diffusivity: the upper end of material.diffusivity_cm2_s */
 #define OX_K_MAX_NM_S 1e6     /* the upper end of surface.exchange_nm_s */
@@ -304,6 +303,24 @@ static char *restart_command(const OxRunOptions *opt, const char *path, const ch
   return text;
 }
 
+/* With several ranks: how the solid voxels (the unknowns) and the box voxels spread over them. */
+static PetscErrorCode print_decomposition(MPI_Comm comm, const OxOperator *op)
+{
+  PetscMPIInt size;
+  PetscInt    n[2] = {op->nloc, op->xm * op->ym * op->zm}, lo[2], hi[2];
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  if (size == 1) PetscFunctionReturn(0);
+  PetscCallMPI(MPI_Allreduce(n, lo, 2, MPIU_INT, MPI_MIN, comm));
+  PetscCallMPI(MPI_Allreduce(n, hi, 2, MPIU_INT, MPI_MAX, comm));
+  PetscCall(PetscFPrintf(comm, PETSC_STDERR,
+                         "oxvac: %d ranks, solid voxels per rank %" PetscInt_FMT "..%" PetscInt_FMT " (ratio %.3f), box voxels per rank %" PetscInt_FMT
+                         "..%" PetscInt_FMT "\n",
+                         size, lo[0], hi[0], lo[0] > 0 ? (double)hi[0] / (double)lo[0] : 0.0, lo[1], hi[1]));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode OxModelCreate(const OxConfig *cfg, OxModel *m)
 {
   PetscFunctionBeginUser;
@@ -313,10 +330,10 @@ PetscErrorCode OxModelCreate(const OxConfig *cfg, OxModel *m)
   PetscCall(DMSetFromOptions(m->da));
   PetscCall(DMSetUp(m->da));
   PetscCall(OxMicrostructureCreate(cfg, m->da, &m->ms));
+  PetscCall(OxBalanceBySolid(&m->da, &m->ms));
   PetscCall(OxOperatorCreate(cfg, m->da, &m->ms, &m->op));
-  PetscCall(DMCreateGlobalVector(m->da, &m->c));
+  PetscCall(OxOperatorCreateVoxelVec(&m->op, &m->c));
   PetscCall(PetscObjectSetName((PetscObject)m->c, "c"));
-  PetscCall(VecZeroEntries(m->c));
   PetscCall(OxSurfaceCreateLayerVec(&m->op.surf, PETSC_COMM_WORLD, &m->u));
   PetscFunctionReturn(0);
 }
@@ -544,6 +561,7 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
   PetscCall(PetscLogStagePush(stage_setup));
   PetscCall(OxModelCreate(cfg, &m));
   OxGenerateSetProgress(0);
+  if (!opt->quiet) PetscCall(print_decomposition(comm, &m.op));
   {
     /* Input errors only the built model shows, found before anything is written: one message, one way out. */
     char      bad[OX_ERR_MAX + OX_PATH_MAX] = "";
@@ -571,15 +589,17 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
   }
   PetscCall(OxProfilerCreate(cfg, m.da, &m.ms, &prof));
   if (m.u) { /* the layer columns' voxels enter the 3D profile as depth samples */
-    Vec mask;
+    Vec mask, box;
     PetscScalar *ma;
     PetscCall(VecDuplicate(m.c, &mask));
     PetscCall(VecZeroEntries(mask));
     PetscCall(VecGetArray(mask, &ma));
     OxSurfaceLayerToVoxels(&m.op.surf, NULL, 0, ma);
     PetscCall(VecRestoreArray(mask, &ma));
-    PetscCall(OxProfilerExclude(prof, mask));
+    PetscCall(OxOperatorBoxVec(&m.op, mask, &box));
     PetscCall(VecDestroy(&mask));
+    PetscCall(OxProfilerExclude(prof, box));
+    PetscCall(VecDestroy(&box));
   }
   if (opt->restart) {
     char *saved;

@@ -320,6 +320,12 @@ PetscErrorCode OxSurfaceCreate(const OxConfig *cfg, DM da, const OxMicrostructur
   PetscFunctionReturn(0);
 }
 
+void OxSurfaceRemapCells(OxSurface *s, const PetscInt *to)
+{
+  for (PetscInt f = 0; f < s->nface; f++) s->face[f].cell = to[s->face[f].cell];
+  for (PetscInt c = 0; c < s->ncol; c++) s->col[c].cell = to[s->col[c].cell];
+}
+
 PetscErrorCode OxSurfaceDestroy(OxSurface *s)
 {
   PetscFunctionBeginUser;

@@ -7,6 +7,8 @@
  * matrix-free right-hand side and Jacobian product, the exchange flux
  * (released oxygen rate), and assembly of the preconditioner matrix
  * I - gamma J. The bulk apply touches only three face coefficients per cell.
+ * Vectors and matrices hold solid voxels only; the box (op->da) carries the
+ * geometry, and OxOperatorToBox/FromBox map voxel vectors to box fields.
  *
  * Discretisation (cell-centred FV on cubic voxels of edge h):
  *  - bulk face between voxels of one particle p: D(t) m_p h (c_j - c_i) / h^3
@@ -27,25 +29,33 @@
 #include "oxvac/surface.h"
 
 typedef struct {
-  DM da;
+  DM da;             /**< the box: geometry, decomposition and output fields */
   double h_m;
   PetscInt xs, ys, zs, xm, ym, zm;       /**< owned box */
   PetscInt gxs, gys, gzs, gxm, gym, gzm; /**< ghosted box */
-  PetscReal *w[3];   /**< per ghosted voxel: coefficient of its +x,+y,+z face (1/s per unit D, m_p included) */
-  OxSurface surf;    /**< exchange faces and the layer columns */
+  /* Solid-only unknowns: a voxel vector holds the owned solid voxels in box
+   * order (x fastest), so rank r owns exactly the solid voxels of its owned
+   * box; electrolyte has no entries. The local array of a voxel vector with
+   * its ghosts (cloc) is [owned | ghosts | one zero slot]. */
+  PetscInt nloc;     /**< owned solid voxels: local length of a voxel vector */
+  PetscInt nghost;   /**< solid voxels of other ranks face-adjacent to owned ones */
+  PetscInt rstart;   /**< global index of the first owned solid voxel */
+  PetscInt *map;     /**< per ghosted box voxel: its slot in cloc; the zero slot nloc + nghost for electrolyte and beyond the domain */
+  PetscInt *gghost;  /**< [nghost] global indices of the ghost slots */
+  VecScatter gscatter; /**< voxel vector -> ghost slots of cloc (NULL without ghosts) */
+  PetscReal *w[3];   /**< per cloc slot: coefficient of its +x,+y,+z face (1/s per unit D, m_p included); 0 in the zero slot */
+  OxSurface surf;    /**< exchange faces and the layer columns (cells are voxel-vector indices) */
   PetscInt nlayer;   /**< layer unknowns in the whole domain (0: no layer) */
-  Vec solid;         /**< 1 on solid voxels, 0 on electrolyte (global) */
-  Vec exchange_area; /**< corrected exchange area per voxel, m^2 (global, for output) */
+  Vec exchange_area; /**< corrected exchange area per solid voxel, m^2 (voxel vector, for output) */
   Vec accessibility; /**< area-weighted accessibility of each voxel's surface faces (0 off the surface) */
-  Vec wvox, wlay;    /**< volume of each unknown in voxels: voxel vector (0 in electrolyte), layer vector */
-  Vec cloc;          /**< scratch local vector */
+  Vec wvox, wlay;    /**< volume of each unknown in voxels: voxel vector, layer vector */
+  Vec cloc;          /**< scratch: owned + ghost values of a voxel vector (sequential, nloc + nghost + 1) */
   Vec rt;            /**< scratch: right-hand side of the voxel preconditioner solve */
-  PetscInt nsolid;   /**< solid voxels in the whole domain */
+  PetscInt nsolid;   /**< solid voxels in the whole domain: the global length of a voxel vector */
   double area_m2;    /**< total corrected exchange area (accessibility 1) */
   double site_mol_m3;/**< oxygen-site density */
-  Mat L;             /**< bulk operator per unit D (assembled once, on first use) */
-  Mat P;             /**< preconditioner matrix I - gamma J */
-  Vec shift;         /**< scratch: diagonal added to -gamma D L */
+  Mat P;             /**< preconditioner matrix I - gamma J over the solid voxels (assembled afresh at every setup) */
+  PetscScalar *shift;/**< scratch [nloc]: diagonal added to -gamma D L */
 } OxOperator;
 
 /** @brief Build coefficients from the microstructure. */
@@ -80,6 +90,16 @@ PetscErrorCode OxOperatorPrecApply(OxOperator *op, KSP ksp, Vec rc, Vec ru, Vec 
 
 /** @brief cbar = volume mean of each voxel's own unknown and its layer cells (a copy of c without a layer). */
 PetscErrorCode OxOperatorVoxelMean(OxOperator *op, Vec c, Vec u, Vec cbar);
+
+/** @brief A voxel vector (solid voxels only), zeroed. */
+PetscErrorCode OxOperatorCreateVoxelVec(const OxOperator *op, Vec *c);
+
+/** @brief box = c on solid voxels, 0 on electrolyte (box: a global vector of op->da). */
+PetscErrorCode OxOperatorToBox(const OxOperator *op, Vec c, Vec box);
+/** @brief A new global vector of op->da holding c (OxOperatorToBox), named as c. */
+PetscErrorCode OxOperatorBoxVec(const OxOperator *op, Vec c, Vec *box);
+/** @brief c = box on the solid voxels (electrolyte values dropped). */
+PetscErrorCode OxOperatorFromBox(const OxOperator *op, Vec box, Vec c);
 
 /** @brief Vacancies held by the solid, in voxel volumes (times h^3 for m^3 of sites). */
 PetscErrorCode OxOperatorInventory(OxOperator *op, Vec c, Vec u, PetscReal *voxels);

@@ -75,6 +75,9 @@ PetscErrorCode OxSurfaceCreate(const OxConfig *cfg, DM da, const OxMicrostructur
                                Vec accessibility, double *area_loc);
 PetscErrorCode OxSurfaceDestroy(OxSurface *s);
 
+/** @brief Renumber the voxels of faces and columns: cell becomes to[cell] (owned-box index -> voxel-vector index). */
+void OxSurfaceRemapCells(OxSurface *s, const PetscInt *to);
+
 /** @brief A layer vector (local length nlayer), or NULL when there is no layer. */
 PetscErrorCode OxSurfaceCreateLayerVec(const OxSurface *s, MPI_Comm comm, Vec *u);
 
