@@ -13,6 +13,7 @@ struct OxIntegrator_private {
   void             *cvode;
   N_Vector          y, yq;
   int               layer;      /* with a layer, y is one PETSc vector holding (voxels, layer) */
+  int               shared;     /* y is a view of the arrays of c and u (adjacent in memory): no copies */
   Vec               c, u;       /* the model's state: copied into y and back around every advance */
   Vec               vc[2], vu[2]; /* views of the two parts of a state-shaped vector (two at a time) */
   PetscScalar      *va[2];
@@ -75,7 +76,7 @@ static PetscErrorCode sync_state(OxIntegrator it, PetscBool to_y)
   Vec c, u;
 
   PetscFunctionBeginUser;
-  if (!it->layer) PetscFunctionReturn(0);
+  if (!it->layer || it->shared) PetscFunctionReturn(0);
   PetscCheck(!parts(it, it->y, 0, &c, &u), it->comm, PETSC_ERR_LIB, "cannot view the state");
   if (to_y) {
     PetscCall(VecCopy(it->c, c));
@@ -245,6 +246,10 @@ static SUNNonlinearSolver conserving_newton(OxIntegrator it)
   return S;
 }
 
+/* SPGMR's basis size and restarts (see OxIntegratorCreate). */
+#define OX_KRYLOV_DIM 3
+#define OX_KRYLOV_RESTARTS 2
+
 /* Check a SUNDIALS return flag right after the call, naming the call. */
 #define OX_SUN(call) \
   do { \
@@ -318,7 +323,18 @@ PetscErrorCode OxIntegratorCreate(const OxConfig *cfg, OxOperator *op, const OxP
     Vec      Y;
     PetscCall(VecGetLocalSize(c, &it->nc));
     PetscCall(VecGetLocalSize(u, &nu));
-    PetscCall(VecCreateMPI(comm, it->nc + nu, PETSC_DETERMINE, &Y));
+    {
+      /* The model keeps c and u in one array (OxModelCreate): y is then a
+       * view of it, one state vector less and no copies around each advance. */
+      const PetscScalar *ca, *ua;
+      PetscCall(VecGetArrayRead(c, &ca));
+      PetscCall(VecGetArrayRead(u, &ua));
+      it->shared = ua == ca + it->nc;
+      if (it->shared) PetscCall(VecCreateMPIWithArray(comm, 1, it->nc + nu, PETSC_DETERMINE, (PetscScalar *)ca, &Y));
+      PetscCall(VecRestoreArrayRead(u, &ua));
+      PetscCall(VecRestoreArrayRead(c, &ca));
+    }
+    if (!it->shared) PetscCall(VecCreateMPI(comm, it->nc + nu, PETSC_DETERMINE, &Y));
     for (int k = 0; k < 2; k++) {
       PetscCall(VecCreateMPIWithArray(comm, 1, it->nc, PETSC_DETERMINE, NULL, &it->vc[k]));
       PetscCall(VecCreateMPIWithArray(comm, 1, nu, PETSC_DETERMINE, NULL, &it->vu[k]));
@@ -336,8 +352,18 @@ PetscErrorCode OxIntegratorCreate(const OxConfig *cfg, OxOperator *op, const OxP
   OX_SUN(CVodeSStolerances(it->cvode, cfg->rtol, cfg->atol));
   OX_SUN(CVodeSetUserData(it->cvode, it));
   OX_SUN(CVodeSetMaxNumSteps(it->cvode, 1000000));
-  it->ls = SUNLinSol_SPGMR(it->y, SUN_PREC_LEFT, 0, it->sunctx);
-  PetscCheck(it->ls, comm, PETSC_ERR_MEM, "SUNLinSol_SPGMR failed");
+  {
+    /* A short Krylov basis with restarts: the preconditioned systems
+     * converge in one or two iterations in every bench case, and each basis
+     * vector costs 8 B per unknown. -ox_krylov_dim and -ox_krylov_restarts
+     * change them. */
+    PetscInt maxl = OX_KRYLOV_DIM, restarts = OX_KRYLOV_RESTARTS;
+    PetscCall(PetscOptionsGetInt(NULL, NULL, "-ox_krylov_dim", &maxl, NULL));
+    PetscCall(PetscOptionsGetInt(NULL, NULL, "-ox_krylov_restarts", &restarts, NULL));
+    it->ls = SUNLinSol_SPGMR(it->y, SUN_PREC_LEFT, (int)maxl, it->sunctx);
+    PetscCheck(it->ls, comm, PETSC_ERR_MEM, "SUNLinSol_SPGMR failed");
+    OX_SUN(SUNLinSol_SPGMRSetMaxRestarts(it->ls, (int)restarts));
+  }
   it->newton = SUNNonlinSol_Newton(it->y, it->sunctx);
   it->nls    = conserving_newton(it);
   it->res    = N_VClone(it->y);

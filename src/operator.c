@@ -461,21 +461,49 @@ PetscErrorCode OxOperatorAssemblePrec(OxOperator *op, const OxParams *prm, Petsc
    * restarted run builds the same matrix as an uninterrupted one. */
   for (PetscInt m = 0; m < op->nloc; m++) op->shift[m] = 1.0;
   PetscCall(OxSurfacePrecSetup(&op->surf, prm, gamma, op->shift));
-  OX_FOR_OWNED_SOLID(op, o, g, m)
   {
-    PetscInt    col[7], row = op->rstart + m, n, e, at;
-    PetscReal   wn[7];
-    PetscScalar v[7], diag = 0.0;
-    n = bulk_row(op, g, m, col, wn);
-    for (e = 0; e < n; e++) diag -= wn[e];
-    for (at = n; at > 0 && col[at - 1] > row; at--) col[at] = col[at - 1], wn[at] = wn[at - 1];
-    col[at] = row;
-    for (e = 0; e <= n; e++) v[e] = e == at ? a * diag + op->shift[m] : a * wn[e];
-    PetscCall(MatSetValues(op->P, 1, &row, n + 1, col, v, INSERT_VALUES));
+    /* The first time through MatSetValues (which builds the pattern); then
+     * straight into the value arrays of the diagonal and off-diagonal
+     * blocks, whose rows hold exactly these columns in the same (sorted)
+     * order: an MPIAIJ's off-diagonal columns are sorted by global index. */
+    PetscScalar *vd = NULL, *vo = NULL;
+    PetscInt     pd = 0, po = 0;
+    Mat          Ad = NULL, Ao = NULL;
+    if (op->P_filled) {
+      PetscBool mpi;
+      PetscCall(PetscObjectTypeCompare((PetscObject)op->P, MATMPIAIJ, &mpi));
+      if (mpi) PetscCall(MatMPIAIJGetSeqAIJ(op->P, &Ad, &Ao, NULL));
+      else Ad = op->P;
+      PetscCall(MatSeqAIJGetArray(Ad, &vd));
+      if (Ao) PetscCall(MatSeqAIJGetArray(Ao, &vo));
+    }
+    OX_FOR_OWNED_SOLID(op, o, g, m)
+    {
+      PetscInt    col[7], row = op->rstart + m, n, e, at;
+      PetscReal   wn[7];
+      PetscScalar v[7], diag = 0.0;
+      n = bulk_row(op, g, m, col, wn);
+      for (e = 0; e < n; e++) diag -= wn[e];
+      for (at = n; at > 0 && col[at - 1] > row; at--) col[at] = col[at - 1], wn[at] = wn[at - 1];
+      col[at] = row;
+      for (e = 0; e <= n; e++) v[e] = e == at ? a * diag + op->shift[m] : a * wn[e];
+      if (!op->P_filled) PetscCall(MatSetValues(op->P, 1, &row, n + 1, col, v, INSERT_VALUES));
+      else
+        for (e = 0; e <= n; e++) {
+          if (col[e] >= op->rstart && col[e] < op->rstart + op->nloc) vd[pd++] = v[e];
+          else vo[po++] = v[e];
+        }
+    }
+    if (op->P_filled) {
+      PetscCall(MatSeqAIJRestoreArray(Ad, &vd));
+      if (Ao) PetscCall(MatSeqAIJRestoreArray(Ao, &vo));
+    }
+    /* (again after a direct fill: marks P as changed for the PC) */
+    PetscCall(MatAssemblyBegin(op->P, MAT_FINAL_ASSEMBLY));
+    PetscCall(MatAssemblyEnd(op->P, MAT_FINAL_ASSEMBLY));
+    if (!op->P_filled) PetscCall(MatSetOption(op->P, MAT_SYMMETRIC, PETSC_TRUE));
+    op->P_filled = PETSC_TRUE;
   }
-  PetscCall(MatAssemblyBegin(op->P, MAT_FINAL_ASSEMBLY));
-  PetscCall(MatAssemblyEnd(op->P, MAT_FINAL_ASSEMBLY));
-  PetscCall(MatSetOption(op->P, MAT_SYMMETRIC, PETSC_TRUE));
   PetscCall(PetscLogEventEnd(OX_EVENT_ASSEMBLE, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }

@@ -324,6 +324,7 @@ static PetscErrorCode print_decomposition(MPI_Comm comm, const OxOperator *op)
 PetscErrorCode OxModelCreate(const OxConfig *cfg, OxModel *m)
 {
   PetscFunctionBeginUser;
+  m->state = NULL;
   /* cfg->shape is complete here: from grid.shape, grid.domain_um or the imported image */
   PetscCall(DMDACreate3d(PETSC_COMM_WORLD, DM_BOUNDARY_GHOSTED, DM_BOUNDARY_GHOSTED, DM_BOUNDARY_GHOSTED, DMDA_STENCIL_STAR, cfg->shape[0], cfg->shape[1],
                          cfg->shape[2], PETSC_DECIDE, PETSC_DECIDE, PETSC_DECIDE, 1, 1, NULL, NULL, NULL, &m->da));
@@ -332,9 +333,19 @@ PetscErrorCode OxModelCreate(const OxConfig *cfg, OxModel *m)
   PetscCall(OxMicrostructureCreate(cfg, m->da, &m->ms));
   PetscCall(OxBalanceBySolid(&m->da, &m->ms));
   PetscCall(OxOperatorCreate(cfg, m->da, &m->ms, &m->op));
-  PetscCall(OxOperatorCreateVoxelVec(&m->op, &m->c));
-  PetscCall(PetscObjectSetName((PetscObject)m->c, "c"));
   PetscCall(OxSurfaceCreateLayerVec(&m->op.surf, PETSC_COMM_WORLD, &m->u));
+  if (m->u) {
+    /* voxel and layer states side by side in one array, which the
+     * integrator then advances in place (integrator.c) */
+    PetscInt nu, Nu;
+    PetscCall(VecGetLocalSize(m->u, &nu));
+    PetscCall(VecGetSize(m->u, &Nu));
+    PetscCall(VecDestroy(&m->u));
+    PetscCall(PetscCalloc1(m->op.nloc + nu + 1, &m->state));
+    PetscCall(VecCreateMPIWithArray(PETSC_COMM_WORLD, 1, m->op.nloc, m->op.nsolid, m->state, &m->c));
+    PetscCall(VecCreateMPIWithArray(PETSC_COMM_WORLD, 1, nu, Nu, m->state + m->op.nloc, &m->u));
+  } else PetscCall(OxOperatorCreateVoxelVec(&m->op, &m->c));
+  PetscCall(PetscObjectSetName((PetscObject)m->c, "c"));
   PetscFunctionReturn(0);
 }
 
@@ -343,6 +354,7 @@ PetscErrorCode OxModelDestroy(OxModel *m)
   PetscFunctionBeginUser;
   PetscCall(VecDestroy(&m->c));
   PetscCall(VecDestroy(&m->u));
+  PetscCall(PetscFree(m->state));
   PetscCall(OxOperatorDestroy(&m->op));
   PetscCall(OxMicrostructureDestroy(&m->ms));
   PetscCall(DMDestroy(&m->da));

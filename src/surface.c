@@ -445,9 +445,26 @@ void OxSurfaceAverageAdd(OxSurface *s, const OxParams *prm, PetscReal wt)
 }
 
 /* Per column in s->fac: cp[M] (Thomas upper factors), iden[M] (inverse
- * pivots), lo[M] (lower diagonal), q[M] = T^-1 e_last, beta (coupling of the
- * last cell to the voxel). */
-#define FAC_STRIDE(M) (4 * (M) + 1)
+ * pivots) and beta (coupling of the last cell to the voxel). The lower
+ * diagonal and q = T^-1 e_last are recomputed where they are needed, from
+ * the same numbers in the same order, so the results do not change. */
+#define FAC_STRIDE(M) (2 * (M) + 1)
+
+/* Lower diagonal of column col's tridiagonal T at the last setup, row j. */
+static inline PetscReal column_lower(const OxSurface *s, const OxSurfaceColumn *col, PetscInt j)
+{
+  return j ? -s->pgamma * (s->pD * s->g[col->off + j - 1]) / s->vol[col->off + j] : 0.0;
+}
+
+/* q = T^-1 e_last of column n (q has ncells entries). */
+static void column_q(const OxSurface *s, PetscInt n, PetscReal *q)
+{
+  const PetscInt   M = s->ncells;
+  const PetscReal *cp = s->fac + FAC_STRIDE(M) * n, *iden = cp + M;
+  PetscReal        y  = 0.0;
+  for (PetscInt j = 0; j < M; j++) q[j] = y = ((j == M - 1 ? 1.0 : 0.0) - column_lower(s, &s->col[n], j) * y) * iden[j];
+  for (PetscInt j = M - 2; j >= 0; j--) q[j] -= cp[j] * q[j + 1];
+}
 
 PetscErrorCode OxSurfacePrecSetup(OxSurface *s, const OxParams *prm, PetscReal gamma, PetscScalar *shift)
 {
@@ -468,23 +485,21 @@ PetscErrorCode OxSurfacePrecSetup(OxSurface *s, const OxParams *prm, PetscReal g
   if (!s->fac) PetscCall(PetscMalloc1(FAC_STRIDE(M) * (s->ncol ? s->ncol : 1), &s->fac));
   for (PetscInt n = 0; n < s->ncol; n++) {
     const OxSurfaceColumn *col = &s->col[n];
-    PetscReal             *cp = s->fac + FAC_STRIDE(M) * n, *iden = cp + M, *lo = iden + M, *q = lo + M, *beta = q + M;
-    PetscReal              G, Gc, a, bcond, prev_cp = 0.0, y = 0.0;
+    PetscReal             *cp = s->fac + FAC_STRIDE(M) * n, *iden = cp + M, *beta = iden + M, q[OX_LAYER_MAX_CELLS];
+    PetscReal              G, Gc, a, bcond, prev_cp = 0.0;
     exchange_terms(s, n, prm, &G, &Gc);
     a = G; /* conductance above cell j */
     for (PetscInt j = 0; j < M; j++) {
-      PetscReal V = s->vol[col->off + j];
-      bcond       = D * s->g[col->off + j]; /* below */
-      lo[j]       = j ? -gamma * a / V : 0.0;
-      iden[j]     = 1.0 / (1.0 + gamma * (a + bcond) / V - lo[j] * prev_cp);
-      cp[j]       = j + 1 < M ? -gamma * bcond / V * iden[j] : 0.0;
-      prev_cp     = cp[j];
-      a           = bcond;
+      PetscReal V  = s->vol[col->off + j];
+      PetscReal lo = j ? -gamma * a / V : 0.0;
+      bcond        = D * s->g[col->off + j]; /* below */
+      iden[j]      = 1.0 / (1.0 + gamma * (a + bcond) / V - lo * prev_cp);
+      cp[j]        = j + 1 < M ? -gamma * bcond / V * iden[j] : 0.0;
+      prev_cp      = cp[j];
+      a            = bcond;
       if (j == M - 1) *beta = -gamma * bcond / V;
     }
-    /* q = T^-1 e_{M-1} */
-    for (PetscInt j = 0; j < M; j++) q[j] = y = ((j == M - 1 ? 1.0 : 0.0) - lo[j] * y) * iden[j];
-    for (PetscInt j = M - 2; j >= 0; j--) q[j] -= cp[j] * q[j + 1];
+    column_q(s, n, q);
     shift[col->cell] = (col->vvox_m3 + gamma * D * s->g[col->off + M - 1] * (1.0 + *beta * q[M - 1])) / v;
   }
   PetscFunctionReturn(0);
@@ -497,10 +512,10 @@ void OxSurfacePrecReduce(const OxSurface *s, const PetscScalar *rc, const PetscS
 
   for (PetscInt n = 0; n < s->ncol; n++) {
     const OxSurfaceColumn *col = &s->col[n];
-    const PetscReal       *cp = s->fac + FAC_STRIDE(M) * n, *iden = cp + M, *lo = iden + M;
+    const PetscReal       *cp = s->fac + FAC_STRIDE(M) * n, *iden = cp + M;
     const PetscScalar     *r  = ru + col->off;
     PetscScalar           *z  = zu + col->off, y = 0.0;
-    for (PetscInt j = 0; j < M; j++) z[j] = y = (r[j] - lo[j] * y) * iden[j];
+    for (PetscInt j = 0; j < M; j++) z[j] = y = (r[j] - column_lower(s, col, j) * y) * iden[j];
     for (PetscInt j = M - 2; j >= 0; j--) z[j] -= cp[j] * z[j + 1];
     rt[col->cell] = (col->vvox_m3 * rc[col->cell] + s->pgamma * s->pD * s->g[col->off + M - 1] * z[M - 1]) / v;
   }
@@ -511,8 +526,10 @@ void OxSurfacePrecExpand(const OxSurface *s, const PetscScalar *zc, PetscScalar 
   const PetscInt M = s->ncells;
 
   for (PetscInt n = 0; n < s->ncol; n++) {
-    const PetscReal *q = s->fac + FAC_STRIDE(M) * n + 3 * M, beta = q[M];
-    PetscScalar     *z = zu + s->col[n].off, cv = zc[s->col[n].cell];
+    const PetscReal beta = s->fac[FAC_STRIDE(M) * n + 2 * M];
+    PetscReal       q[OX_LAYER_MAX_CELLS];
+    PetscScalar    *z = zu + s->col[n].off, cv = zc[s->col[n].cell];
+    column_q(s, n, q);
     for (PetscInt j = 0; j < M; j++) z[j] -= beta * q[j] * cv;
   }
 }

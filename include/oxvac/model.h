@@ -17,6 +17,7 @@ typedef struct {
   OxOperator       op;
   Vec              c; /**< state of the voxels, zero on creation */
   Vec              u; /**< state of the surface layer cells (NULL without a layer), zero on creation */
+  PetscScalar     *state; /**< with a layer: the one array c and u are views of (c's part, then u's) */
 } OxModel;
 
 /** @brief DMDA from the config's grid (PETSc options apply), labels, operator, state (collective). */

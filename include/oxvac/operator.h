@@ -55,6 +55,7 @@ typedef struct {
   double area_m2;    /**< total corrected exchange area (accessibility 1) */
   double site_mol_m3;/**< oxygen-site density */
   Mat P;             /**< preconditioner matrix I - gamma J over the solid voxels (assembled afresh at every setup) */
+  PetscBool P_filled;/**< P's pattern is built: later setups write its value arrays directly */
   PetscScalar *shift;/**< scratch [nloc]: diagonal added to -gamma D L */
 } OxOperator;
 

@@ -24,6 +24,9 @@
 #include "oxvac/microstructure.h"
 #include "oxvac/protocol.h"
 
+/** Most layer cells per column (the upper end of surface.layer.cells). */
+#define OX_LAYER_MAX_CELLS 32
+
 /** One solid/electrolyte face of an owned voxel. */
 typedef struct {
   PetscInt  cell;    /**< index of the voxel in the owned (global) array */
