@@ -490,10 +490,9 @@ PetscErrorCode OxSurfacePrecSetup(OxSurface *s, const OxParams *prm, PetscReal g
     exchange_terms(s, n, prm, &G, &Gc);
     a = G; /* conductance above cell j */
     for (PetscInt j = 0; j < M; j++) {
-      PetscReal V  = s->vol[col->off + j];
-      PetscReal lo = j ? -gamma * a / V : 0.0;
-      bcond        = D * s->g[col->off + j]; /* below */
-      iden[j]      = 1.0 / (1.0 + gamma * (a + bcond) / V - lo * prev_cp);
+      PetscReal V = s->vol[col->off + j];
+      bcond       = D * s->g[col->off + j]; /* below */
+      iden[j]     = 1.0 / (1.0 + gamma * (a + bcond) / V - column_lower(s, col, j) * prev_cp);
       cp[j]        = j + 1 < M ? -gamma * bcond / V * iden[j] : 0.0;
       prev_cp      = cp[j];
       a            = bcond;

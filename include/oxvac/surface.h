@@ -29,7 +29,7 @@
 
 /** One solid/electrolyte face of an owned voxel. */
 typedef struct {
-  PetscInt  cell;    /**< index of the voxel in the owned (global) array */
+  PetscInt  cell;    /**< the voxel: its owned-box index while built, its voxel-vector index after OxSurfaceRemapCells */
   PetscReal area_m2; /**< accessibility * corrected exchange area */
   PetscReal half_m;  /**< 2 m_p h: half-voxel conductance per unit D (m) */
 } OxSurfaceFace;
@@ -40,7 +40,7 @@ typedef struct {
  * surface: g couples cell j to j + 1, the last cell to the voxel unknown.
  */
 typedef struct {
-  PetscInt  cell;     /**< owned voxel */
+  PetscInt  cell;     /**< owned voxel (indexed as OxSurfaceFace.cell) */
   PetscInt  off;      /**< its first layer cell in the local layer array */
   PetscReal karea_m2; /**< sum over its faces of accessibility * corrected area */
   PetscReal gtop_m;   /**< surface -> first cell: m A / (delta_1 / 2) */
