@@ -8,8 +8,8 @@
 #include "oxvac/history.h"
 #include "oxvac/output.h"
 
-/* Append a copy of the voxel field cbar with its particle means; profiles zeroed. */
-static PetscErrorCode append_field(OxHistory *h, const OxMicrostructure *ms, Vec cbar, int cycle, double time_s, double soc)
+/* Append a copy of the voxel vector cbar with its particle means; profiles zeroed. */
+static PetscErrorCode append_field(OxHistory *h, const OxMicrostructure *ms, const OxOperator *op, Vec cbar, int cycle, double time_s, double soc)
 {
   PetscFunctionBeginUser;
   if (h->nfields == h->capfields) {
@@ -27,43 +27,46 @@ static PetscErrorCode append_field(OxHistory *h, const OxMicrostructure *ms, Vec
   h->nparticles = ms->nparticles;
   PetscCall(VecDuplicate(cbar, &h->field[h->nfields]));
   PetscCall(VecCopy(cbar, h->field[h->nfields]));
-  PetscCall(OxParticleMeans(ms, cbar, h->pmean + h->nfields * ms->nparticles));
+  PetscCall(OxParticleMeans(op, ms, cbar, h->pmean + h->nfields * ms->nparticles));
   h->field_cycle[h->nfields]  = cycle;
   h->field_time_s[h->nfields] = time_s;
   h->field_soc[h->nfields++]  = soc;
   PetscFunctionReturn(0);
 }
 
+/* OxProfileSamples.fill over the layer columns of (c, u). */
+typedef struct {
+  const OxSurface   *surf;
+  const PetscScalar *c, *u;
+} ColumnSamples;
+
+static PetscInt fill_column_samples(void *ctx, PetscInt start, PetscInt max, double *depth_nm, double *weight, double *value)
+{
+  const ColumnSamples *cs = (const ColumnSamples *)ctx;
+  return OxSurfaceDepthSamples(cs->surf, cs->c, cs->u, start, max, depth_nm, weight, value);
+}
+
 PetscErrorCode OxHistoryStoreField(OxHistory *h, const OxMicrostructure *ms, OxOperator *op, Vec c, Vec u, int cycle, double time_s, double soc)
 {
-  Vec cbar;
+  Vec mean;
 
   PetscFunctionBeginUser;
-  {
-    Vec mean;
-    PetscCall(VecDuplicate(c, &mean));
-    PetscCall(OxOperatorVoxelMean(op, c, u, mean));
-    PetscCall(OxOperatorBoxVec(op, mean, &cbar)); /* stored fields are box fields */
-    PetscCall(VecDestroy(&mean));
-  }
-  PetscCall(append_field(h, ms, cbar, cycle, time_s, soc));
-  PetscCall(VecDestroy(&cbar));
+  PetscCall(VecDuplicate(c, &mean));
+  PetscCall(OxOperatorVoxelMean(op, c, u, mean));
+  PetscCall(append_field(h, ms, op, mean, cycle, time_s, soc));
+  PetscCall(VecDestroy(&mean));
   if (h->profiler) {
-    OxProfileSamples   x = {0};
-    double            *buf = NULL;
-    const PetscScalar *ca, *ua;
+    ColumnSamples      cs = {&op->surf, NULL, NULL};
+    OxProfileSamples   x  = {fill_column_samples, &cs};
     if (u) {
-      x.n = op->surf.ncol * (op->surf.ncells + 1);
-      PetscCall(PetscMalloc1(3 * x.n + 1, &buf));
-      PetscCall(VecGetArrayRead(c, &ca));
-      PetscCall(VecGetArrayRead(u, &ua));
-      OxSurfaceDepthSamples(&op->surf, ca, ua, buf, buf + x.n, buf + 2 * x.n);
-      PetscCall(VecRestoreArrayRead(u, &ua));
-      PetscCall(VecRestoreArrayRead(c, &ca));
-      x.depth_nm = buf, x.weight = buf + x.n, x.value = buf + 2 * x.n;
+      PetscCall(VecGetArrayRead(c, &cs.c));
+      PetscCall(VecGetArrayRead(u, &cs.u));
     }
     PetscCall(OxProfilerCompute(h->profiler, h->field[h->nfields - 1], u ? &x : NULL, &h->prof3d[h->nfields - 1], &h->lamella[h->nfields - 1]));
-    PetscCall(PetscFree(buf));
+    if (u) {
+      PetscCall(VecRestoreArrayRead(u, &cs.u));
+      PetscCall(VecRestoreArrayRead(c, &cs.c));
+    }
   }
   PetscFunctionReturn(0);
 }
@@ -147,19 +150,23 @@ static PetscErrorCode write_state(OxOutput out, const OxHistory *h, const OxOper
   PetscFunctionReturn(0);
 }
 
-/* Fields, their Mn3+ fraction and profiles of stored field f. */
-static PetscErrorCode write_stored_field(OxOutput out, const OxHistory *h, int f)
+/* Fields, their Mn3+ fraction and profiles of stored field f (box fields in the file). */
+static PetscErrorCode write_stored_field(OxOutput out, const OxHistory *h, const OxOperator *op, int f)
 {
-  Vec            mn3  = NULL;
+  Vec            box, mn3 = NULL, mn3box = NULL;
   PetscErrorCode ierr = 0;
 
   PetscFunctionBeginUser;
+  PetscCall(OxOperatorBoxVec(op, h->field[f], &box));
   if (h->mn3_field && h->profiler) {
     PetscCall(VecDuplicate(h->field[f], &mn3));
     ierr = OxProfilerMn3Field(h->profiler, h->field[f], mn3);
+    if (!ierr) ierr = OxOperatorBoxVec(op, mn3, &mn3box);
   }
-  if (!ierr) ierr = OxOutputWriteField(out, h->field[f], mn3, h->field_cycle[f], h->field_time_s[f], h->field_soc[f]);
+  if (!ierr) ierr = OxOutputWriteField(out, box, mn3box, h->field_cycle[f], h->field_time_s[f], h->field_soc[f]);
+  PetscCall(VecDestroy(&mn3box));
   PetscCall(VecDestroy(&mn3));
+  PetscCall(VecDestroy(&box));
   PetscCall(ierr);
   if (h->profiler) {
     OxProfileInfo info = {.cycle = h->field_cycle[f], .time_s = h->field_time_s[f], .soc = h->field_soc[f]};
@@ -202,7 +209,7 @@ static PetscErrorCode write_contents(OxOutput out, const OxHistory *h, const cha
   PetscFunctionBeginUser;
   STAGE(OxOutputWriteRoot(out, config_text, command, (long long)op->nsolid + (long long)op->nlayer, h->wall_time_s));
   STAGE(OxOutputWriteGeometry(out, da, ms, op));
-  for (int f = 0; f < h->nfields; f++) STAGE(write_stored_field(out, h, f));
+  for (int f = 0; f < h->nfields; f++) STAGE(write_stored_field(out, h, op, f));
   STAGE(OxOutputWriteTimeseries(out, &h->ts));
   STAGE(write_particles(out, h, ms, op));
   if (h->avg_window > 0) {
@@ -428,7 +435,13 @@ PetscErrorCode OxHistoryRead(const char *path, DM da, const OxMicrostructure *ms
     PetscCall(PetscViewerHDF5ReadAttribute(v, dset, "soc", PETSC_DOUBLE, NULL, &s));
     PetscCall(DMCreateGlobalVector(da, &x));
     PetscCall(load_vec(v, group, "vacancy_fraction", x));
-    PetscCall(append_field(h, ms, x, fc[f], t, s));
+    {
+      Vec xv;
+      PetscCall(VecDuplicate(c, &xv));
+      PetscCall(OxOperatorFromBox(op, x, xv));
+      PetscCall(append_field(h, ms, op, xv, fc[f], t, s));
+      PetscCall(VecDestroy(&xv));
+    }
     PetscCall(VecDestroy(&x));
     /* the profiles as the run computed them (layer cells included) */
     if (profiler) {

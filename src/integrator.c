@@ -23,7 +23,6 @@ struct OxIntegrator_private {
   SUNNonlinearSolver nls;      /* conserving wrapper around Newton */
   SUNNonlinearSolver newton;   /* the wrapped Newton solver */
   SUNNonlinSolSysFn  sysfn;    /* CVODE's nonlinear residual G(ycor) */
-  N_Vector           res;      /* scratch for G */
   KSP               ksp;
   OxOperator       *op;
   const OxProtocol *prot;
@@ -210,10 +209,13 @@ static int nls_solve(SUNNonlinearSolver S, N_Vector y0, N_Vector ycor, N_Vector 
   PetscReal    wG, alpha, cond = 0.0, inv_v = 1.0 / (it->op->h_m * it->op->h_m * it->op->h_m);
   Vec          gc, gu, yc, yu;
   int          flag = SUNNonlinSolSolve(it->newton, y0, ycor, w, tol, lsetup, mem);
+  /* scratch for G: the Newton update vector, free once the solve is done
+   * (its next use starts by overwriting it), so no vector of our own */
+  N_Vector     res = ((SUNNonlinearSolverContent_Newton)it->newton->content)->delta;
 
   if (flag != SUN_NLS_SUCCESS) return flag;
-  if (it->sysfn(ycor, it->res, mem)) return -1;
-  if (parts(it, it->res, 0, &gc, &gu) || OxOperatorInventory(it->op, gc, gu, &wG) || parts_end(it, 0)) return -1;
+  if (it->sysfn(ycor, res, mem)) return -1;
+  if (parts(it, res, 0, &gc, &gu) || OxOperatorInventory(it->op, gc, gu, &wG) || parts_end(it, 0)) return -1;
   if (CVodeGetNonlinearSystemData(it->cvode, &tcur, &ypred, &yn, &fn, &gamma, &rl1, &zn1, &udata) < 0) return -1;
   params_at(it, tcur, &prm);
   if (OxOperatorExchangeConductance(it->op, &prm, &cond)) return -1;
@@ -248,6 +250,7 @@ static SUNNonlinearSolver conserving_newton(OxIntegrator it)
 
 /* SPGMR's basis size and restarts (see OxIntegratorCreate). */
 #define OX_KRYLOV_DIM 3
+#define OX_BDF_MAX_ORDER 5
 #define OX_KRYLOV_RESTARTS 2
 
 /* Check a SUNDIALS return flag right after the call, naming the call. */
@@ -349,6 +352,14 @@ PetscErrorCode OxIntegratorCreate(const OxConfig *cfg, OxOperator *op, const OxP
   NV_Ith_S(it->yq, 0) = released_mol;
   it->cvode = CVodeCreate(CV_BDF, it->sunctx);
   PetscCheck(it->cvode, comm, PETSC_ERR_MEM, "CVodeCreate failed");
+  {
+    /* Highest BDF order (each order keeps one history vector, 8 B per
+     * unknown); set before CVodeInit, which allocates the history. */
+    PetscInt maxord = OX_BDF_MAX_ORDER;
+    PetscCall(PetscOptionsGetInt(NULL, NULL, "-ox_bdf_max_order", &maxord, NULL));
+    PetscCheck(maxord >= 1 && maxord <= 5, comm, PETSC_ERR_ARG_OUTOFRANGE, "-ox_bdf_max_order %" PetscInt_FMT ": expected 1 to 5", maxord);
+    OX_SUN(CVodeSetMaxOrd(it->cvode, (int)maxord));
+  }
   OX_SUN(CVodeInit(it->cvode, rhs, t0_s, it->y));
   OX_SUN(CVodeSStolerances(it->cvode, cfg->rtol, cfg->atol));
   OX_SUN(CVodeSetUserData(it->cvode, it));
@@ -367,8 +378,7 @@ PetscErrorCode OxIntegratorCreate(const OxConfig *cfg, OxOperator *op, const OxP
   }
   it->newton = SUNNonlinSol_Newton(it->y, it->sunctx);
   it->nls    = conserving_newton(it);
-  it->res    = N_VClone(it->y);
-  PetscCheck(it->newton && it->nls && it->res, comm, PETSC_ERR_MEM, "could not create the nonlinear solver");
+  PetscCheck(it->newton && it->nls, comm, PETSC_ERR_MEM, "could not create the nonlinear solver");
   OX_SUN(CVodeSetNonlinearSolver(it->cvode, it->nls));
   OX_SUN(CVodeSetLinearSolver(it->cvode, it->ls, NULL));
   OX_SUN(CVodeSetPreconditioner(it->cvode, psetup, psolve));
@@ -395,7 +405,6 @@ PetscErrorCode OxIntegratorDestroy(OxIntegrator *pit)
   SUNLinSolFree(it->ls);
   SUNNonlinSolFree(it->nls);
   SUNNonlinSolFree(it->newton);
-  N_VDestroy(it->res);
   if (it->layer) {
     Vec Y = N_VGetVector_Petsc(it->y);
     PetscCall(VecDestroy(&Y));

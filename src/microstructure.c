@@ -168,11 +168,38 @@ double OxMicrostructureAccessibility(const OxConfig *cfg, const OxMicrostructure
   }
 }
 
+/* Vector v as an int array a (its local length). */
+static PetscErrorCode vec_to_int(Vec v, int **a)
+{
+  PetscInt           n;
+  const PetscScalar *x;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecGetLocalSize(v, &n));
+  PetscCall(PetscMalloc1(n + 1, a));
+  PetscCall(VecGetArrayRead(v, &x));
+  for (PetscInt i = 0; i < n; i++) (*a)[i] = (int)PetscRealPart(x[i]);
+  PetscCall(VecRestoreArrayRead(v, &x));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxMicrostructureCompact(OxMicrostructure *ms)
+{
+  PetscFunctionBeginUser;
+  PetscCall(vec_to_int(ms->labels, &ms->label));
+  PetscCall(vec_to_int(ms->secondary, &ms->sec));
+  PetscCall(VecDestroy(&ms->labels));
+  PetscCall(VecDestroy(&ms->secondary));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode OxMicrostructureDestroy(OxMicrostructure *ms)
 {
   PetscFunctionBeginUser;
   PetscCall(VecDestroy(&ms->labels));
   PetscCall(VecDestroy(&ms->secondary));
+  PetscCall(PetscFree(ms->label));
+  PetscCall(PetscFree(ms->sec));
   PetscCall(PetscFree(ms->multiplier));
   PetscCall(PetscFree(ms->particle_secondary));
   PetscCall(PetscFree(ms->envelope));

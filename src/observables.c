@@ -42,66 +42,45 @@ void OxTimeseriesFree(OxTimeseries *ts)
   ts->n = ts->cap = 0;
 }
 
-/* Per-particle sums over owned voxels of (1, x, y, z, area, value), reduced over ranks. */
-static PetscErrorCode particle_sums(const OxMicrostructure *ms, Vec area, Vec value, PetscInt da_xs[3], PetscInt da_xm[3], double *sums)
+/* Per-particle sums over the owned box (corners of op) of (1, x, y, z, area), reduced over ranks. */
+static PetscErrorCode particle_sums(const OxOperator *op, const OxMicrostructure *ms, Vec area, double *sums)
 {
-  const PetscScalar *lab, *ar = NULL, *v = NULL;
-  PetscInt           np = ms->nparticles, o = 0;
+  const PetscScalar *ar;
+  PetscInt           np = ms->nparticles, o = 0, m = 0;
   double             h = ms->voxel_m, *loc;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscCalloc1(6 * np, &loc));
-  PetscCall(VecGetArrayRead(ms->labels, &lab));
-  if (area) PetscCall(VecGetArrayRead(area, &ar));
-  if (value) PetscCall(VecGetArrayRead(value, &v));
-  for (PetscInt k = da_xs[2]; k < da_xs[2] + da_xm[2]; k++)
-    for (PetscInt j = da_xs[1]; j < da_xs[1] + da_xm[1]; j++)
-      for (PetscInt i = da_xs[0]; i < da_xs[0] + da_xm[0]; i++, o++) {
-        PetscInt p = (PetscInt)PetscRealPart(lab[o]);
+  PetscCall(PetscCalloc1(5 * np, &loc));
+  PetscCall(VecGetArrayRead(area, &ar));
+  for (PetscInt k = op->zs; k < op->zs + op->zm; k++)
+    for (PetscInt j = op->ys; j < op->ys + op->ym; j++)
+      for (PetscInt i = op->xs; i < op->xs + op->xm; i++, o++) {
+        PetscInt p = ms->label[o];
         double  *r;
         if (p <= 0) continue;
-        r = loc + 6 * (p - 1);
+        r = loc + 5 * (p - 1);
         r[0] += 1.0, r[1] += (i + 0.5) * h, r[2] += (j + 0.5) * h, r[3] += (k + 0.5) * h;
-        if (ar) r[4] += PetscRealPart(ar[o]);
-        if (v) r[5] += PetscRealPart(v[o]);
+        r[4] += PetscRealPart(ar[m++]); /* the solid voxels in box order are the voxel vector's entries */
       }
-  if (value) PetscCall(VecRestoreArrayRead(value, &v));
-  if (area) PetscCall(VecRestoreArrayRead(area, &ar));
-  PetscCall(VecRestoreArrayRead(ms->labels, &lab));
-  PetscCallMPI(MPI_Allreduce(loc, sums, (int)(6 * np), MPI_DOUBLE, MPI_SUM, PetscObjectComm((PetscObject)ms->labels)));
+  PetscCall(VecRestoreArrayRead(area, &ar));
+  PetscCallMPI(MPI_Allreduce(loc, sums, (int)(5 * np), MPI_DOUBLE, MPI_SUM, PetscObjectComm((PetscObject)area)));
   PetscCall(PetscFree(loc));
-  PetscFunctionReturn(0);
-}
-
-static PetscErrorCode owned_box(Vec v, PetscInt xs[3], PetscInt xm[3])
-{
-  DM da;
-
-  PetscFunctionBeginUser;
-  PetscCall(VecGetDM(v, &da));
-  PetscCall(DMDAGetCorners(da, &xs[0], &xs[1], &xs[2], &xm[0], &xm[1], &xm[2]));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode OxParticleTableCreate(const OxOperator *op, const OxMicrostructure *ms, OxParticleTable *pt)
 {
-  PetscInt np = ms->nparticles, xs[3], xm[3];
+  PetscInt np = ms->nparticles;
   double  *sums, v_m3 = ms->voxel_m * ms->voxel_m * ms->voxel_m;
 
   PetscFunctionBeginUser;
   pt->n = np;
   PetscCall(PetscMalloc2(np, &pt->id, np, &pt->secondary));
   PetscCall(PetscMalloc6(np, &pt->volume_m3, np, &pt->area_m2, 3 * np, &pt->centroid_m, np, &pt->depth_m, np, &pt->radius_m, np, &pt->multiplier));
-  PetscCall(PetscMalloc1(6 * np, &sums));
-  PetscCall(owned_box(ms->labels, xs, xm));
-  {
-    Vec area;
-    PetscCall(OxOperatorBoxVec(op, op->exchange_area, &area));
-    PetscCall(particle_sums(ms, area, NULL, xs, xm, sums));
-    PetscCall(VecDestroy(&area));
-  }
+  PetscCall(PetscMalloc1(5 * np + 1, &sums));
+  PetscCall(particle_sums(op, ms, op->exchange_area, sums));
   for (PetscInt p = 0; p < np; p++) {
-    const double *r = sums + 6 * p;
+    const double *r = sums + 5 * p;
     pt->id[p]        = (int)(p + 1);
     pt->secondary[p] = ms->particle_secondary[p + 1];
     pt->volume_m3[p] = r[0] * v_m3;
@@ -122,17 +101,24 @@ void OxParticleTableFree(OxParticleTable *pt)
   pt->n = 0;
 }
 
-PetscErrorCode OxParticleMeans(const OxMicrostructure *ms, Vec c, double *mean)
+PetscErrorCode OxParticleMeans(const OxOperator *op, const OxMicrostructure *ms, Vec c, double *mean)
 {
-  PetscInt xs[3], xm[3];
-  double  *sums;
+  PetscInt           np = ms->nparticles, m = 0;
+  double            *loc, *sums;
+  const PetscScalar *ca;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscMalloc1(6 * ms->nparticles, &sums));
-  PetscCall(owned_box(ms->labels, xs, xm));
-  PetscCall(particle_sums(ms, NULL, c, xs, xm, sums));
-  for (PetscInt p = 0; p < ms->nparticles; p++) mean[p] = sums[6 * p] > 0 ? sums[6 * p + 5] / sums[6 * p] : 0.0;
-  PetscCall(PetscFree(sums));
+  PetscCall(PetscCalloc2(2 * np + 2, &loc, 2 * np + 2, &sums));
+  PetscCall(VecGetArrayRead(c, &ca));
+  for (PetscInt o = 0; o < op->xm * op->ym * op->zm; o++) {
+    PetscInt p = ms->label[o];
+    if (p <= 0) continue;
+    loc[2 * (p - 1)] += 1.0, loc[2 * (p - 1) + 1] += PetscRealPart(ca[m++]); /* solid voxels in box order: the voxel vector */
+  }
+  PetscCall(VecRestoreArrayRead(c, &ca));
+  PetscCallMPI(MPI_Allreduce(loc, sums, (int)(2 * np), MPI_DOUBLE, MPI_SUM, PetscObjectComm((PetscObject)c)));
+  for (PetscInt p = 0; p < np; p++) mean[p] = sums[2 * p] > 0 ? sums[2 * p + 1] / sums[2 * p] : 0.0;
+  PetscCall(PetscFree2(loc, sums));
   PetscFunctionReturn(0);
 }
 

@@ -139,6 +139,20 @@ PetscErrorCode OxOperatorBoxVec(const OxOperator *op, Vec c, Vec *box)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode OxOperatorNaturalIndices(const OxOperator *op, PetscInt *nat)
+{
+  PetscInt nx, ny;
+
+  PetscFunctionBeginUser;
+  PetscCall(DMDAGetInfo(op->da, NULL, &nx, &ny, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
+  OX_FOR_OWNED_SOLID(op, o, g, m)
+  {
+    PetscInt i = op->xs + o % op->xm, j = op->ys + (o / op->xm) % op->ym, k = op->zs + o / (op->xm * op->ym);
+    nat[m] = i + nx * (j + ny * k);
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode OxOperatorFromBox(const OxOperator *op, Vec box, Vec c)
 {
   const PetscScalar *ba;

@@ -505,22 +505,17 @@ PetscErrorCode OxOutputWriteArray(OxOutput out, const char *path, PetscInt n, co
   PetscFunctionReturn(0);
 }
 
-/* Owned block of a DMDA vector of integers as an integer [nz][ny][nx] dataset of file type ftype. */
-static PetscErrorCode write_int_field(OxOutput out, DM da, Vec v, const char *path, hid_t ftype, const char *units, const char *description)
+/* The owned block buf (x fastest) of integers on the DMDA da as an integer [nz][ny][nx] dataset of file type ftype. */
+static PetscErrorCode write_int_field(OxOutput out, DM da, const int *buf, const char *path, hid_t ftype, const char *units, const char *description)
 {
   PetscInt           xs, ys, zs, xm, ym, zm, n;
   hsize_t            dims[3] = {(hsize_t)out->shape[2], (hsize_t)out->shape[1], (hsize_t)out->shape[0]}, start[3], count[3];
   hid_t              fsp, msp, ds;
-  int               *buf, failed;
-  const PetscScalar *a;
+  int                failed;
 
   PetscFunctionBeginUser;
   PetscCall(DMDAGetCorners(da, &xs, &ys, &zs, &xm, &ym, &zm));
   n = xm * ym * zm;
-  PetscCall(PetscMalloc1(n, &buf));
-  PetscCall(VecGetArrayRead(v, &a));
-  for (PetscInt i = 0; i < n; i++) buf[i] = (int)PetscRealPart(a[i]);
-  PetscCall(VecRestoreArrayRead(v, &a));
   start[0] = (hsize_t)zs, start[1] = (hsize_t)ys, start[2] = (hsize_t)xs;
   count[0] = (hsize_t)zm, count[1] = (hsize_t)ym, count[2] = (hsize_t)xm;
   fsp = H5Screate_simple(3, dims, NULL);
@@ -530,7 +525,6 @@ static PetscErrorCode write_int_field(OxOutput out, DM da, Vec v, const char *pa
   OX_H5(H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL));
   /* each rank writes its block on its own: all learn of any failure before going on */
   failed = n > 0 && H5Dwrite(ds, H5T_NATIVE_INT32, msp, fsp, H5P_DEFAULT, buf) < 0;
-  PetscCall(PetscFree(buf));
   PetscCall(OxOutputAgree(out, failed ? PETSC_ERR_FILE_WRITE : 0));
   PetscCall(describe_obj(ds, units, description));
   OX_H5(H5Sclose(msp));
@@ -548,16 +542,17 @@ PetscErrorCode OxOutputWriteGeometry(OxOutput out, DM da, const OxMicrostructure
   out->shape[0] = ms->nx, out->shape[1] = ms->ny, out->shape[2] = ms->nz;
   out->voxel_m  = ms->voxel_m;
   PetscCall(ensure_group(out, "/geometry"));
-  PetscCall(write_int_field(out, da, ms->labels, "/geometry/labels", H5T_NATIVE_INT32, "1", "primary particle label of each voxel (0: electrolyte)"));
-  PetscCall(write_int_field(out, da, ms->secondary, "/geometry/secondary", H5T_NATIVE_INT32, "1",
-                            "secondary particle of each voxel (0: none or electrolyte)"));
+  PetscCall(write_int_field(out, da, ms->label, "/geometry/labels", H5T_NATIVE_INT32, "1", "primary particle label of each voxel (0: electrolyte)"));
+  PetscCall(write_int_field(out, da, ms->sec, "/geometry/secondary", H5T_NATIVE_INT32, "1", "secondary particle of each voxel (0: none or electrolyte)"));
   {
-    Vec one, box;
-    PetscCall(OxOperatorCreateVoxelVec(op, &one));
-    PetscCall(VecSet(one, 1.0));
-    PetscCall(OxOperatorBoxVec(op, one, &box));
-    PetscCall(VecDestroy(&one));
-    PetscCall(write_int_field(out, da, box, "/geometry/solid", H5T_STD_U8LE, "1", "1 on solid voxels (labels > 0), 0 on electrolyte"));
+    Vec      box;
+    int     *solid;
+    PetscInt n = op->xm * op->ym * op->zm;
+    PetscCall(PetscMalloc1(n + 1, &solid));
+    for (PetscInt o = 0; o < n; o++) solid[o] = ms->label[o] > 0;
+    PetscCall(write_int_field(out, da, solid, "/geometry/solid", H5T_STD_U8LE, "1", "1 on solid voxels (labels > 0), 0 on electrolyte"));
+    PetscCall(PetscFree(solid));
+    PetscCall(DMCreateGlobalVector(op->da, &box));
     PetscCall(OxOperatorToBox(op, op->exchange_area, box));
     PetscCall(OxOutputWriteVec(out, box, "/geometry", "exchange_area_m2", "m^2", "corrected exchange area of each voxel's faces to the electrolyte"));
     PetscCall(OxOperatorToBox(op, op->accessibility, box));

@@ -9,20 +9,18 @@
 struct OxProfiler_private {
   MPI_Comm    comm;
   PetscMPIInt rank;
-  DM          da;
-  Vec         labels;         /* reference to the microstructure's labels */
-  Vec         nat, seq;       /* natural-ordered copy, and all of it on rank 0 */
-  VecScatter  to_zero;
   PetscInt    n[3];
   double      h_nm, mn_share, formula_mn, bin_nm, thickness_nm, centre_m[3];
   int         axis;
-  /* rank 0 only */
-  int        *bin3;           /* [N] 3D bin of each voxel, -1 for electrolyte */
+  /* every rank, over its own solid voxels (voxel-vector order) */
+  PetscInt    nloc;
+  int        *bin3;           /* [nloc] 3D bin of each owned solid voxel, -1 when left out */
   PetscInt    nbin3;
-  PetscInt    nslab;          /* solid voxels in the slab */
-  PetscInt   *slab_vox, *slab_pix;
+  PetscInt    nslab;          /* owned solid voxels in the slab */
+  PetscInt   *slab_vox, *slab_pix; /* their voxel-vector index and pixel */
   double     *slab_w;         /* overlap of the voxel with the slab, in voxels */
   PetscInt    npix, nbinl;
+  /* rank 0 only */
   int        *pix_bin;        /* lamella bin of each pixel, -1 for an empty one */
   double     *pix_t;          /* solid thickness of each pixel's column, voxels */
 };
@@ -55,43 +53,35 @@ static void mark_interfaces(const int *lab, const PetscInt *n, int ndim, double 
     }
 }
 
-static PetscErrorCode gather(OxProfiler pr, Vec g, const PetscScalar **a)
-{
-  PetscFunctionBeginUser;
-  PetscCall(DMDAGlobalToNaturalBegin(pr->da, g, INSERT_VALUES, pr->nat));
-  PetscCall(DMDAGlobalToNaturalEnd(pr->da, g, INSERT_VALUES, pr->nat));
-  PetscCall(VecScatterBegin(pr->to_zero, pr->nat, pr->seq, INSERT_VALUES, SCATTER_FORWARD));
-  PetscCall(VecScatterEnd(pr->to_zero, pr->nat, pr->seq, INSERT_VALUES, SCATTER_FORWARD));
-  PetscCall(VecGetArrayRead(pr->seq, a));
-  PetscFunctionReturn(0);
-}
-
-/* Rank 0: the bin of every solid voxel by its distance from its particle's surface. */
-static PetscErrorCode build_3d(OxProfiler pr, const int *lab)
+/* Rank 0 (the whole grid, natural order): the 3D bin of every voxel by its
+ * distance from its particle's surface, -1 for electrolyte, into bin[N]. */
+static PetscErrorCode build_3d(OxProfiler pr, const int *lab, double *bin)
 {
   PetscInt N = pr->n[0] * pr->n[1] * pr->n[2];
   double  *f;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc1(N, &f));
-  PetscCall(PetscMalloc1(N, &pr->bin3));
   mark_interfaces(lab, pr->n, 3, f);
   PetscCall(OxDistanceSquared(3, pr->n, f));
   pr->nbin3 = 0;
   for (PetscInt i = 0; i < N; i++) {
-    pr->bin3[i] = -1;
+    bin[i] = -1.0;
     if (lab[i] > 0 && f[i] < OX_DISTANCE_FAR) {
       double dist_nm = (sqrt(f[i]) + 0.5) * pr->h_nm;
-      pr->bin3[i]    = (int)(dist_nm / pr->bin_nm);
-      pr->nbin3      = PetscMax(pr->nbin3, pr->bin3[i] + 1);
+      int    b       = (int)(dist_nm / pr->bin_nm);
+      bin[i]         = b;
+      pr->nbin3      = PetscMax(pr->nbin3, b + 1);
     }
   }
   PetscCall(PetscFree(f));
   PetscFunctionReturn(0);
 }
 
-/* Rank 0: the slab, its pixels, each pixel's particle, thickness and edge-distance bin. */
-static PetscErrorCode build_lamella(OxProfiler pr, const int *lab)
+/* Rank 0 (the whole grid): the slab's voxels, their pixel (pix[N], -1 off
+ * the slab) and overlap (w[N]); each pixel's particle, thickness and
+ * edge-distance bin. */
+static PetscErrorCode build_lamella(OxProfiler pr, const int *lab, double *pix, double *wvox)
 {
   int       a = pr->axis, u = (a + 1) % 3, v = (a + 2) % 3;
   PetscInt  nu = pr->n[u], nv = pr->n[v], k0, k1, nl, pn[2] = {nu, nv}, ijk[3];
@@ -110,8 +100,7 @@ static PetscErrorCode build_lamella(OxProfiler pr, const int *lab)
   PetscCall(PetscMalloc1(pr->npix, &pr->pix_t));
   PetscCall(PetscMalloc1(pr->npix, &pr->pix_bin));
   PetscCall(PetscMalloc2(nl + 1, &clab, nl + 1, &cw));
-  PetscCall(PetscMalloc3(pr->npix * (nl ? nl : 1), &pr->slab_vox, pr->npix * (nl ? nl : 1), &pr->slab_pix, pr->npix * (nl ? nl : 1), &pr->slab_w));
-  pr->nslab = 0;
+  for (PetscInt i = 0; i < pr->n[0] * pr->n[1] * pr->n[2]; i++) pix[i] = -1.0, wvox[i] = 0.0;
   for (PetscInt jv = 0; jv < nv; jv++)
     for (PetscInt ju = 0; ju < nu; ju++) {
       PetscInt p = ju + nu * jv, nc = 0, best = 0;
@@ -121,7 +110,7 @@ static PetscErrorCode build_lamella(OxProfiler pr, const int *lab)
         ijk[a] = k0 + k, ijk[u] = ju, ijk[v] = jv;
         idx    = ijk[0] + pr->n[0] * (ijk[1] + pr->n[1] * ijk[2]);
         if (lab[idx] <= 0 || w[k] <= 0.0) continue;
-        pr->slab_vox[pr->nslab] = idx, pr->slab_pix[pr->nslab] = p, pr->slab_w[pr->nslab++] = w[k];
+        pix[idx] = (double)p, wvox[idx] = w[k];
         pr->pix_t[p] += w[k];
         for (PetscInt m = 0; m <= nc; m++) { /* weight of each label in the column */
           if (m == nc) clab[nc] = lab[idx], cw[nc++] = 0.0;
@@ -162,21 +151,53 @@ static void slab_centre(const OxConfig *cfg, const OxMicrostructure *ms, double 
     c[d] = best ? ms->envelope[best][d] : (cfg->micro_type == OX_MICRO_SPHERE ? cfg->center_nm[d] * OX_NM_TO_M : 0.5 * cfg->shape[d] * ms->voxel_m);
 }
 
-PetscErrorCode OxProfilerCreate(const OxConfig *cfg, DM da, const OxMicrostructure *ms, OxProfiler *ppr)
+/* A scatter from z (the whole grid in natural order, x fastest, all on
+ * rank 0) to v, whose n local entries are the voxels of natural index nat[]. */
+static PetscErrorCode natural_scatter(Vec z, Vec v, PetscInt n, const PetscInt *nat, VecScatter *sc)
+{
+  IS       from, to;
+  PetscInt lo;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecGetOwnershipRange(v, &lo, NULL));
+  PetscCall(ISCreateGeneral(PETSC_COMM_SELF, n, nat, PETSC_COPY_VALUES, &from));
+  PetscCall(ISCreateStride(PETSC_COMM_SELF, n, lo, 1, &to));
+  PetscCall(VecScatterCreate(z, from, v, to, sc));
+  PetscCall(ISDestroy(&from));
+  PetscCall(ISDestroy(&to));
+  PetscFunctionReturn(0);
+}
+
+/* Rank 0's array a (the whole grid, natural order) into the voxel vector v through sc. */
+static PetscErrorCode to_voxels(Vec z, VecScatter sc, const double *a, Vec v)
+{
+  PetscInt     n;
+  PetscScalar *za;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecGetLocalSize(z, &n));
+  PetscCall(VecGetArrayWrite(z, &za));
+  for (PetscInt i = 0; i < n; i++) za[i] = a[i];
+  PetscCall(VecRestoreArrayWrite(z, &za));
+  PetscCall(VecScatterBegin(sc, z, v, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(VecScatterEnd(sc, z, v, INSERT_VALUES, SCATTER_FORWARD));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxProfilerCreate(const OxConfig *cfg, const OxOperator *op, const OxMicrostructure *ms, OxProfiler *ppr)
 {
   OxProfiler         pr;
   const PetscScalar *a;
   int               *lab = NULL;
-  PetscInt           N;
+  double            *bin = NULL, *pix = NULL, *wvox = NULL;
+  PetscInt           N, *nat, nbox = op->xm * op->ym * op->zm, o = 0;
+  Vec                z, vb, vp, vw;
+  VecScatter         sc;
 
   PetscFunctionBeginUser;
   PetscCall(PetscNew(&pr));
-  pr->comm = PetscObjectComm((PetscObject)da);
+  pr->comm = PetscObjectComm((PetscObject)op->da);
   PetscCallMPI(MPI_Comm_rank(pr->comm, &pr->rank));
-  pr->da = da;
-  PetscCall(PetscObjectReference((PetscObject)da));
-  pr->labels = ms->labels;
-  PetscCall(PetscObjectReference((PetscObject)ms->labels));
   pr->n[0] = ms->nx, pr->n[1] = ms->ny, pr->n[2] = ms->nz;
   pr->h_nm         = ms->voxel_m / OX_NM_TO_M;
   pr->mn_share     = cfg->mn_share;
@@ -184,22 +205,75 @@ PetscErrorCode OxProfilerCreate(const OxConfig *cfg, DM da, const OxMicrostructu
   pr->bin_nm       = cfg->profile_bin_nm;
   pr->thickness_nm = cfg->lamella_thickness_nm;
   pr->axis         = cfg->lamella_axis - 'x';
+  pr->nloc         = op->nloc;
   slab_centre(cfg, ms, pr->centre_m);
   N = pr->n[0] * pr->n[1] * pr->n[2];
-  PetscCall(DMDACreateNaturalVector(da, &pr->nat));
-  PetscCall(VecScatterCreateToZero(pr->nat, &pr->to_zero, &pr->seq));
-  PetscCall(gather(pr, ms->labels, &a));
+  /* The geometry is built on rank 0 from the whole grid; each rank then
+   * keeps its solid voxels' part. The scatters are made here and freed (the
+   * DMDA's cached natural ordering would stay for the whole run). */
+  PetscCall(VecCreateMPI(pr->comm, pr->rank ? 0 : N, N, &z));
+  PetscCall(PetscMalloc1(PetscMax(nbox, op->nloc) + 1, &nat));
+  for (PetscInt k = op->zs; k < op->zs + op->zm; k++)
+    for (PetscInt j = op->ys; j < op->ys + op->ym; j++)
+      for (PetscInt i = op->xs; i < op->xs + op->xm; i++) nat[o++] = i + pr->n[0] * (j + pr->n[1] * k);
+  {
+    Vec          lb;
+    PetscScalar *la;
+    PetscCall(VecCreateMPI(pr->comm, nbox, PETSC_DETERMINE, &lb));
+    PetscCall(VecGetArrayWrite(lb, &la));
+    for (PetscInt i = 0; i < nbox; i++) la[i] = ms->label[i];
+    PetscCall(VecRestoreArrayWrite(lb, &la));
+    PetscCall(natural_scatter(z, lb, nbox, nat, &sc));
+    PetscCall(VecScatterBegin(sc, lb, z, INSERT_VALUES, SCATTER_REVERSE));
+    PetscCall(VecScatterEnd(sc, lb, z, INSERT_VALUES, SCATTER_REVERSE));
+    PetscCall(VecScatterDestroy(&sc));
+    PetscCall(VecDestroy(&lb));
+  }
   if (!pr->rank) {
-    PetscCall(PetscMalloc1(N, &lab));
+    PetscCall(PetscMalloc4(N, &lab, N, &bin, N, &pix, N, &wvox));
+    PetscCall(VecGetArrayRead(z, &a));
     for (PetscInt i = 0; i < N; i++) lab[i] = (int)PetscRealPart(a[i]);
+    PetscCall(VecRestoreArrayRead(z, &a));
+    PetscCall(build_3d(pr, lab, bin));
+    PetscCall(build_lamella(pr, lab, pix, wvox));
   }
-  PetscCall(VecRestoreArrayRead(pr->seq, &a));
-  if (!pr->rank) {
-    PetscCall(build_3d(pr, lab));
-    PetscCall(build_lamella(pr, lab));
-    PetscCall(PetscFree(lab));
+  PetscCallMPI(MPI_Bcast(&pr->nbin3, 1, MPIU_INT, 0, pr->comm));
+  PetscCallMPI(MPI_Bcast(&pr->npix, 1, MPIU_INT, 0, pr->comm));
+  PetscCall(OxOperatorCreateVoxelVec(op, &vb));
+  PetscCall(VecDuplicate(vb, &vp));
+  PetscCall(VecDuplicate(vb, &vw));
+  PetscCall(OxOperatorNaturalIndices(op, nat));
+  PetscCall(natural_scatter(z, vb, op->nloc, nat, &sc));
+  PetscCall(PetscFree(nat));
+  PetscCall(to_voxels(z, sc, bin, vb));
+  PetscCall(to_voxels(z, sc, pix, vp));
+  PetscCall(to_voxels(z, sc, wvox, vw));
+  PetscCall(PetscFree4(lab, bin, pix, wvox));
+  PetscCall(VecScatterDestroy(&sc));
+  PetscCall(VecDestroy(&z));
+  {
+    const PetscScalar *b, *p, *w;
+    PetscCall(VecGetArrayRead(vb, &b));
+    PetscCall(VecGetArrayRead(vp, &p));
+    PetscCall(VecGetArrayRead(vw, &w));
+    pr->nslab = 0;
+    for (PetscInt m = 0; m < op->nloc; m++)
+      if (PetscRealPart(p[m]) >= 0.0) pr->nslab++;
+    PetscCall(PetscMalloc1(op->nloc + 1, &pr->bin3));
+    PetscCall(PetscMalloc3(pr->nslab + 1, &pr->slab_vox, pr->nslab + 1, &pr->slab_pix, pr->nslab + 1, &pr->slab_w));
+    pr->nslab = 0;
+    for (PetscInt m = 0; m < op->nloc; m++) {
+      pr->bin3[m] = (int)PetscRealPart(b[m]);
+      if (PetscRealPart(p[m]) < 0.0) continue;
+      pr->slab_vox[pr->nslab] = m, pr->slab_pix[pr->nslab] = (PetscInt)PetscRealPart(p[m]), pr->slab_w[pr->nslab++] = PetscRealPart(w[m]);
+    }
+    PetscCall(VecRestoreArrayRead(vw, &w));
+    PetscCall(VecRestoreArrayRead(vp, &p));
+    PetscCall(VecRestoreArrayRead(vb, &b));
   }
-  PetscCallMPI(MPI_Bcast(&pr->nbin3, 1, MPIU_INT, 0, pr->comm)); /* depth samples are binned on every rank */
+  PetscCall(VecDestroy(&vb));
+  PetscCall(VecDestroy(&vp));
+  PetscCall(VecDestroy(&vw));
   *ppr = pr;
   PetscFunctionReturn(0);
 }
@@ -214,11 +288,6 @@ PetscErrorCode OxProfilerDestroy(OxProfiler *ppr)
   PetscCall(PetscFree3(pr->slab_vox, pr->slab_pix, pr->slab_w));
   PetscCall(PetscFree(pr->pix_bin));
   PetscCall(PetscFree(pr->pix_t));
-  PetscCall(VecScatterDestroy(&pr->to_zero));
-  PetscCall(VecDestroy(&pr->seq));
-  PetscCall(VecDestroy(&pr->nat));
-  PetscCall(VecDestroy(&pr->labels));
-  PetscCall(DMDestroy(&pr->da));
   PetscCall(PetscFree(pr));
   *ppr = NULL;
   PetscFunctionReturn(0);
@@ -254,90 +323,104 @@ PetscErrorCode OxProfilerExclude(OxProfiler pr, Vec mask)
   const PetscScalar *m;
 
   PetscFunctionBeginUser;
-  PetscCall(gather(pr, mask, &m));
-  if (!pr->rank)
-    for (PetscInt i = 0; i < pr->n[0] * pr->n[1] * pr->n[2]; i++)
-      if (PetscRealPart(m[i]) > 0.5) pr->bin3[i] = -1;
-  PetscCall(VecRestoreArrayRead(pr->seq, &m));
+  PetscCall(VecGetArrayRead(mask, &m));
+  for (PetscInt i = 0; i < pr->nloc; i++)
+    if (PetscRealPart(m[i]) > 0.5) pr->bin3[i] = -1;
+  PetscCall(VecRestoreArrayRead(mask, &m));
   PetscFunctionReturn(0);
 }
 
-/* Depth samples binned on each rank and summed on rank 0 (into s3 there). */
-static PetscErrorCode bin_samples(OxProfiler pr, const OxProfileSamples *x, double *s3)
-{
-  double *loc, *sum = NULL;
+/* Samples per chunk of the depth samples (OxProfileSamples.fill). */
+#define OX_SAMPLE_CHUNK 4096
 
-  PetscFunctionBeginUser;
-  PetscCall(PetscCalloc1(4 * pr->nbin3 + 4, &loc));
-  for (PetscInt m = 0; m < x->n; m++) {
-    PetscInt b  = PetscMin((PetscInt)(x->depth_nm[m] / pr->bin_nm), pr->nbin3 - 1);
-    double  *sb = loc + 4 * PetscMax(b, 0), w = x->weight[m];
-    sb[0] += w, sb[1] += w * OxMn3Fraction(x->value[m], pr->mn_share, pr->formula_mn), sb[2] += w * x->value[m], sb[3] += w;
+/* Depth samples binned on each rank, chunk by chunk, into loc. */
+static void bin_samples(OxProfiler pr, const OxProfileSamples *x, double *loc)
+{
+  double   buf[3 * OX_SAMPLE_CHUNK];
+  PetscInt start = 0, n;
+
+  while ((n = x->fill(x->ctx, start, OX_SAMPLE_CHUNK, buf, buf + OX_SAMPLE_CHUNK, buf + 2 * OX_SAMPLE_CHUNK)) > 0) {
+    for (PetscInt m = 0; m < n; m++) {
+      double   d = buf[m], w = buf[OX_SAMPLE_CHUNK + m], v = buf[2 * OX_SAMPLE_CHUNK + m];
+      PetscInt b  = PetscMin((PetscInt)(d / pr->bin_nm), pr->nbin3 - 1);
+      double  *sb = loc + 4 * PetscMax(b, 0);
+      sb[0] += w, sb[1] += w * OxMn3Fraction(v, pr->mn_share, pr->formula_mn), sb[2] += w * v, sb[3] += w;
+    }
+    start += n;
   }
-  if (!pr->rank) PetscCall(PetscMalloc1(4 * pr->nbin3 + 4, &sum));
-  PetscCallMPI(MPI_Reduce(loc, sum, (int)(4 * pr->nbin3), MPI_DOUBLE, MPI_SUM, 0, pr->comm));
-  if (!pr->rank)
-    for (PetscInt i = 0; i < 4 * pr->nbin3; i++) s3[i] += sum[i];
-  PetscCall(PetscFree(sum));
-  PetscCall(PetscFree(loc));
+}
+
+/* Sum the local arrays loc[n] over the ranks into sum[n] on rank 0. */
+static PetscErrorCode reduce_to_zero(OxProfiler pr, PetscInt n, const double *loc, double *sum)
+{
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Reduce(loc, sum, (int)n, MPI_DOUBLE, MPI_SUM, 0, pr->comm));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode OxProfilerCompute(OxProfiler pr, Vec c, const OxProfileSamples *extra, OxProfile *prof3d, OxProfile *lamella)
 {
   const PetscScalar *cc;
-  double            *s3 = NULL, *sl = NULL, *pm = NULL, *pc = NULL;
+  const PetscInt     n3 = 4 * pr->nbin3 + 4, np = pr->npix + 1;
+  double            *l3, *s3, *ss, *sl = NULL, *lpm, *lpc, *pm = NULL, *pc = NULL;
 
   PetscFunctionBeginUser;
-  PetscCall(gather(pr, c, &cc));
+  /* the voxels' sums and the slab's pixel sums on each rank, added on rank 0 */
+  PetscCall(PetscCalloc5(n3, &l3, n3, &s3, n3, &ss, np, &lpm, np, &lpc));
+  PetscCall(VecGetArrayRead(c, &cc));
+  for (PetscInt i = 0; i < pr->nloc; i++) {
+    int     b = pr->bin3[i];
+    double  ci;
+    double *s;
+    if (b < 0) continue;
+    ci = PetscRealPart(cc[i]);
+    s  = l3 + 4 * b;
+    s[0] += 1.0, s[1] += OxMn3Fraction(ci, pr->mn_share, pr->formula_mn), s[2] += ci, s[3] += 1.0;
+  }
+  for (PetscInt m = 0; m < pr->nslab; m++) {
+    double ci = PetscRealPart(cc[pr->slab_vox[m]]);
+    lpm[pr->slab_pix[m]] += pr->slab_w[m] * OxMn3Fraction(ci, pr->mn_share, pr->formula_mn);
+    lpc[pr->slab_pix[m]] += pr->slab_w[m] * ci;
+  }
+  PetscCall(VecRestoreArrayRead(c, &cc));
+  if (!pr->rank) PetscCall(PetscCalloc3(4 * pr->nbinl + 4, &sl, np, &pm, np, &pc));
+  PetscCall(reduce_to_zero(pr, 4 * pr->nbin3, l3, s3));
+  PetscCall(reduce_to_zero(pr, pr->npix, lpm, pm));
+  PetscCall(reduce_to_zero(pr, pr->npix, lpc, pc));
+  if (extra) { /* then the depth samples, added to the voxels' sums */
+    PetscCall(PetscArrayzero(l3, n3));
+    bin_samples(pr, extra, l3);
+    PetscCall(reduce_to_zero(pr, 4 * pr->nbin3, l3, ss));
+  }
   if (!pr->rank) {
-    PetscInt N = pr->n[0] * pr->n[1] * pr->n[2];
-    PetscCall(PetscCalloc2(4 * pr->nbin3 + 4, &s3, 4 * pr->nbinl + 4, &sl));
-    for (PetscInt i = 0; i < N; i++) {
-      int     b = pr->bin3[i];
-      double  ci;
-      double *s;
-      if (b < 0) continue;
-      ci = PetscRealPart(cc[i]);
-      s  = s3 + 4 * b;
-      s[0] += 1.0, s[1] += OxMn3Fraction(ci, pr->mn_share, pr->formula_mn), s[2] += ci, s[3] += 1.0;
-    }
-    PetscCall(PetscCalloc2(pr->npix, &pm, pr->npix, &pc));
-    for (PetscInt m = 0; m < pr->nslab; m++) {
-      double ci = PetscRealPart(cc[pr->slab_vox[m]]);
-      pm[pr->slab_pix[m]] += pr->slab_w[m] * OxMn3Fraction(ci, pr->mn_share, pr->formula_mn);
-      pc[pr->slab_pix[m]] += pr->slab_w[m] * ci;
-    }
+    if (extra)
+      for (PetscInt i = 0; i < 4 * pr->nbin3; i++) s3[i] += ss[i];
     for (PetscInt p = 0; p < pr->npix; p++) {
       double *s;
       if (pr->pix_bin[p] < 0) continue;
       s = sl + 4 * pr->pix_bin[p];
       s[0] += pr->pix_t[p], s[1] += pm[p], s[2] += pc[p], s[3] += 1.0;
     }
-    PetscCall(PetscFree2(pm, pc));
   }
-  PetscCall(VecRestoreArrayRead(pr->seq, &cc));
-  if (extra) PetscCall(bin_samples(pr, extra, s3));
   PetscCall(finish_profile(pr, pr->nbin3, s3, prof3d));
   PetscCall(finish_profile(pr, pr->nbinl, sl, lamella));
-  PetscCall(PetscFree2(s3, sl));
+  PetscCall(PetscFree3(sl, pm, pc));
+  PetscCall(PetscFree5(l3, s3, ss, lpm, lpc));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode OxProfilerMn3Field(OxProfiler pr, Vec c, Vec mn3)
 {
-  const PetscScalar *ca, *la;
+  const PetscScalar *ca;
   PetscScalar       *ma;
   PetscInt           n;
 
   PetscFunctionBeginUser;
   PetscCall(VecGetLocalSize(c, &n));
   PetscCall(VecGetArrayRead(c, &ca));
-  PetscCall(VecGetArrayRead(pr->labels, &la));
   PetscCall(VecGetArray(mn3, &ma));
-  for (PetscInt i = 0; i < n; i++) ma[i] = PetscRealPart(la[i]) > 0.5 ? OxMn3Fraction(PetscRealPart(ca[i]), pr->mn_share, pr->formula_mn) : 0.0;
+  for (PetscInt i = 0; i < n; i++) ma[i] = OxMn3Fraction(PetscRealPart(ca[i]), pr->mn_share, pr->formula_mn);
   PetscCall(VecRestoreArray(mn3, &ma));
-  PetscCall(VecRestoreArrayRead(pr->labels, &la));
   PetscCall(VecRestoreArrayRead(c, &ca));
   PetscFunctionReturn(0);
 }

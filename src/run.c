@@ -227,17 +227,33 @@ static int wants_field(const OxConfig *cfg, int cycle)
   return 0;
 }
 
-static PetscErrorCode print_summary(MPI_Comm comm, const OxOperator *op, const OxMicrostructure *ms, OxIntegrator integ, const OxTimeseries *ts,
-                                    double wall)
-{
+/* What the integrator did, kept for the summary after it is destroyed. */
+typedef struct {
   OxIntegratorStats st;
-  const OxSample   *last = &ts->row[ts->n - 1];
-  const char       *pc;
+  char              pc[64];
   double            stiff;
+} SolverReport;
+
+static PetscErrorCode solver_report(OxIntegrator integ, SolverReport *r)
+{
+  const char *pc;
 
   PetscFunctionBeginUser;
-  PetscCall(OxIntegratorGetStats(integ, &st));
-  PetscCall(OxIntegratorGetPC(integ, &pc, &stiff));
+  PetscCall(OxIntegratorGetStats(integ, &r->st));
+  PetscCall(OxIntegratorGetPC(integ, &pc, &r->stiff));
+  PetscCall(PetscStrncpy(r->pc, pc, sizeof(r->pc)));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode print_summary(MPI_Comm comm, const OxOperator *op, const OxMicrostructure *ms, const SolverReport *r, const OxTimeseries *ts,
+                                    double wall)
+{
+  const OxIntegratorStats st = r->st;
+  const OxSample         *last = &ts->row[ts->n - 1];
+  const char             *pc = r->pc;
+  double                  stiff = r->stiff;
+
+  PetscFunctionBeginUser;
   PetscCall(PetscPrintf(comm,
                         "oxvac: %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT " voxels (%" PetscInt_FMT " solid), %" PetscInt_FMT
                         " unknowns (%" PetscInt_FMT " in the surface layer), %.4g h simulated in %.2f s wall\n",
@@ -333,6 +349,7 @@ PetscErrorCode OxModelCreate(const OxConfig *cfg, OxModel *m)
   PetscCall(OxMicrostructureCreate(cfg, m->da, &m->ms));
   PetscCall(OxBalanceBySolid(&m->da, &m->ms));
   PetscCall(OxOperatorCreate(cfg, m->da, &m->ms, &m->op));
+  PetscCall(OxMicrostructureCompact(&m->ms)); /* the geometry is built: labels as int32 from here on */
   PetscCall(OxSurfaceCreateLayerVec(&m->op.surf, PETSC_COMM_WORLD, &m->u));
   if (m->u) {
     /* voxel and layer states side by side in one array, which the
@@ -599,19 +616,17 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
       PetscFunctionReturn(0);
     }
   }
-  PetscCall(OxProfilerCreate(cfg, m.da, &m.ms, &prof));
+  PetscCall(OxProfilerCreate(cfg, &m.op, &m.ms, &prof));
   if (m.u) { /* the layer columns' voxels enter the 3D profile as depth samples */
-    Vec mask, box;
+    Vec          mask;
     PetscScalar *ma;
     PetscCall(VecDuplicate(m.c, &mask));
     PetscCall(VecZeroEntries(mask));
     PetscCall(VecGetArray(mask, &ma));
     OxSurfaceLayerToVoxels(&m.op.surf, NULL, 0, ma);
     PetscCall(VecRestoreArray(mask, &ma));
-    PetscCall(OxOperatorBoxVec(&m.op, mask, &box));
+    PetscCall(OxProfilerExclude(prof, mask));
     PetscCall(VecDestroy(&mask));
-    PetscCall(OxProfilerExclude(prof, box));
-    PetscCall(VecDestroy(&box));
   }
   if (opt->restart) {
     char *saved;
@@ -727,13 +742,18 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
   signal(SIGTERM, SIG_DFL);
   signal(SIGINT, SIG_DFL);
   if (*status == OX_EXIT_OK) {
+    SolverReport rep;
+    /* the result is written with the solver's memory given back: its
+     * box-sized buffers do not add to the run's peak */
+    PetscCall(solver_report(integ, &rep));
+    PetscCall(OxIntegratorDestroy(&integ));
     hist.wall_time_s = wall_s() - wall0;
     PetscCall(OxHistoryTryWrite(&hist, path, cfg_text, opt->command_line, m.da, &m.ms, &m.op, NULL, NULL, why, sizeof(why)));
     if (why[0]) {
       PetscCall(write_failed(comm, "the result", path, why, &prot->seg[prot->nseg - 1], last_ckpt, last_ckpt_cycle, last_ckpt_t));
       *status = OX_EXIT_RUN_FAILED;
     } else if (!opt->silent) {
-      PetscCall(print_summary(comm, &m.op, &m.ms, integ, &hist.ts, wall_s() - wall0));
+      PetscCall(print_summary(comm, &m.op, &m.ms, &rep, &hist.ts, wall_s() - wall0));
       PetscCall(PetscPrintf(comm, "oxvac: wrote %s\n", path));
     }
   }

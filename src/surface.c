@@ -297,6 +297,13 @@ PetscErrorCode OxSurfaceCreate(const OxConfig *cfg, DM da, const OxMicrostructur
             s->ncol++;
           }
         }
+    /* give back what the doubling left unused */
+    if (s->nface) PetscCall(PetscRealloc(sizeof(*s->face) * s->nface, &s->face));
+    if (s->ncells > 0 && s->ncol) {
+      PetscCall(PetscRealloc(sizeof(*s->col) * s->ncol, &s->col));
+      PetscCall(PetscRealloc(sizeof(PetscReal) * s->ncol * s->ncells, &s->vol));
+      PetscCall(PetscRealloc(sizeof(PetscReal) * s->ncol * s->ncells, &s->g));
+    }
     for (o = 0; o < xm * ym * zm; o++) access[o] = area[o] > 0.0 ? access[o] / area[o] : 0.0;
   }
   PetscCall(VecRestoreArray(accessibility, &access));
@@ -556,12 +563,14 @@ void OxSurfaceWeights(const OxSurface *s, PetscScalar *wvox, PetscScalar *wu)
   }
 }
 
-void OxSurfaceDepthSamples(const OxSurface *s, const PetscScalar *c, const PetscScalar *u, double *depth_nm, double *weight, double *value)
+PetscInt OxSurfaceDepthSamples(const OxSurface *s, const PetscScalar *c, const PetscScalar *u, PetscInt start, PetscInt max, double *depth_nm,
+                               double *weight, double *value)
 {
   const PetscReal v = s->h_m * s->h_m * s->h_m;
+  const PetscInt  per = s->ncells + 1, n0 = start / per, n1 = PetscMin(s->ncol, n0 + max / per);
   PetscInt        m = 0;
 
-  for (PetscInt n = 0; n < s->ncol; n++) {
+  for (PetscInt n = n0; n < n1; n++) {
     const OxSurfaceColumn *col = &s->col[n];
     double                 z   = 0.0;
     for (PetscInt j = 0; j < s->ncells; j++, m++) {
@@ -574,6 +583,7 @@ void OxSurfaceDepthSamples(const OxSurface *s, const PetscScalar *c, const Petsc
     weight[m]   = col->vvox_m3 / v;
     value[m++]  = PetscRealPart(c[col->cell]);
   }
+  return m;
 }
 
 void OxSurfaceLayerToVoxels(const OxSurface *s, const PetscScalar *u, PetscInt j, PetscScalar *x)

@@ -6,6 +6,9 @@
  * Owns: building labels for each microstructure type, for this rank's part
  * of the grid only, with results that do not depend on the number of ranks.
  * Labels are 0 for electrolyte and 1..nparticles for primary particles.
+ * They are built as DMDA vectors; once the model is set up,
+ * OxMicrostructureCompact keeps them as 32-bit integers of the owned box
+ * (8 bytes per voxel for both, not 16) and frees the vectors.
  */
 #ifndef OXVAC_MICROSTRUCTURE_H
 #define OXVAC_MICROSTRUCTURE_H
@@ -18,8 +21,9 @@ typedef struct {
   double voxel_m;        /**< cubic voxel edge */
   PetscInt nparticles;   /**< largest primary label */
   PetscInt nsecondaries; /**< largest secondary id */
-  Vec labels;            /**< DMDA global vector, label per voxel (exact integers) */
-  Vec secondary;         /**< DMDA global vector, secondary id per voxel */
+  Vec labels;            /**< while setting up: DMDA global vector, label per voxel (exact integers); NULL once compact */
+  Vec secondary;         /**< while setting up: DMDA global vector, secondary id per voxel; NULL once compact */
+  int *label, *sec;      /**< once compact: label and secondary id per owned box voxel (x fastest), else NULL */
   double *multiplier;    /**< [nparticles+1] diffusivity multiplier m_p (index 0 unused) */
   int *particle_secondary; /**< [nparticles+1] secondary id of each primary (index 0 unused) */
   double (*envelope)[4]; /**< [nsecondaries+1] outer envelope of each secondary: centre (m), radius (m) */
@@ -33,6 +37,9 @@ typedef struct {
  */
 PetscErrorCode OxMicrostructureCreate(const OxConfig *cfg, DM da, OxMicrostructure *ms);
 PetscErrorCode OxMicrostructureDestroy(OxMicrostructure *ms);
+
+/** @brief Keep labels and secondaries as int32 arrays of the owned box (label, sec) and free the vectors. */
+PetscErrorCode OxMicrostructureCompact(OxMicrostructure *ms);
 
 /**
  * @brief Secondary particles as agglomerates of whole primaries (type "generated"),

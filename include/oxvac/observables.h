@@ -66,8 +66,8 @@ void OxSecondaryTableFree(OxSecondaryTable *st);
 PetscErrorCode OxSecondarySeriesCreate(const OxSecondaryTable *st, const OxParticleTable *pt, int nout, const double *pmean, OxSecondarySeries *ss);
 void OxSecondarySeriesFree(OxSecondarySeries *ss);
 
-/** @brief Mean vacancy fraction of every primary particle (collective); mean[p-1] for label p. */
-PetscErrorCode OxParticleMeans(const OxMicrostructure *ms, Vec c, double *mean);
+/** @brief Mean vacancy fraction of every primary particle (collective) from the voxel vector c; mean[p-1] for label p. */
+PetscErrorCode OxParticleMeans(const OxOperator *op, const OxMicrostructure *ms, Vec c, double *mean);
 
 /** @brief Sample the state (voxels c, layer u or NULL): volume means and inventory (collective). */
 PetscErrorCode OxObservablesSample(OxOperator *op, Vec c, Vec u, double time_s, int cycle, double soc, double released_mol, OxSample *s);

@@ -99,6 +99,8 @@ PetscErrorCode OxOperatorCreateVoxelVec(const OxOperator *op, Vec *c);
 PetscErrorCode OxOperatorToBox(const OxOperator *op, Vec c, Vec box);
 /** @brief A new global vector of op->da holding c (OxOperatorToBox), named as c. */
 PetscErrorCode OxOperatorBoxVec(const OxOperator *op, Vec c, Vec *box);
+/** @brief nat[m] = natural index (x fastest over the whole grid) of owned solid voxel m, for m < nloc. */
+PetscErrorCode OxOperatorNaturalIndices(const OxOperator *op, PetscInt *nat);
 /** @brief c = box on the solid voxels (electrolyte values dropped). */
 PetscErrorCode OxOperatorFromBox(const OxOperator *op, Vec box, Vec c);
 

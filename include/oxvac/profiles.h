@@ -8,10 +8,12 @@
  *
  * Owns: the geometry of both reductions, built once per run (the distance
  * map, the slab, the projected particle edges), and their evaluation for a
- * vacancy field. The reductions work on the whole grid gathered to the first
- * rank: 12 bytes per voxel there for the whole run (the gathered field and
- * each voxel's 3D bin), 24 while OxProfilerCreate builds the geometry;
- * results are broadcast, so every rank holds the same profiles.
+ * vacancy field. The geometry is built on the first rank from the whole grid
+ * (about 40 bytes per voxel there while OxProfilerCreate runs); each rank
+ * then keeps only its own solid voxels' part (a 3D bin per solid voxel, the
+ * slab's voxels with their pixel and overlap), so an evaluation sums on
+ * every rank and adds the bin and pixel sums on the first. Results are
+ * broadcast: every rank holds the same profiles.
  */
 #ifndef OXVAC_PROFILES_H
 #define OXVAC_PROFILES_H
@@ -19,6 +21,7 @@
 #include <petscdmda.h>
 #include "oxvac/config.h"
 #include "oxvac/microstructure.h"
+#include "oxvac/operator.h"
 
 /**
  * @brief Mn3+ fraction of Mn for vacancy site fraction c: each vacancy
@@ -60,30 +63,35 @@ typedef struct OxProfiler_private *OxProfiler;
  * 2D Euclidean distance to the nearest pixel with a neighbour of another
  * particle (or empty). Bins average pixels weighted by T.
  */
-PetscErrorCode OxProfilerCreate(const OxConfig *cfg, DM da, const OxMicrostructure *ms, OxProfiler *pr);
+PetscErrorCode OxProfilerCreate(const OxConfig *cfg, const OxOperator *op, const OxMicrostructure *ms, OxProfiler *pr);
 PetscErrorCode OxProfilerDestroy(OxProfiler *pr);
 
-/** Sub-voxel samples of this rank (the surface layer): depth below the surface, volume in voxels, value. */
+/**
+ * Sub-voxel samples of this rank (the surface layer): depth below the
+ * surface, volume in voxels, value. They come in chunks, so that no array of
+ * all of them is needed: fill writes the samples start, start + 1, ... (at
+ * most max) and returns how many it wrote, 0 past the last.
+ */
 typedef struct {
-  PetscInt      n;
-  const double *depth_nm, *weight, *value;
+  PetscInt (*fill)(void *ctx, PetscInt start, PetscInt max, double *depth_nm, double *weight, double *value);
+  void *ctx;
 } OxProfileSamples;
 
 /**
- * @brief Leave the voxels where mask > 0.5 out of the 3D profile (collective):
- *        their volume comes as depth samples instead.
+ * @brief Leave the voxels where mask > 0.5 (a voxel vector) out of the 3D
+ *        profile: their volume comes as depth samples instead.
  */
 PetscErrorCode OxProfilerExclude(OxProfiler pr, Vec mask);
 
 /**
- * @brief The 3D profile and the lamella of field c (collective; every rank
+ * @brief The 3D profile and the lamella of the voxel vector c (collective; every rank
  *        gets them). The 3D profile also bins extra (NULL for none) at the
  *        samples' own depths; the lamella uses c alone. A bin's count is
  *        the solid volume in it, in voxels.
  */
 PetscErrorCode OxProfilerCompute(OxProfiler pr, Vec c, const OxProfileSamples *extra, OxProfile *prof3d, OxProfile *lamella);
 
-/** @brief mn3 = OxMn3Fraction(c) voxel by voxel (0 in electrolyte); mn3 is a vector like c. */
+/** @brief mn3 = OxMn3Fraction(c) voxel by voxel; c and mn3 are voxel vectors. */
 PetscErrorCode OxProfilerMn3Field(OxProfiler pr, Vec c, Vec mn3);
 
 /** @brief Slab description for the result file: centre (m), axis (0,1,2), thickness (nm). */

@@ -119,11 +119,14 @@ void OxSurfaceVoxelMean(const OxSurface *s, const PetscScalar *c, const PetscSca
 void OxSurfaceWeights(const OxSurface *s, PetscScalar *wvox, PetscScalar *wu);
 
 /**
- * @brief Depth samples of every column (ncells layer cells and the voxel
- *        unknown): depth below the surface (nm), volume (voxels), value.
- *        Arrays of (ncells + 1) * ncol entries.
+ * @brief Depth samples of the columns (ncells layer cells and the voxel
+ *        unknown, ncells + 1 samples per column): depth below the surface
+ *        (nm), volume (voxels), value. Writes whole columns from sample
+ *        start on (a multiple of ncells + 1), at most max samples; returns
+ *        how many it wrote (0 past the last column).
  */
-void OxSurfaceDepthSamples(const OxSurface *s, const PetscScalar *c, const PetscScalar *u, double *depth_nm, double *weight, double *value);
+PetscInt OxSurfaceDepthSamples(const OxSurface *s, const PetscScalar *c, const PetscScalar *u, PetscInt start, PetscInt max, double *depth_nm,
+                               double *weight, double *value);
 
 /**
  * @brief Layer cell j of every column into its voxel of x (owned arrays;
