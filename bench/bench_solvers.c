@@ -131,16 +131,20 @@ static PetscErrorCode run_apply(Ctx *c)
   for (PetscInt i = 0; i < n; i++) PetscCall(MatMult(J, c->m->c, y));
   PetscCall(PetscTime(&w1));
   t_mat = (w1 - w0) / n;
-  /* bytes moved per apply: the copy into the ghosted array (read x, write
-   * cloc: 16 B per solid voxel), the stencil (c, wx, wy, wz read, f written:
-   * 40 B per solid voxel) and the int map of the owned box (4 B per voxel);
-   * the triad moves 24 B per element */
+  /* bytes moved per apply (one rank): the copy into the ghosted array (read
+   * x, write cloc: 16 B per solid voxel), the stencil (c, wx, wy, wz read, f
+   * written: 40 B per solid voxel), the int map of the owned box (4 B per
+   * voxel), and the surface layer: per cell u, volume and conductance read
+   * and its rate written (32 B), per column its record (cell, offset,
+   * conductance, volume: 32 B) and its voxel's x read and f read and written
+   * (24 B); the triad moves 24 B per element */
   {
-    double nsol = (double)c->m->op.nsolid, bytes = 56.0 * nsol + 4.0 * ncell;
+    const OxSurface *sf = &c->m->op.surf;
+    double nsol = (double)c->m->op.nsolid, bytes = 56.0 * nsol + 4.0 * ncell + 32.0 * sf->nlayer + 56.0 * sf->ncol;
     PetscCall(PetscPrintf(PETSC_COMM_WORLD,
-                          "apply: %.0f solid of %.0f voxels, matrix-free %.3f ms (%.2f GB/s at %.1f B/solid voxel), triad %.3f ms (%.2f GB/s), AIJ MatMult %.3f ms; "
+                          "apply: %.0f solid of %.0f voxels, %.0f layer cells, matrix-free %.3f ms (%.2f GB/s at %.1f B/solid voxel), triad %.3f ms (%.2f GB/s), AIJ MatMult %.3f ms; "
                           "apply/triad bandwidth %.2f, AIJ/apply time %.2f\n",
-                          nsol, ncell, 1e3 * t_apply, bytes / t_apply * 1e-9, bytes / nsol, 1e3 * t_triad, 24.0 * nsol / t_triad * 1e-9, 1e3 * t_mat,
+                          nsol, ncell, (double)sf->nlayer, 1e3 * t_apply, bytes / t_apply * 1e-9, bytes / nsol, 1e3 * t_triad, 24.0 * nsol / t_triad * 1e-9, 1e3 * t_mat,
                           (bytes / t_apply) / (24.0 * nsol / t_triad), t_mat / t_apply));
   }
   PetscCall(MatDestroy(&J));

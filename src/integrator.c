@@ -249,9 +249,9 @@ static SUNNonlinearSolver conserving_newton(OxIntegrator it)
 }
 
 /* SPGMR's basis size and restarts (see OxIntegratorCreate). */
-#define OX_KRYLOV_DIM 3
+#define OX_KRYLOV_DIM 2
 #define OX_BDF_MAX_ORDER 5
-#define OX_KRYLOV_RESTARTS 2
+#define OX_KRYLOV_RESTARTS 4
 
 /* Check a SUNDIALS return flag right after the call, naming the call. */
 #define OX_SUN(call) \
@@ -280,7 +280,8 @@ static double max_stiffness(const OxIntegrator it)
   return kmax;
 }
 
-/* Below this stiffness block Jacobi with ILU(0) blocks is the default PC,
+/* Below this stiffness block Jacobi is the default PC (its blocks IC(0):
+ * PETSc picks incomplete Cholesky for a matrix marked symmetric, as P is),
  * above it hypre BoomerAMG (bench/RESULTS.md: ILU is 3x faster than AMG on
  * the 48^3 cube at 230 and on inputs/demo.cfg at 2e-3). */
 #define OX_STIFFNESS_AMG 1e4

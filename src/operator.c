@@ -255,13 +255,10 @@ PetscErrorCode OxOperatorCreate(const OxConfig *cfg, DM da, const OxMicrostructu
   /* The volume weights of the unknowns (in voxels). */
   PetscCall(OxOperatorCreateVoxelVec(op, &op->wvox));
   PetscCall(VecSet(op->wvox, 1.0));
-  PetscCall(OxSurfaceCreateLayerVec(&op->surf, comm, &op->wlay));
   {
-    PetscScalar *wv, *wu = NULL;
+    PetscScalar *wv;
     PetscCall(VecGetArray(op->wvox, &wv));
-    if (op->wlay) PetscCall(VecGetArray(op->wlay, &wu));
-    OxSurfaceWeights(&op->surf, wv, wu);
-    if (op->wlay) PetscCall(VecRestoreArray(op->wlay, &wu));
+    OxSurfaceWeights(&op->surf, wv);
     PetscCall(VecRestoreArray(op->wvox, &wv));
   }
   PetscCallMPI(MPI_Allreduce(&area_loc, &op->area_m2, 1, MPI_DOUBLE, MPI_SUM, comm));
@@ -280,7 +277,6 @@ PetscErrorCode OxOperatorDestroy(OxOperator *op)
   PetscCall(VecScatterDestroy(&op->gscatter));
   PetscCall(OxSurfaceDestroy(&op->surf));
   PetscCall(VecDestroy(&op->wvox));
-  PetscCall(VecDestroy(&op->wlay));
   PetscCall(VecDestroy(&op->rt));
   PetscCall(VecDestroy(&op->exchange_area));
   PetscCall(VecDestroy(&op->accessibility));
@@ -570,11 +566,20 @@ PetscErrorCode OxOperatorVoxelMean(OxOperator *op, Vec c, Vec u, Vec cbar)
 
 PetscErrorCode OxOperatorInventory(OxOperator *op, Vec c, Vec u, PetscReal *voxels)
 {
-  PetscScalar a, b = 0.0;
+  const PetscScalar *ca, *wa, *ua;
+  PetscReal          loc = 0.0;
 
   PetscFunctionBeginUser;
-  PetscCall(VecDot(c, op->wvox, &a));
-  if (u) PetscCall(VecDot(u, op->wlay, &b));
-  *voxels = PetscRealPart(a + b);
+  PetscCall(VecGetArrayRead(c, &ca));
+  PetscCall(VecGetArrayRead(op->wvox, &wa));
+  for (PetscInt m = 0; m < op->nloc; m++) loc += PetscRealPart(ca[m] * wa[m]);
+  PetscCall(VecRestoreArrayRead(op->wvox, &wa));
+  PetscCall(VecRestoreArrayRead(c, &ca));
+  if (u) {
+    PetscCall(VecGetArrayRead(u, &ua));
+    loc += OxSurfaceLayerInventory(&op->surf, ua);
+    PetscCall(VecRestoreArrayRead(u, &ua));
+  }
+  PetscCallMPI(MPI_Allreduce(&loc, voxels, 1, MPIU_REAL, MPIU_SUM, PetscObjectComm((PetscObject)op->da)));
   PetscFunctionReturn(0);
 }

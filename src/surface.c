@@ -451,11 +451,12 @@ void OxSurfaceAverageAdd(OxSurface *s, const OxParams *prm, PetscReal wt)
   }
 }
 
-/* Per column in s->fac: cp[M] (Thomas upper factors), iden[M] (inverse
- * pivots) and beta (coupling of the last cell to the voxel). The lower
- * diagonal and q = T^-1 e_last are recomputed where they are needed, from
- * the same numbers in the same order, so the results do not change. */
-#define FAC_STRIDE(M) (2 * (M) + 1)
+/* Per column in s->fac: iden[M], the inverse pivots of the Thomas
+ * factorisation. The upper factors cp, the lower diagonal, beta (the
+ * coupling of the last cell to the voxel) and q = T^-1 e_last are recomputed
+ * where they are needed, from the same numbers in the same order, so the
+ * results do not change. */
+#define FAC_STRIDE(M) (M)
 
 /* Lower diagonal of column col's tridiagonal T at the last setup, row j. */
 static inline PetscReal column_lower(const OxSurface *s, const OxSurfaceColumn *col, PetscInt j)
@@ -463,14 +464,26 @@ static inline PetscReal column_lower(const OxSurface *s, const OxSurfaceColumn *
   return j ? -s->pgamma * (s->pD * s->g[col->off + j - 1]) / s->vol[col->off + j] : 0.0;
 }
 
+/* Coupling of cell j to the next one below, -gamma D g_j / V_j (for the last cell: to the voxel, beta). */
+static inline PetscReal column_below(const OxSurface *s, const OxSurfaceColumn *col, PetscInt j)
+{
+  return -s->pgamma * (s->pD * s->g[col->off + j]) / s->vol[col->off + j];
+}
+
+/* Upper Thomas factor cp_j of column col (iden its inverse pivots); 0 for the last cell. */
+static inline PetscReal column_upper(const OxSurface *s, const OxSurfaceColumn *col, const PetscReal *iden, PetscInt j)
+{
+  return j + 1 < s->ncells ? column_below(s, col, j) * iden[j] : 0.0;
+}
+
 /* q = T^-1 e_last of column n (q has ncells entries). */
 static void column_q(const OxSurface *s, PetscInt n, PetscReal *q)
 {
   const PetscInt   M = s->ncells;
-  const PetscReal *cp = s->fac + FAC_STRIDE(M) * n, *iden = cp + M;
-  PetscReal        y  = 0.0;
+  const PetscReal *iden = s->fac + FAC_STRIDE(M) * n;
+  PetscReal        y    = 0.0;
   for (PetscInt j = 0; j < M; j++) q[j] = y = ((j == M - 1 ? 1.0 : 0.0) - column_lower(s, &s->col[n], j) * y) * iden[j];
-  for (PetscInt j = M - 2; j >= 0; j--) q[j] -= cp[j] * q[j + 1];
+  for (PetscInt j = M - 2; j >= 0; j--) q[j] -= column_upper(s, &s->col[n], iden, j) * q[j + 1];
 }
 
 PetscErrorCode OxSurfacePrecSetup(OxSurface *s, const OxParams *prm, PetscReal gamma, PetscScalar *shift)
@@ -492,7 +505,7 @@ PetscErrorCode OxSurfacePrecSetup(OxSurface *s, const OxParams *prm, PetscReal g
   if (!s->fac) PetscCall(PetscMalloc1(FAC_STRIDE(M) * (s->ncol ? s->ncol : 1), &s->fac));
   for (PetscInt n = 0; n < s->ncol; n++) {
     const OxSurfaceColumn *col = &s->col[n];
-    PetscReal             *cp = s->fac + FAC_STRIDE(M) * n, *iden = cp + M, *beta = iden + M, q[OX_LAYER_MAX_CELLS];
+    PetscReal             *iden = s->fac + FAC_STRIDE(M) * n, q[OX_LAYER_MAX_CELLS];
     PetscReal              G, Gc, a, bcond, prev_cp = 0.0;
     exchange_terms(s, n, prm, &G, &Gc);
     a = G; /* conductance above cell j */
@@ -500,13 +513,11 @@ PetscErrorCode OxSurfacePrecSetup(OxSurface *s, const OxParams *prm, PetscReal g
       PetscReal V = s->vol[col->off + j];
       bcond       = D * s->g[col->off + j]; /* below */
       iden[j]     = 1.0 / (1.0 + gamma * (a + bcond) / V - column_lower(s, col, j) * prev_cp);
-      cp[j]        = j + 1 < M ? -gamma * bcond / V * iden[j] : 0.0;
-      prev_cp      = cp[j];
-      a            = bcond;
-      if (j == M - 1) *beta = -gamma * bcond / V;
+      prev_cp     = column_upper(s, col, iden, j);
+      a           = bcond;
     }
     column_q(s, n, q);
-    shift[col->cell] = (col->vvox_m3 + gamma * D * s->g[col->off + M - 1] * (1.0 + *beta * q[M - 1])) / v;
+    shift[col->cell] = (col->vvox_m3 + gamma * D * s->g[col->off + M - 1] * (1.0 + column_below(s, col, M - 1) * q[M - 1])) / v;
   }
   PetscFunctionReturn(0);
 }
@@ -518,11 +529,11 @@ void OxSurfacePrecReduce(const OxSurface *s, const PetscScalar *rc, const PetscS
 
   for (PetscInt n = 0; n < s->ncol; n++) {
     const OxSurfaceColumn *col = &s->col[n];
-    const PetscReal       *cp = s->fac + FAC_STRIDE(M) * n, *iden = cp + M;
-    const PetscScalar     *r  = ru + col->off;
-    PetscScalar           *z  = zu + col->off, y = 0.0;
+    const PetscReal       *iden = s->fac + FAC_STRIDE(M) * n;
+    const PetscScalar     *r    = ru + col->off;
+    PetscScalar           *z    = zu + col->off, y = 0.0;
     for (PetscInt j = 0; j < M; j++) z[j] = y = (r[j] - column_lower(s, col, j) * y) * iden[j];
-    for (PetscInt j = M - 2; j >= 0; j--) z[j] -= cp[j] * z[j + 1];
+    for (PetscInt j = M - 2; j >= 0; j--) z[j] -= column_upper(s, col, iden, j) * z[j + 1];
     rt[col->cell] = (col->vvox_m3 * rc[col->cell] + s->pgamma * s->pD * s->g[col->off + M - 1] * z[M - 1]) / v;
   }
 }
@@ -532,7 +543,7 @@ void OxSurfacePrecExpand(const OxSurface *s, const PetscScalar *zc, PetscScalar 
   const PetscInt M = s->ncells;
 
   for (PetscInt n = 0; n < s->ncol; n++) {
-    const PetscReal beta = s->fac[FAC_STRIDE(M) * n + 2 * M];
+    const PetscReal beta = column_below(s, &s->col[n], M - 1);
     PetscReal       q[OX_LAYER_MAX_CELLS];
     PetscScalar    *z = zu + s->col[n].off, cv = zc[s->col[n].cell];
     column_q(s, n, q);
@@ -552,15 +563,19 @@ void OxSurfaceVoxelMean(const OxSurface *s, const PetscScalar *c, const PetscSca
   }
 }
 
-void OxSurfaceWeights(const OxSurface *s, PetscScalar *wvox, PetscScalar *wu)
+void OxSurfaceWeights(const OxSurface *s, PetscScalar *wvox)
 {
   const PetscReal v = s->h_m * s->h_m * s->h_m;
 
-  for (PetscInt n = 0; n < s->ncol; n++) {
-    const OxSurfaceColumn *col = &s->col[n];
-    wvox[col->cell]            = col->vvox_m3 / v;
-    for (PetscInt j = 0; j < s->ncells; j++) wu[col->off + j] = s->vol[col->off + j] / v;
-  }
+  for (PetscInt n = 0; n < s->ncol; n++) wvox[s->col[n].cell] = s->col[n].vvox_m3 / v;
+}
+
+PetscReal OxSurfaceLayerInventory(const OxSurface *s, const PetscScalar *u)
+{
+  PetscReal sum = 0.0;
+
+  for (PetscInt i = 0; i < s->nlayer; i++) sum += s->vol[i] * PetscRealPart(u[i]);
+  return sum / (s->h_m * s->h_m * s->h_m);
 }
 
 PetscInt OxSurfaceDepthSamples(const OxSurface *s, const PetscScalar *c, const PetscScalar *u, PetscInt start, PetscInt max, double *depth_nm,

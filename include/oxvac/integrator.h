@@ -58,7 +58,7 @@ PetscErrorCode OxIntegratorGetStats(OxIntegrator integ, OxIntegratorStats *st);
 /**
  * @brief The preconditioner in use and the stiffness that chose it by
  *        default: the largest D * (segment duration) / h^2 of the protocol
- *        (block Jacobi/ILU(0) up to 1e4, hypre BoomerAMG above; -pc_type overrides).
+ *        (block Jacobi/IC(0) up to 1e4, hypre BoomerAMG above; -pc_type overrides).
  */
 PetscErrorCode OxIntegratorGetPC(OxIntegrator integ, const char **type, double *stiffness);
 

@@ -48,7 +48,7 @@ typedef struct {
   PetscInt nlayer;   /**< layer unknowns in the whole domain (0: no layer) */
   Vec exchange_area; /**< corrected exchange area per solid voxel, m^2 (voxel vector, for output) */
   Vec accessibility; /**< area-weighted accessibility of each voxel's surface faces (0 off the surface) */
-  Vec wvox, wlay;    /**< volume of each unknown in voxels: voxel vector, layer vector */
+  Vec wvox;          /**< volume of each voxel unknown in voxels (layer cells: OxSurfaceLayerInventory) */
   Vec cloc;          /**< scratch: owned + ghost values of a voxel vector (sequential, nloc + nghost + 1) */
   Vec rt;            /**< scratch: right-hand side of the voxel preconditioner solve */
   PetscInt nsolid;   /**< solid voxels in the whole domain: the global length of a voxel vector */

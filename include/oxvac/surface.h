@@ -63,7 +63,7 @@ typedef struct {
   PetscInt   nlayer_global;
   Vec        disp[3];    /**< while building: inward shift of each voxel unknown's point (m), local (ghosted) */
   PetscReal *gbar, *gcbar; /**< averaged mode: <G>, <G c_eq> per face (no layer) or per column */
-  PetscReal *fac;        /**< preconditioner: per column 4 * ncells + 1 numbers */
+  PetscReal *fac;        /**< preconditioner: per column ncells numbers (the inverse pivots of its tridiagonal) */
   PetscReal  pgamma, pD; /**< gamma and D of the last preconditioner setup */
 } OxSurface;
 
@@ -115,8 +115,10 @@ void OxSurfacePrecExpand(const OxSurface *s, const PetscScalar *zc, PetscScalar 
 /** @brief Volume mean of voxel + layer per voxel: cbar = c off the columns (owned arrays). */
 void OxSurfaceVoxelMean(const OxSurface *s, const PetscScalar *c, const PetscScalar *u, PetscScalar *cbar);
 
-/** @brief Volume weights in voxels: wvox of column voxels (others keep theirs), wu of the layer cells. */
-void OxSurfaceWeights(const OxSurface *s, PetscScalar *wvox, PetscScalar *wu);
+/** @brief Volume weights in voxels: wvox of column voxels (others keep theirs). */
+void OxSurfaceWeights(const OxSurface *s, PetscScalar *wvox);
+/** @brief Vacancies of this rank's layer cells u, in voxel volumes (their weights come from the cell volumes, not a stored vector). */
+PetscReal OxSurfaceLayerInventory(const OxSurface *s, const PetscScalar *u);
 
 /**
  * @brief Depth samples of the columns (ncells layer cells and the voxel
