@@ -52,7 +52,8 @@ def sh(cmd, **kw):
 
 
 def cube_config(d, n):
-    """An n^3 solid cube at the corner of an (n+1)^3 grid (three mirror faces)."""
+    """An n^3 solid cube at the corner of an (n+1)^3 grid (three mirror faces),
+    without the sub-voxel layer: PETSc TS and scipy get the same voxel operator."""
     h5 = os.path.join(d, f"cube{n}.h5")
     lab = np.zeros((n + 1,) * 3, dtype=np.int32)
     lab[:n, :n, :n] = 1
@@ -65,7 +66,7 @@ def cube_config(d, n):
     with open(cfg, "w") as f:
         f.write(f"""microstructure = {{ type = "import"; file = "{h5}"; labels = "/labels"; secondary = "/labels"; }};
 material = {{ diffusivity_cm2_s = {{ soc = [0.0]; value = [{D_CM2_S}]; }}; }};
-surface = {{ exchange_nm_s = {{ soc = [0.0]; value = [1.0]; }}; equilibrium_fraction = {{ soc = [0.0]; value = [0.1]; }}; }};
+surface = {{ exchange_nm_s = {{ soc = [0.0]; value = [1.0]; }}; equilibrium_fraction = {{ soc = [0.0]; value = [0.1]; }}; layer = {{ cells = 0; }}; }};
 protocol = {{ cycling = {{ repeat = 1; steps = ( {{ type = "rest"; duration_min = {t_s / 60.0!r}; }} ); }}; }};
 output = {{ fields_at_cycles = [1]; checkpoint_every_cycles = 0; }};
 """)
@@ -107,8 +108,9 @@ def bench_A(a, d, res):
         out = os.path.join(d, f"A_oxvac_{pc}.h5")
         wall, _ = oxvac_run(a, cfg, out, 1e-6, ["-pc_type", pc])
         rows.append(dict(solver=f"oxvac CVODE BDF + SPGMR, PC {pc}", rtol=1e-6, wall_s=wall, err=rel_err(field_h5(out), fref)))
-    for order in (2, 4):
-        for rtol in (1e-6, 1e-7, 1e-8):
+    # order 2 at rtol 1e-6 already takes several times oxvac's time at 100x its error: tighter order-2 runs are left out
+    for order, rtols in ((2, (1e-6,)), (4, (1e-6, 1e-7, 1e-8))):
+        for rtol in rtols:
             out = os.path.join(d, f"A_ts{order}_{rtol}.bin")
             p, wall = sh([a.bench, "ts", cfg, "-ts_bdf_order", str(order), "-ts_rtol", repr(rtol), "-ts_atol", "1e-14",
                           "-ksp_type", "gmres", "-pc_type", "ilu", "-out", out])
