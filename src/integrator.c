@@ -248,10 +248,10 @@ static SUNNonlinearSolver conserving_newton(OxIntegrator it)
   return S;
 }
 
-/* SPGMR's basis size and restarts (see OxIntegratorCreate). */
+/* SPGMR's basis size and restarts, and the highest BDF order (see OxIntegratorCreate). */
 #define OX_KRYLOV_DIM 2
-#define OX_BDF_MAX_ORDER 5
 #define OX_KRYLOV_RESTARTS 4
+#define OX_BDF_MAX_ORDER 5
 
 /* Check a SUNDIALS return flag right after the call, naming the call. */
 #define OX_SUN(call) \

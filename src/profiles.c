@@ -190,7 +190,7 @@ PetscErrorCode OxProfilerCreate(const OxConfig *cfg, const OxOperator *op, const
   const PetscScalar *a;
   int               *lab = NULL;
   double            *bin = NULL, *pix = NULL, *wvox = NULL;
-  PetscInt           N, *nat, nbox = op->xm * op->ym * op->zm, o = 0;
+  PetscInt           N, *nat;
   Vec                z, vb, vp, vw;
   VecScatter         sc;
 
@@ -212,22 +212,25 @@ PetscErrorCode OxProfilerCreate(const OxConfig *cfg, const OxOperator *op, const
    * keeps its solid voxels' part. The scatters are made here and freed (the
    * DMDA's cached natural ordering would stay for the whole run). */
   PetscCall(VecCreateMPI(pr->comm, pr->rank ? 0 : N, N, &z));
-  PetscCall(PetscMalloc1(PetscMax(nbox, op->nloc) + 1, &nat));
-  for (PetscInt k = op->zs; k < op->zs + op->zm; k++)
-    for (PetscInt j = op->ys; j < op->ys + op->ym; j++)
-      for (PetscInt i = op->xs; i < op->xs + op->xm; i++) nat[o++] = i + pr->n[0] * (j + pr->n[1] * k);
+  PetscCall(OxOperatorCreateVoxelVec(op, &vb));
+  PetscCall(VecDuplicate(vb, &vp));
+  PetscCall(VecDuplicate(vb, &vw));
+  PetscCall(PetscMalloc1(op->nloc + 1, &nat));
+  PetscCall(OxOperatorNaturalIndices(op, nat));
+  PetscCall(natural_scatter(z, vb, op->nloc, nat, &sc));
+  PetscCall(PetscFree(nat));
   {
-    Vec          lb;
+    /* the labels of the solid voxels (in box order: the voxel vector's
+     * order) to rank 0; electrolyte stays 0 there, its label */
     PetscScalar *la;
-    PetscCall(VecCreateMPI(pr->comm, nbox, PETSC_DETERMINE, &lb));
-    PetscCall(VecGetArrayWrite(lb, &la));
-    for (PetscInt i = 0; i < nbox; i++) la[i] = ms->label[i];
-    PetscCall(VecRestoreArrayWrite(lb, &la));
-    PetscCall(natural_scatter(z, lb, nbox, nat, &sc));
-    PetscCall(VecScatterBegin(sc, lb, z, INSERT_VALUES, SCATTER_REVERSE));
-    PetscCall(VecScatterEnd(sc, lb, z, INSERT_VALUES, SCATTER_REVERSE));
-    PetscCall(VecScatterDestroy(&sc));
-    PetscCall(VecDestroy(&lb));
+    PetscInt     m = 0;
+    PetscCall(VecGetArrayWrite(vb, &la));
+    for (PetscInt o = 0; o < op->xm * op->ym * op->zm; o++)
+      if (ms->label[o] > 0) la[m++] = ms->label[o];
+    PetscCall(VecRestoreArrayWrite(vb, &la));
+    PetscCall(VecZeroEntries(z));
+    PetscCall(VecScatterBegin(sc, vb, z, INSERT_VALUES, SCATTER_REVERSE));
+    PetscCall(VecScatterEnd(sc, vb, z, INSERT_VALUES, SCATTER_REVERSE));
   }
   if (!pr->rank) {
     PetscCall(PetscMalloc4(N, &lab, N, &bin, N, &pix, N, &wvox));
@@ -239,12 +242,6 @@ PetscErrorCode OxProfilerCreate(const OxConfig *cfg, const OxOperator *op, const
   }
   PetscCallMPI(MPI_Bcast(&pr->nbin3, 1, MPIU_INT, 0, pr->comm));
   PetscCallMPI(MPI_Bcast(&pr->npix, 1, MPIU_INT, 0, pr->comm));
-  PetscCall(OxOperatorCreateVoxelVec(op, &vb));
-  PetscCall(VecDuplicate(vb, &vp));
-  PetscCall(VecDuplicate(vb, &vw));
-  PetscCall(OxOperatorNaturalIndices(op, nat));
-  PetscCall(natural_scatter(z, vb, op->nloc, nat, &sc));
-  PetscCall(PetscFree(nat));
   PetscCall(to_voxels(z, sc, bin, vb));
   PetscCall(to_voxels(z, sc, pix, vp));
   PetscCall(to_voxels(z, sc, wvox, vw));
