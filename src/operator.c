@@ -511,7 +511,14 @@ PetscErrorCode OxOperatorAssemblePrec(OxOperator *op, const OxParams *prm, Petsc
     /* (again after a direct fill: marks P as changed for the PC) */
     PetscCall(MatAssemblyBegin(op->P, MAT_FINAL_ASSEMBLY));
     PetscCall(MatAssemblyEnd(op->P, MAT_FINAL_ASSEMBLY));
-    if (!op->P_filled) PetscCall(MatSetOption(op->P, MAT_SYMMETRIC, PETSC_TRUE));
+    if (!op->P_filled) {
+      /* Eternal: a later assembly keeps the flag, so the PC's first setup
+       * sees a symmetric P however many setups come before it (bjacobi
+       * picks IC(0) for its blocks then, ILU otherwise: a run restarted
+       * where two setups precede the first solve would change PC). */
+      PetscCall(MatSetOption(op->P, MAT_SYMMETRIC, PETSC_TRUE));
+      PetscCall(MatSetOption(op->P, MAT_SYMMETRY_ETERNAL, PETSC_TRUE));
+    }
     op->P_filled = PETSC_TRUE;
   }
   PetscCall(PetscLogEventEnd(OX_EVENT_ASSEMBLE, 0, 0, 0, 0));
