@@ -805,38 +805,45 @@ static char *FolderOf(const char *path)
 }
 
 /**
+ * File `file` of key `name` in g relative to the config's folder, made
+ * absolute into out[OX_PATH_MAX] (so that the printed config means the same
+ * file wherever it is read back); *line where it was written (-N: the N-th
+ * --set), for the messages of whoever reads the file.
+ */
+static int ResolveFile(const Group *g, const char *name, const char *file, char *out, int *line)
+{
+  char key[KEY_MAX], where[OX_PATH_MAX];
+  unsigned at;
+  Join(key, g->path, name);
+  Locate(g->ctx, Member(g, name), where, sizeof where, &at);
+  *line = strcmp(where, "--set") ? (int)at : -(int)at;
+  if (file[0] == '/') {
+    memcpy(out, file, strlen(file) + 1);
+    return 0;
+  }
+  char *dir = FolderOf(g->ctx->file);
+  if (!dir) return NoMemory(g, key);
+  int n = snprintf(out, OX_PATH_MAX, "%s/%s", dir, file);
+  free(dir);
+  if (n < 0 || n >= OX_PATH_MAX)
+    return Fail(g->ctx, Member(g, name), key, "path too long once resolved; expected at most %d "
+                "characters", OX_PATH_MAX - 1);
+  return 0;
+}
+
+/**
  * An import file relative to the config's folder, made absolute so that the
  * printed config means the same file wherever it is read back.
  */
 static int ReadImport(const Group *m, OxConfig *c)
 {
-  char file[OX_PATH_MAX], key[KEY_MAX];
+  char file[OX_PATH_MAX];
   TRY(ReadString(m, "file", "the labelled voxel image, e.g. file = \"micro.h5\";", file,
                  sizeof file));
   TRY(ReadString(m, "labels", NULL, c->import_labels, sizeof c->import_labels));
   TRY(ReadString(m, "secondary", NULL, c->import_secondary, sizeof c->import_secondary));
   TRY(ReadNumber(m, "closing_nm", NULL, &c->closing_nm));
-  Join(key, m->path, "file");
-  {
-    /* Where microstructure.file was written, for OxImportProbe's messages. */
-    char where[OX_PATH_MAX];
-    unsigned line;
-    const config_setting_t *fs = Member(m, "file");
-    Locate(m->ctx, fs, where, sizeof where, &line);
-    c->import_line = strcmp(where, "--set") ? (int)line : -(int)line;
-  }
-  if (file[0] == '/') {
-    memcpy(c->import_file, file, strlen(file) + 1);
-    return 0;
-  }
-  char *dir = FolderOf(m->ctx->file);
-  if (!dir) return NoMemory(m, key);
-  int n = snprintf(c->import_file, sizeof c->import_file, "%s/%s", dir, file);
-  free(dir);
-  if (n < 0 || (size_t)n >= sizeof c->import_file)
-    return Fail(m->ctx, Member(m, "file"), key, "path too long once resolved; expected at most %d "
-                "characters", OX_PATH_MAX - 1);
-  return 0;
+  return ResolveFile(m, "file", file, c->import_file, &c->import_line);
 }
 
 static int ReadMicrostructure(const Group *root, OxConfig *c)
@@ -1039,6 +1046,67 @@ static int ReadObservables(const Group *root, OxConfig *c)
   return ReadNumber(&g, "profile_bin_nm", NULL, &c->profile_bin_nm);
 }
 
+static int ReadInitial(const Group *root, OxConfig *c)
+{
+  Group g;
+  char file[OX_PATH_MAX];
+  TRY(SubGroup(root, "initial", &g));
+  TRY(CheckKeys(&g, NULL, NULL));
+  TRY(ReadNumber(&g, "vacancy_fraction", NULL, &c->initial_vacancy));
+  TRY(ReadString(&g, "file", NULL, file, sizeof file));
+  TRY(ReadString(&g, "dataset", NULL, c->initial_dataset, sizeof c->initial_dataset));
+  c->initial_file[0] = '\0';
+  if (!file[0]) return 0;
+  return ResolveFile(&g, "file", file, c->initial_file, &c->initial_line);
+}
+
+static int ReadMechanics(const Group *root, OxConfig *c)
+{
+  Group g, l, k;
+  int na, nc, ns, orient = 0;
+  char key[KEY_MAX];
+  TRY(SubGroup(root, "mechanics", &g));
+  TRY(CheckKeys(&g, NULL, NULL));
+  TRY(ReadBool(&g, "enabled", &c->mech_enabled));
+  TRY(ReadNumber(&g, "young_GPa", NULL, &c->mech_young_GPa));
+  TRY(ReadNumber(&g, "poisson", NULL, &c->mech_poisson));
+  TRY(ReadNumber(&g, "vacancy_expansion", NULL, &c->mech_vacancy_expansion));
+  TRY(SubGroup(&g, "lattice", &l));
+  TRY(CheckKeys(&l, NULL, NULL));
+  TRY(ReadNumberArray(&l, "soc", c->mech_lattice_a.soc, &ns));
+  TRY(ReadNumberArray(&l, "a", c->mech_lattice_a.value, &na));
+  TRY(ReadNumberArray(&l, "c", c->mech_lattice_c.value, &nc));
+  if (ns < 0) { /* absent: the keys' defaults (two knots, no lattice strain) */
+    ns                        = 2;
+    c->mech_lattice_a.soc[0] = 0.0;
+    c->mech_lattice_a.soc[1] = 1.0;
+  }
+  for (int i = na < 0 ? (na = ns, 0) : na; i < ns; i++) c->mech_lattice_a.value[i] = 0.0;
+  for (int i = nc < 0 ? (nc = ns, 0) : nc; i < ns; i++) c->mech_lattice_c.value[i] = 0.0;
+  if (na != ns || nc != ns) {
+    Join(key, l.path, na != ns ? "a" : "c");
+    return Fail(g.ctx, Member(&l, na != ns ? "a" : "c"), key,
+                "has %d values for %d soc knots; expected one value per soc knot", na != ns ? na : nc, ns);
+  }
+  for (int i = 1; i < ns; i++) {
+    if (c->mech_lattice_a.soc[i] > c->mech_lattice_a.soc[i - 1]) continue;
+    Join(key, l.path, "soc");
+    return Fail(g.ctx, Member(&l, "soc"), key,
+                "not strictly increasing at index %d (%g after %g); expected strictly increasing values in 0..1", i,
+                c->mech_lattice_a.soc[i], c->mech_lattice_a.soc[i - 1]);
+  }
+  c->mech_lattice_a.n = c->mech_lattice_c.n = ns;
+  memcpy(c->mech_lattice_c.soc, c->mech_lattice_a.soc, sizeof c->mech_lattice_a.soc);
+  TRY(ReadChoice(&g, "orientation", NULL, &orient));
+  c->mech_aligned = orient;
+  TRY(SubGroup(&g, "coupling", &k));
+  TRY(CheckKeys(&k, NULL, NULL));
+  TRY(ReadNumber(&k, "eq_volume_A3", NULL, &c->mech_eq_volume_A3));
+  TRY(ReadNumber(&k, "diffusion_volume_A3", NULL, &c->mech_diffusion_volume_A3));
+  TRY(ReadNumber(&k, "temperature_K", NULL, &c->mech_temperature_K));
+  return ReadNumber(&g, "update_tolerance", NULL, &c->mech_update_tolerance);
+}
+
 static int ReadTopKeys(const Group *root, OxConfig *c)
 {
   (void)c;
@@ -1056,7 +1124,7 @@ static int ReadAll(const Ctx *ctx, const config_t *lc, OxConfig *c)
   /* The microstructure before the grid: whether the grid may omit its shape depends on it. */
   static const Reader readers[] = {ReadTopKeys,  ReadMicrostructure, ReadGrid,   ReadMaterial,
                                    ReadSurface,  ReadProtocol,       ReadSolver, ReadOutput,
-                                   ReadObservables};
+                                   ReadObservables, ReadInitial,     ReadMechanics};
   char *msg = malloc(OX_ERR_MAX);
   unsigned best = UINT_MAX, rank = 0;
   int rc = 0;

@@ -35,6 +35,9 @@ static const char *const kAccessModels[] = {"uniform", "depth", "connected", NUL
 static const char *const kStepTypes[] = {"cc", "cv", "rest", "hold", NULL};
 static const char *const kTimeModes[] = {"resolved", "averaged", NULL};
 static const char *const kAxes[] = {"x", "y", "z", NULL};
+static const char *const kOrientations[] = {"random", "aligned", NULL};
+static const double kLatticeSoc[] = {0.0, 1.0};
+static const double kLatticeValue[] = {0.0, 0.0};
 
 static const double kDiffusivitySoc[] = {0.0, 0.8, 1.0};
 static const double kDiffusivityValue[] = {1e-21, 1e-19, 1e-17};
@@ -343,6 +346,75 @@ static const OxConfigKey kKeys[] = {
   {.path = "observables.mn3_field", .type = OX_KEY_BOOL, .unit = "", .def = 1,
    .meaning = "Also store the Mn3+ fraction per voxel beside each stored field (ParaView shows it)",
    AT(OX_STORE_BOOL, CFG(mn3_field))},
+
+  GROUP("initial", "The vacancy fraction at t = 0"),
+  {.path = "initial.vacancy_fraction", .type = OX_KEY_NUMBER, .unit = "1", .def = 0.0,
+   .lo = 0, .hi = 1, .hi_open = 1,
+   .meaning = "Uniform initial vacancy site fraction of the solid (when no file is given)",
+   AT(OX_STORE_DOUBLE, CFG(initial_vacancy))},
+  {.path = "initial.file", .type = OX_KEY_STRING, .unit = "", .def_str = "",
+   .flags = OX_KEY_EMPTY_OK,
+   .meaning = "HDF5 file with the initial field, relative to the config's folder; \"\": uniform",
+   AT(OX_STORE_CHARS, CFG(initial_file))},
+  {.path = "initial.dataset", .type = OX_KEY_STRING, .unit = "", .def_str = "/vacancy_fraction",
+   .meaning = "Its float64 [nz][ny][nx] dataset (values in 0..1 on solid voxels; an oxvac "
+              "result's /fields/cycle_N/vacancy_fraction reads directly)",
+   AT(OX_STORE_CHARS, CFG(initial_dataset))},
+
+  GROUP("mechanics", "Stress in the solid and its coupling to vacancies (docs/mechanics.md)"),
+  {.path = "mechanics.enabled", .type = OX_KEY_BOOL, .unit = "", .def = 0,
+   .meaning = "Solve for the stress; stored fields gain hydrostatic and von Mises stress",
+   AT(OX_STORE_BOOL, CFG(mech_enabled))},
+  {.path = "mechanics.young_GPa", .type = OX_KEY_NUMBER, .unit = "GPa", .def = 150.0,
+   .lo = 0, .hi = 1e4, .lo_open = 1, .meaning = "Young's modulus E of the solid (isotropic)",
+   AT(OX_STORE_DOUBLE, CFG(mech_young_GPa))},
+  {.path = "mechanics.poisson", .type = OX_KEY_NUMBER, .unit = "1", .def = 0.3, .lo = -0.99,
+   .hi = 0.49, .meaning = "Poisson's ratio nu", AT(OX_STORE_DOUBLE, CFG(mech_poisson))},
+  {.path = "mechanics.vacancy_expansion", .type = OX_KEY_NUMBER, .unit = "1", .def = 0.0,
+   .lo = -1, .hi = 1,
+   .meaning = "beta: isotropic linear strain per unit vacancy site fraction (eigenstrain beta c)",
+   AT(OX_STORE_DOUBLE, CFG(mech_vacancy_expansion))},
+  INLINE_GROUP("mechanics.lattice",
+               "Relative lattice parameter changes a(soc), c(soc) in each primary's crystal "
+               "frame, linear in soc"),
+  {.path = "mechanics.lattice.soc", .type = OX_KEY_NUMBERS, .unit = "1",
+   ARRAY_DEFAULT(kLatticeSoc), UNIT_INTERVAL, .len_min = 1, .len_max = OX_TABLE_MAX,
+   .flags = OX_KEY_INCREASING, .meaning = "The knots, states of charge",
+   .store = {.kind = OX_STORE_DOUBLES_N, .off = CFG(mech_lattice_a.soc),
+             .aux = CFG(mech_lattice_a.n)}},
+  {.path = "mechanics.lattice.a", .type = OX_KEY_NUMBERS, .unit = "1",
+   ARRAY_DEFAULT(kLatticeValue), .lo = -0.5, .hi = 0.5, .len_min = 1, .len_max = OX_TABLE_MAX,
+   .meaning = "In-plane strain (a - a0) / a0 at each knot",
+   .store = {.kind = OX_STORE_DOUBLES_N, .off = CFG(mech_lattice_a.value),
+             .aux = CFG(mech_lattice_a.n)}},
+  {.path = "mechanics.lattice.c", .type = OX_KEY_NUMBERS, .unit = "1",
+   ARRAY_DEFAULT(kLatticeValue), .lo = -0.5, .hi = 0.5, .len_min = 1, .len_max = OX_TABLE_MAX,
+   .meaning = "Strain along the c axis (c - c0) / c0 at each knot",
+   .store = {.kind = OX_STORE_DOUBLES_N, .off = CFG(mech_lattice_c.value),
+             .aux = CFG(mech_lattice_a.n)}},
+  {.path = "mechanics.orientation", .type = OX_KEY_CHOICE, .unit = "", .def = 0,
+   .choices = kOrientations,
+   .meaning = "Each primary's c axis: random (uniform on the sphere, from microstructure.seed "
+              "and its id) or aligned (all along z)",
+   AT(OX_STORE_ENUM, CFG(mech_aligned))},
+  INLINE_GROUP("mechanics.coupling", "How the hydrostatic stress acts on the vacancies"),
+  {.path = "mechanics.coupling.eq_volume_A3", .type = OX_KEY_NUMBER, .unit = "A^3", .def = 0.0,
+   .lo = -1000, .hi = 1000,
+   .meaning = "V_eq: c_eq -> c_eq exp(V_eq sigma_h / kT), sigma_h tension positive",
+   AT(OX_STORE_DOUBLE, CFG(mech_eq_volume_A3))},
+  {.path = "mechanics.coupling.diffusion_volume_A3", .type = OX_KEY_NUMBER, .unit = "A^3",
+   .def = 0.0, .lo = -1000, .hi = 1000,
+   .meaning = "V_D: D -> D exp(V_D sigma_h / kT) (at each face, sigma_h of its two voxels "
+              "averaged)",
+   AT(OX_STORE_DOUBLE, CFG(mech_diffusion_volume_A3))},
+  {.path = "mechanics.coupling.temperature_K", .type = OX_KEY_NUMBER, .unit = "K",
+   .def = 298.15, .lo = 1, .hi = 5000, .meaning = "Temperature T of kT",
+   AT(OX_STORE_DOUBLE, CFG(mech_temperature_K))},
+  {.path = "mechanics.update_tolerance", .type = OX_KEY_NUMBER, .unit = "1", .def = 1e-3,
+   .lo = 0, .hi = 1, .lo_open = 1,
+   .meaning = "The vacancy part of the stress is solved again when c moved this much "
+              "(largest change per voxel since the last solve) and at every cycle end",
+   AT(OX_STORE_DOUBLE, CFG(mech_update_tolerance))},
 };
 
 #define NKEYS N_OF(kKeys)

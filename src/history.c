@@ -21,7 +21,11 @@ static PetscErrorCode append_field(OxHistory *h, const OxMicrostructure *ms, con
     PetscCall(PetscRealloc(sizeof(double) * h->capfields * (ms->nparticles ? ms->nparticles : 1), &h->pmean));
     PetscCall(PetscRealloc(sizeof(OxProfile) * h->capfields, &h->prof3d));
     PetscCall(PetscRealloc(sizeof(OxProfile) * h->capfields, &h->lamella));
+    PetscCall(PetscRealloc(sizeof(Vec) * h->capfields, &h->sigma_h));
+    PetscCall(PetscRealloc(sizeof(Vec) * h->capfields, &h->von_mises));
+    PetscCall(PetscRealloc(sizeof(double) * h->capfields * (ms->nparticles ? ms->nparticles : 1), &h->pstress));
   }
+  h->sigma_h[h->nfields] = h->von_mises[h->nfields] = NULL;
   PetscCall(PetscMemzero(&h->prof3d[h->nfields], sizeof(OxProfile)));
   PetscCall(PetscMemzero(&h->lamella[h->nfields], sizeof(OxProfile)));
   h->nparticles = ms->nparticles;
@@ -31,6 +35,21 @@ static PetscErrorCode append_field(OxHistory *h, const OxMicrostructure *ms, con
   h->field_cycle[h->nfields]  = cycle;
   h->field_time_s[h->nfields] = time_s;
   h->field_soc[h->nfields++]  = soc;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxHistoryStoreStress(OxHistory *h, const OxMicrostructure *ms, const OxOperator *op, Vec sigma_h, Vec von_mises)
+{
+  int f = h->nfields - 1;
+
+  PetscFunctionBeginUser;
+  PetscCheck(f >= 0, PETSC_COMM_SELF, PETSC_ERR_ORDER, "no stored field for the stress");
+  PetscCall(VecDuplicate(sigma_h, &h->sigma_h[f]));
+  PetscCall(VecCopy(sigma_h, h->sigma_h[f]));
+  PetscCall(VecDuplicate(von_mises, &h->von_mises[f]));
+  PetscCall(VecCopy(von_mises, h->von_mises[f]));
+  PetscCall(OxParticleMeans(op, ms, sigma_h, h->pstress + f * ms->nparticles));
+  h->stress = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
 
@@ -128,6 +147,13 @@ static PetscErrorCode write_state(OxOutput out, const OxHistory *h, const OxOper
   Vec            x, xb;
 
   PetscFunctionBeginUser;
+  if (h->stress_ref) {
+    PetscCall(OxOperatorBoxVec(op, h->stress_ref, &xb));
+    ierr = OxOutputWriteVec(out, xb, "/state", "mechanics_reference", "1",
+                            "voxel-mean vacancy fraction the vacancy part of the stress was last solved for (stress coupling; 0 in electrolyte)");
+    PetscCall(VecDestroy(&xb));
+    STAGE(ierr);
+  }
   PetscCall(OxOperatorBoxVec(op, state, &xb));
   ierr = OxOutputWriteVec(out, xb, "/state", "vacancy_fraction", "1", "vacancy site fraction of each voxel unknown, to continue from (0 in electrolyte)");
   if (ierr || !layer) PetscCall(VecDestroy(&xb));
@@ -153,17 +179,23 @@ static PetscErrorCode write_state(OxOutput out, const OxHistory *h, const OxOper
 /* Fields, their Mn3+ fraction and profiles of stored field f (box fields in the file). */
 static PetscErrorCode write_stored_field(OxOutput out, const OxHistory *h, const OxOperator *op, int f)
 {
-  Vec            box, mn3 = NULL, mn3box = NULL;
+  Vec            box, mn3 = NULL, mn3box = NULL, shbox = NULL, vmbox = NULL;
   PetscErrorCode ierr = 0;
 
   PetscFunctionBeginUser;
   PetscCall(OxOperatorBoxVec(op, h->field[f], &box));
+  if (h->stress && h->sigma_h[f]) {
+    PetscCall(OxOperatorBoxVec(op, h->sigma_h[f], &shbox));
+    PetscCall(OxOperatorBoxVec(op, h->von_mises[f], &vmbox));
+  }
   if (h->mn3_field && h->profiler) {
     PetscCall(VecDuplicate(h->field[f], &mn3));
     ierr = OxProfilerMn3Field(h->profiler, h->field[f], mn3);
     if (!ierr) ierr = OxOperatorBoxVec(op, mn3, &mn3box);
   }
-  if (!ierr) ierr = OxOutputWriteField(out, box, mn3box, h->field_cycle[f], h->field_time_s[f], h->field_soc[f]);
+  if (!ierr) ierr = OxOutputWriteField(out, box, mn3box, shbox, vmbox, h->field_cycle[f], h->field_time_s[f], h->field_soc[f]);
+  PetscCall(VecDestroy(&shbox));
+  PetscCall(VecDestroy(&vmbox));
   PetscCall(VecDestroy(&mn3box));
   PetscCall(VecDestroy(&mn3));
   PetscCall(VecDestroy(&box));
@@ -190,7 +222,8 @@ static PetscErrorCode write_particles(OxOutput out, const OxHistory *h, const Ox
   PetscFunctionBeginUser;
   PetscCall(OxParticleTableCreate(op, ms, &pt));
   ierr = OxOutputWriteParticles(out, &pt);
-  if (!ierr) ierr = OxOutputWriteParticleSeries(out, h->nfields, h->field_cycle, ms->nparticles, h->pmean);
+  if (!ierr && h->c_axis) ierr = OxOutputWriteParticleAxes(out, ms->nparticles, h->c_axis);
+  if (!ierr) ierr = OxOutputWriteParticleSeries(out, h->nfields, h->field_cycle, ms->nparticles, h->pmean, h->stress ? h->pstress : NULL);
   if (!ierr) {
     PetscCall(OxSecondaryTableCreate(&pt, &st));
     ierr = OxSecondarySeriesCreate(&st, &pt, h->nfields, h->pmean, &ss);
@@ -236,7 +269,7 @@ static PetscErrorCode write_contents(OxOutput out, const OxHistory *h, const cha
  */
 static double file_bytes(const OxHistory *h, const OxMicrostructure *ms, const OxOperator *op, int checkpoint)
 {
-  double nvox = (double)ms->nx * ms->ny * ms->nz, per = 25.0 + h->nfields * (h->mn3_field ? 16.0 : 8.0);
+  double nvox = (double)ms->nx * ms->ny * ms->nz, per = 25.0 + h->nfields * ((h->mn3_field ? 16.0 : 8.0) + (h->stress ? 16.0 : 0.0));
   if (checkpoint) per += 8.0 * (1.0 + (op->nlayer ? op->surf.ncells : 0));
   return 1.1 * nvox * per + 0.5e6;
 }
@@ -410,6 +443,11 @@ PetscErrorCode OxHistoryRead(const char *path, DM da, const OxMicrostructure *ms
     PetscCall(DMCreateGlobalVector(da, &xb));
     PetscCall(load_vec(v, "/state", "vacancy_fraction", xb));
     PetscCall(OxOperatorFromBox(op, xb, c));
+    if (H5Lexists(fid, "/state/mechanics_reference", H5P_DEFAULT) > 0) {
+      PetscCall(load_vec(v, "/state", "mechanics_reference", xb));
+      PetscCall(VecDuplicate(c, &h->stress_ref));
+      PetscCall(OxOperatorFromBox(op, xb, h->stress_ref));
+    }
     if (u) {
       Vec x;
       PetscCall(VecDuplicate(c, &x));
@@ -442,6 +480,23 @@ PetscErrorCode OxHistoryRead(const char *path, DM da, const OxMicrostructure *ms
       PetscCall(append_field(h, ms, op, xv, fc[f], t, s));
       PetscCall(VecDestroy(&xv));
     }
+    /* the stress as the run computed it (mechanics) */
+    {
+      char sp[128];
+      PetscCall(PetscSNPrintf(sp, sizeof(sp), "%s/hydrostatic_stress_Pa", group));
+      if (H5Lexists(fid, sp, H5P_DEFAULT) > 0) {
+        Vec sh, vm;
+        PetscCall(VecDuplicate(c, &sh));
+        PetscCall(VecDuplicate(c, &vm));
+        PetscCall(load_vec(v, group, "hydrostatic_stress_Pa", x));
+        PetscCall(OxOperatorFromBox(op, x, sh));
+        PetscCall(load_vec(v, group, "von_mises_stress_Pa", x));
+        PetscCall(OxOperatorFromBox(op, x, vm));
+        PetscCall(OxHistoryStoreStress(h, ms, op, sh, vm));
+        PetscCall(VecDestroy(&sh));
+        PetscCall(VecDestroy(&vm));
+      }
+    }
     PetscCall(VecDestroy(&x));
     /* the profiles as the run computed them (layer cells included) */
     if (profiler) {
@@ -459,6 +514,8 @@ PetscErrorCode OxHistoryDestroy(OxHistory *h)
   PetscFunctionBeginUser;
   for (int f = 0; f < h->nfields; f++) {
     PetscCall(VecDestroy(&h->field[f]));
+    PetscCall(VecDestroy(&h->sigma_h[f]));
+    PetscCall(VecDestroy(&h->von_mises[f]));
     OxProfileFree(&h->prof3d[f]);
     OxProfileFree(&h->lamella[f]);
   }
@@ -469,6 +526,11 @@ PetscErrorCode OxHistoryDestroy(OxHistory *h)
   PetscCall(PetscFree(h->field_time_s));
   PetscCall(PetscFree(h->field_soc));
   PetscCall(PetscFree(h->pmean));
+  PetscCall(PetscFree(h->sigma_h));
+  PetscCall(PetscFree(h->von_mises));
+  PetscCall(PetscFree(h->pstress));
+  PetscCall(PetscFree(h->c_axis));
+  if (!h->stress_ref_borrowed) PetscCall(VecDestroy(&h->stress_ref));
   OxTimeseriesFree(&h->ts);
   PetscFunctionReturn(0);
 }

@@ -33,13 +33,18 @@ struct OxIntegrator_private {
   OxIntegratorStats st;
   MPI_Comm          comm;
   double            stiffness;  /* largest D * segment duration / h^2 (create_preconditioner) */
+  OxIntegratorHook  hook;       /* called with the soc of every evaluation (NULL: none) */
+  void             *hook_ctx;
 };
 
-/* Parameters the callbacks use at time t: the protocol's, or the cycle average. */
-static void params_at(OxIntegrator it, sunrealtype t, OxParams *prm)
+/* Parameters the callbacks use at time t: the protocol's, or the cycle
+ * average; the hook (stress coupling) then sets the operator's factors for
+ * that state of charge. Nonzero on a failure of the hook. */
+static int params_at(OxIntegrator it, sunrealtype t, OxParams *prm)
 {
   if (it->seg < 0) *prm = it->avg;
   else OxProtocolParams(it->prot, it->seg, t, prm);
+  return it->hook ? (it->hook(it->hook_ctx, it->op, prm->soc) ? -1 : 0) : 0;
 }
 
 /* The voxel and layer parts (u NULL without a layer) of a state-shaped
@@ -99,7 +104,7 @@ static int rhs(sunrealtype t, N_Vector y, N_Vector ydot, void *ctx)
   OxIntegrator it = (OxIntegrator)ctx;
   OxParams     prm;
   Vec          c, u, f, fu;
-  params_at(it, t, &prm);
+  OX_CB(params_at(it, t, &prm));
   OX_CB(parts(it, y, 0, &c, &u));
   OX_CB(parts(it, ydot, 1, &f, &fu));
   OX_CB(OxOperatorApply(it->op, &prm, c, u, f, fu, PETSC_TRUE));
@@ -114,7 +119,7 @@ static int jtimes(N_Vector v, N_Vector jv, sunrealtype t, N_Vector y, N_Vector f
   OxParams     prm;
   Vec          c, u, f, fu;
   (void)y, (void)fy, (void)tmp;
-  params_at(it, t, &prm);
+  OX_CB(params_at(it, t, &prm));
   OX_CB(parts(it, v, 0, &c, &u));
   OX_CB(parts(it, jv, 1, &f, &fu));
   OX_CB(OxOperatorApply(it->op, &prm, c, u, f, fu, PETSC_FALSE));
@@ -130,7 +135,7 @@ static int rhs_released(sunrealtype t, N_Vector y, N_Vector yqdot, void *ctx)
   OxParams     prm;
   PetscReal    rate;
   Vec          c, u;
-  params_at(it, t, &prm);
+  OX_CB(params_at(it, t, &prm));
   OX_CB(parts(it, y, 0, &c, &u));
   OX_CB(OxOperatorExchangeRate(it->op, &prm, c, u, &rate));
   OX_CB(parts_end(it, 0));
@@ -143,7 +148,7 @@ static int psetup(sunrealtype t, N_Vector y, N_Vector fy, sunbooleantype jok, su
   OxIntegrator it = (OxIntegrator)ctx;
   OxParams     prm;
   (void)y, (void)fy, (void)jok;
-  params_at(it, t, &prm);
+  OX_CB(params_at(it, t, &prm));
   OX_CB(OxOperatorAssemblePrec(it->op, &prm, gamma));
   OX_CB(KSPSetOperators(it->ksp, it->op->P, it->op->P));
   *jcur = SUNTRUE;
@@ -217,7 +222,7 @@ static int nls_solve(SUNNonlinearSolver S, N_Vector y0, N_Vector ycor, N_Vector 
   if (it->sysfn(ycor, res, mem)) return -1;
   if (parts(it, res, 0, &gc, &gu) || OxOperatorInventory(it->op, gc, gu, &wG) || parts_end(it, 0)) return -1;
   if (CVodeGetNonlinearSystemData(it->cvode, &tcur, &ypred, &yn, &fn, &gamma, &rl1, &zn1, &udata) < 0) return -1;
-  params_at(it, tcur, &prm);
+  if (params_at(it, tcur, &prm)) return -1;
   if (OxOperatorExchangeConductance(it->op, &prm, &cond)) return -1;
   alpha = -wG / ((PetscReal)it->op->nsolid + gamma * cond * inv_v);
   if (parts(it, ycor, 0, &yc, &yu)) return -1;
@@ -506,6 +511,12 @@ PetscErrorCode OxIntegratorAdvanceAveraged(OxIntegrator it, const OxParams *avg,
 }
 
 double OxIntegratorReleasedMol(OxIntegrator it) { return NV_Ith_S(it->yq, 0); }
+
+void OxIntegratorSetHook(OxIntegrator it, OxIntegratorHook hook, void *ctx)
+{
+  it->hook     = hook;
+  it->hook_ctx = ctx;
+}
 
 PetscErrorCode OxIntegratorGetPC(OxIntegrator it, const char **type, double *stiffness)
 {

@@ -267,10 +267,48 @@ PetscErrorCode OxOperatorCreate(const OxConfig *cfg, DM da, const OxMicrostructu
   PetscFunctionReturn(0);
 }
 
+static PetscErrorCode fill_ghosted(OxOperator *op, Vec x);
+
+PetscErrorCode OxOperatorSetStressFactors(OxOperator *op, Vec fD, Vec feq)
+{
+  const PetscInt     nslot = op->nloc + op->nghost + 1, st[3] = {1, op->gxm, op->gxm * op->gym};
+  const PetscScalar *e, *q;
+  OxSurface         *s    = &op->surf;
+  PetscInt           n_ex = s->ncells ? s->ncol : s->nface;
+
+  PetscFunctionBeginUser;
+  if (!op->wbase[0])
+    for (int d = 0; d < 3; d++) {
+      PetscCall(PetscMalloc1(nslot, &op->wbase[d]));
+      PetscCall(PetscArraycpy(op->wbase[d], op->w[d], nslot));
+    }
+  if (!s->feq) PetscCall(PetscMalloc2(n_ex ? n_ex : 1, &s->feq, n_ex ? n_ex : 1, &s->fD));
+  PetscCall(fill_ghosted(op, fD)); /* fD of the owned and ghost slots in cloc */
+  PetscCall(VecGetArrayRead(op->cloc, &e));
+  /* every slot's + faces: both ends are slots of the ghosted box */
+  for (PetscInt k = 0; k < op->gzm; k++)
+    for (PetscInt j = 0; j < op->gym; j++)
+      for (PetscInt i = 0; i < op->gxm; i++) {
+        PetscInt g = (k * op->gym + j) * op->gxm + i, a = op->map[g], idx[3] = {i, j, k}, ext[3] = {op->gxm, op->gym, op->gzm};
+        if (a >= nslot - 1) continue;
+        for (int d = 0; d < 3; d++) {
+          PetscInt b = idx[d] + 1 < ext[d] ? op->map[g + st[d]] : nslot - 1;
+          op->w[d][a] = b < nslot - 1 ? op->wbase[d][a] * PetscSqrtReal(PetscRealPart(e[a] * e[b])) : op->wbase[d][a];
+        }
+      }
+  for (PetscInt n = 0; n < n_ex; n++) s->fD[n] = PetscRealPart(e[s->ncells ? s->col[n].cell : s->face[n].cell]);
+  PetscCall(VecRestoreArrayRead(op->cloc, &e));
+  PetscCall(VecGetArrayRead(feq, &q));
+  for (PetscInt n = 0; n < n_ex; n++) s->feq[n] = PetscRealPart(q[s->ncells ? s->col[n].cell : s->face[n].cell]);
+  PetscCall(VecRestoreArrayRead(feq, &q));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode OxOperatorDestroy(OxOperator *op)
 {
   PetscFunctionBeginUser;
   for (int d = 0; d < 3; d++) PetscCall(PetscFree(op->w[d]));
+  for (int d = 0; d < 3; d++) PetscCall(PetscFree(op->wbase[d]));
   PetscCall(PetscFree(op->map));
   PetscCall(PetscFree(op->gghost));
   PetscCall(PetscFree(op->shift));

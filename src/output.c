@@ -29,6 +29,7 @@ struct OxOutput_private {
   int        *field_cycle;
   double     *field_time_s, *field_soc;
   PetscBool  *field_mn3;   /* the stored cycle has mn3_fraction too */
+  PetscBool  *field_stress; /* and the hydrostatic and von Mises stress */
   int         failed;      /* a write failed on some rank, and every rank knows (OxOutputAgree) */
 };
 
@@ -453,13 +454,16 @@ PetscErrorCode OxOutputWriteParticles(OxOutput out, const OxParticleTable *pt)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode OxOutputWriteParticleSeries(OxOutput out, int nout, const int *cycle, PetscInt np, const double *mean)
+PetscErrorCode OxOutputWriteParticleSeries(OxOutput out, int nout, const int *cycle, PetscInt np, const double *mean, const double *stress)
 {
   PetscFunctionBeginUser;
   PetscCall(ensure_group(out, "/particles_series"));
   PetscCall(write_1d(out, "/particles_series/cycle", H5T_NATIVE_INT, nout, cycle, "1", "stored cycle of each row (as /fields)"));
   PetscCall(write_2d(out, "/particles_series/vacancy_mean", H5T_NATIVE_DOUBLE, nout, np, mean, "1",
                      "vacancy site fraction averaged over each primary [n_out][n_particles]"));
+  if (stress)
+    PetscCall(write_2d(out, "/particles_series/hydrostatic_stress_mean_Pa", H5T_NATIVE_DOUBLE, nout, np, stress, "Pa",
+                       "hydrostatic stress averaged over each primary [n_out][n_particles]"));
   PetscFunctionReturn(0);
 }
 
@@ -487,6 +491,13 @@ PetscErrorCode OxOutputWriteSecondaries(OxOutput out, const OxSecondaryTable *st
                      "vacancy_mean over the exterior primaries (NaN: none) [n_out][n_sec]"));
   PetscCall(write_2d(out, "/secondaries_series/interior_vacancy_mean", H5T_NATIVE_DOUBLE, ss->nout, ss->n, ss->interior_vacancy_mean, "1",
                      "vacancy_mean over the interior primaries (NaN: none) [n_out][n_sec]"));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxOutputWriteParticleAxes(OxOutput out, PetscInt np, const double *axis)
+{
+  PetscFunctionBeginUser;
+  PetscCall(write_2d(out, "/particles/c_axis", H5T_NATIVE_DOUBLE, np, 3, axis, "1", "unit vector of the primary's crystal c axis (mechanics) [n][x y z]"));
   PetscFunctionReturn(0);
 }
 
@@ -604,7 +615,7 @@ static PetscErrorCode write_named_field(OxOutput out, Vec v, const char *group, 
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode OxOutputWriteField(OxOutput out, Vec c, Vec mn3, int cycle, double time_s, double soc)
+PetscErrorCode OxOutputWriteField(OxOutput out, Vec c, Vec mn3, Vec sh, Vec svm, int cycle, double time_s, double soc)
 {
   char group[64];
 
@@ -613,14 +624,20 @@ PetscErrorCode OxOutputWriteField(OxOutput out, Vec c, Vec mn3, int cycle, doubl
   PetscCall(write_named_field(out, c, group, "vacancy_fraction", cycle, time_s, soc, "1",
                               "oxygen vacancy site fraction of each voxel (volume mean with its layer cells; 0 in electrolyte)"));
   if (mn3) PetscCall(write_named_field(out, mn3, group, "mn3_fraction", cycle, time_s, soc, "1", "Mn3+ fraction of Mn of each voxel (0 in electrolyte)"));
+  if (sh)
+    PetscCall(write_named_field(out, sh, group, "hydrostatic_stress_Pa", cycle, time_s, soc, "Pa",
+                                "hydrostatic stress tr(sigma)/3 of each solid voxel, tension positive (0 in electrolyte)"));
+  if (svm) PetscCall(write_named_field(out, svm, group, "von_mises_stress_Pa", cycle, time_s, soc, "Pa", "von Mises stress of each solid voxel (0 in electrolyte)"));
   if (out->nfields == out->capfields) {
     out->capfields = out->capfields ? 2 * out->capfields : 16;
     PetscCall(PetscRealloc(sizeof(int) * out->capfields, &out->field_cycle));
     PetscCall(PetscRealloc(sizeof(double) * out->capfields, &out->field_time_s));
     PetscCall(PetscRealloc(sizeof(double) * out->capfields, &out->field_soc));
     PetscCall(PetscRealloc(sizeof(PetscBool) * out->capfields, &out->field_mn3));
+    PetscCall(PetscRealloc(sizeof(PetscBool) * out->capfields, &out->field_stress));
   }
   out->field_mn3[out->nfields]     = mn3 ? PETSC_TRUE : PETSC_FALSE;
+  out->field_stress[out->nfields]  = sh && svm ? PETSC_TRUE : PETSC_FALSE;
   out->field_time_s[out->nfields]  = time_s;
   out->field_soc[out->nfields]     = soc;
   out->field_cycle[out->nfields++] = cycle;
@@ -765,6 +782,12 @@ static PetscErrorCode write_xdmf(OxOutput out, const char *xpath)
       snprintf(path, sizeof(path), "/fields/cycle_%06d/mn3_fraction", out->field_cycle[s]);
       xdmf_attribute(f, "mn3_fraction", "Float", 8, out, base, path);
     }
+    if (out->nfields && out->field_stress[s]) {
+      snprintf(path, sizeof(path), "/fields/cycle_%06d/hydrostatic_stress_Pa", out->field_cycle[s]);
+      xdmf_attribute(f, "hydrostatic_stress_Pa", "Float", 8, out, base, path);
+      snprintf(path, sizeof(path), "/fields/cycle_%06d/von_mises_stress_Pa", out->field_cycle[s]);
+      xdmf_attribute(f, "von_mises_stress_Pa", "Float", 8, out, base, path);
+    }
     fprintf(f, "   </Grid>\n");
   }
   fprintf(f, "  </Grid>\n </Domain>\n</Xdmf>\n");
@@ -868,6 +891,7 @@ PetscErrorCode OxOutputTryClose(OxOutput *pout, PetscBool success, char *why, si
   PetscCall(PetscFree(out->field_time_s));
   PetscCall(PetscFree(out->field_soc));
   PetscCall(PetscFree(out->field_mn3));
+  PetscCall(PetscFree(out->field_stress));
   PetscCall(PetscFree(*pout));
   PetscFunctionReturn(0);
 }

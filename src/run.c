@@ -25,6 +25,8 @@
 #include "oxvac/protocol.h"
 #include "oxvac/run.h"
 #include "oxvac/shell.h"
+#include "oxvac/initial.h"
+#include "oxvac/stress.h"
 
 static const char help[] = "oxvac: oxygen-vacancy formation and diffusion in cathode particles\n";
 
@@ -62,6 +64,11 @@ static int check_plausible(const char *config, int nset, const char *const *sets
   const double nvox = (double)cfg->shape[0] * cfg->shape[1] * cfg->shape[2];
   const double diag = sqrt(ext[0] * ext[0] + ext[1] * ext[1] + ext[2] * ext[2]);
 
+  if (cfg->mech_enabled && cfg->time_mode == OX_TIME_AVERAGED && (cfg->mech_eq_volume_A3 != 0.0 || cfg->mech_diffusion_volume_A3 != 0.0))
+    return input_fail(config, nset, sets, cfg->mech_eq_volume_A3 != 0.0 ? "mechanics.coupling.eq_volume_A3" : "mechanics.coupling.diffusion_volume_A3", err,
+                      errlen,
+                      "stress coupling with solver.time_mode = \"averaged\" (the cycle average of exp(V sigma_h(soc) / kT) is not implemented); "
+                      "expected time_mode \"resolved\", or both activation volumes 0");
   if (cfg->micro_type == OX_MICRO_GENERATED && cfg->primary_diameter_nm < h)
     return input_fail(config, nset, sets, "microstructure.primary_diameter_nm", err, errlen,
                       "%g nm is smaller than one voxel (grid.voxel_nm = %g); expected primaries of at least one voxel, better several", cfg->primary_diameter_nm, h);
@@ -459,6 +466,15 @@ static PetscErrorCode state_check(OxModel *m, const Fault *fault, int g, PetscBo
   PetscFunctionReturn(0);
 }
 
+/* Keep the state as the stored field of cycle, with its stress (mechanics). */
+static PetscErrorCode store_field(OxHistory *hist, OxModel *m, OxStress stress, int cycle, double t_s, double soc)
+{
+  PetscFunctionBeginUser;
+  PetscCall(OxHistoryStoreField(hist, &m->ms, &m->op, m->c, m->u, cycle, t_s, soc));
+  PetscCall(OxStressStoreField(stress, hist, m));
+  PetscFunctionReturn(0);
+}
+
 /* Resolved cycles whose averaged counterpart estimates the averaging error. */
 #define OX_AVERAGING_WINDOW 3
 
@@ -468,8 +484,8 @@ static PetscErrorCode state_check(OxModel *m, const Fault *fault, int g, PetscBo
  * window itself is integrated a second time, averaged, from the state at its
  * start (c_win), and the difference is the error estimate.
  */
-static PetscErrorCode run_averaged(const OxConfig *cfg, const OxProtocol *prot, OxModel *m, OxIntegrator integ, OxHistory *hist, Vec c_win,
-                                   Vec u_win, double released_win, int *status, int quiet, int silent)
+static PetscErrorCode run_averaged(const OxConfig *cfg, const OxProtocol *prot, OxModel *m, OxIntegrator integ, OxHistory *hist, OxStress stress,
+                                   Vec c_win, Vec u_win, double released_win, int *status, int quiet, int silent)
 {
   MPI_Comm     comm = PETSC_COMM_WORLD;
   int          ncyc = OxProtocolNumCycles(prot), W = PetscMin(OX_AVERAGING_WINDOW, ncyc), ca = ncyc >= 2 ? 2 : 1;
@@ -515,7 +531,7 @@ static PetscErrorCode run_averaged(const OxConfig *cfg, const OxProtocol *prot, 
     hist->released_mol = OxIntegratorReleasedMol(integ);
     PetscCall(OxObservablesSample(&m->op, m->c, m->u, last->t1_s, k, last->s1, hist->released_mol, &smp));
     PetscCall(OxTimeseriesAppend(&hist->ts, &smp));
-    if (wants_field(cfg, k)) PetscCall(OxHistoryStoreField(hist, &m->ms, &m->op, m->c, m->u, k, last->t1_s, last->s1));
+    if (wants_field(cfg, k)) PetscCall(store_field(hist, m, stress, k, last->t1_s, last->s1));
     if (!quiet && (k % PetscMax(1, ncyc / 100) == 0 || k == ncyc))
       PetscCall(PetscFPrintf(comm, PETSC_STDERR, "averaged cycle %d/%d  t = %.4g h\n", k, ncyc, last->t1_s / 3600.0));
     int stop = k < ncyc ? stop_requested : 0;
@@ -563,6 +579,7 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
   int           g_win = first_segment_of_cycle(prot, 1), g_end = averaged ? first_segment_of_cycle(prot, OX_AVERAGING_WINDOW + 1) : prot->nseg;
   Vec           c_win = NULL, u_win = NULL, c_good = NULL, u_good = NULL;
   OxProfiler    prof  = NULL;
+  OxStress      stress = NULL;
   int           first_seg;
   Fault         fault;
   int           ckpt_layer = 0, last_ckpt_cycle = -1;
@@ -623,13 +640,14 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
     if (m.op.nsolid == 0)
       PetscCall(PetscSNPrintf(bad, sizeof(bad), "%s:1: key 'microstructure': no voxel of the grid is solid; expected particles larger than a voxel inside the grid",
                               opt->config));
-    else if (!(area > 0.0)) /* a solid that no face of which exchanges loses nothing */
+    else if (!(area > 0.0) && !cfg->mech_enabled) /* a solid that no face of which exchanges loses nothing (a stress computation still says something) */
       PetscCall(PetscSNPrintf(bad, sizeof(bad),
                               "%s:1: key 'microstructure': no solid/electrolyte face exchanges (the solid fills the grid, or no face is accessible); expected particles with electrolyte around them inside the grid",
                               opt->config));
     else if (opt->restart && (m.u != NULL) != (ckpt_layer != 0)) /* only the model knows whether the layer has cells */
       PetscCall(PetscSNPrintf(bad, sizeof(bad), "%s: dataset '/state/layer': %s; expected %s", opt->restart, ckpt_layer ? "present" : "missing",
                               m.u ? "the surface layer cells of this config" : "none: this model's surface layer has no cells"));
+    if (!bad[0] && !opt->restart) PetscCall(OxInitialApply(cfg, &m.op, m.c, m.u, bad, sizeof(bad)));
     if (bad[0]) {
       PetscCall(PetscFPrintf(comm, PETSC_STDERR, "%s\n", bad));
       *status = OX_EXIT_INPUT;
@@ -640,6 +658,7 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
     }
   }
   PetscCall(OxProfilerCreate(cfg, &m.op, &m.ms, &prof));
+  PetscCall(OxStressCreate(cfg, &m, &stress));
   if (m.u) { /* the layer columns' voxels enter the 3D profile as depth samples */
     Vec          mask;
     PetscScalar *ma;
@@ -664,10 +683,19 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
     hist.profiler = prof;
     PetscCall(OxObservablesSample(&m.op, m.c, m.u, 0.0, 0, prot->initial_soc, 0.0, &smp));
     PetscCall(OxTimeseriesAppend(&hist.ts, &smp));
-    if (wants_field(cfg, 0)) PetscCall(OxHistoryStoreField(&hist, &m.ms, &m.op, m.c, m.u, 0, 0.0, prot->initial_soc));
+    if (wants_field(cfg, 0)) PetscCall(store_field(&hist, &m, stress, 0, 0.0, prot->initial_soc));
   }
   hist.mn3_field = cfg->mn3_field ? PETSC_TRUE : PETSC_FALSE;
+  if (OxStressCouples(stress)) {
+    /* the vacancy stress of the checkpoint's reference field, so that a restart goes on exactly */
+    if (hist.stress_ref) PetscCall(OxStressSetReference(stress, &m, hist.stress_ref));
+    else PetscCall(OxStressUpdate(stress, &m, PETSC_TRUE));
+    PetscCall(VecDestroy(&hist.stress_ref));
+    hist.stress_ref = OxStressReference(stress); /* borrowed from here on: written into checkpoints */
+    hist.stress_ref_borrowed = PETSC_TRUE;
+  }
   PetscCall(OxIntegratorCreate(cfg, &m.op, prot, m.c, m.u, t0, hist.released_mol, &integ));
+  if (OxStressCouples(stress)) OxIntegratorSetHook(integ, OxStressAtSoc, stress);
   PetscCall(PetscLogStagePop());
 
   prog.enabled    = !opt->quiet && rank == 0;
@@ -723,10 +751,11 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
     }
     hist.released_mol = OxIntegratorReleasedMol(integ);
     hist.next_seg     = g + 1;
+    PetscCall(OxStressUpdate(stress, &m, s->last_of_cycle ? PETSC_TRUE : PETSC_FALSE));
     PetscCall(OxObservablesSample(&m.op, m.c, m.u, s->t1_s, s->cycle, s->s1, hist.released_mol, &smp));
     PetscCall(OxTimeseriesAppend(&hist.ts, &smp));
     if (s->last_of_cycle && s->cycle > 0 && wants_field(cfg, s->cycle))
-      PetscCall(OxHistoryStoreField(&hist, &m.ms, &m.op, m.c, m.u, s->cycle, s->t1_s, s->s1));
+      PetscCall(store_field(&hist, &m, stress, s->cycle, s->t1_s, s->s1));
     progress_report(&prog, s, g == g_end - 1);
     PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &stop, 1, MPI_INT, MPI_MAX, comm));
     periodic = !averaged && every > 0 && s->last_of_cycle && s->cycle > 0 && s->cycle % every == 0 && g < prot->nseg - 1;
@@ -756,7 +785,7 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
     }
   }
   if (averaged && *status == OX_EXIT_OK && c_win)
-    PetscCall(run_averaged(cfg, prot, &m, integ, &hist, c_win, u_win, released_win, status, opt->quiet, opt->silent));
+    PetscCall(run_averaged(cfg, prot, &m, integ, &hist, stress, c_win, u_win, released_win, status, opt->quiet, opt->silent));
   PetscCall(VecDestroy(&c_win));
   PetscCall(VecDestroy(&u_win));
   PetscCall(VecDestroy(&c_good));
@@ -782,6 +811,7 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
   }
   free(cfg_text);
   PetscCall(OxHistoryDestroy(&hist));
+  PetscCall(OxStressDestroy(&stress));
   PetscCall(OxProfilerDestroy(&prof));
   PetscCall(OxIntegratorDestroy(&integ));
   PetscCall(OxModelDestroy(&m));

@@ -343,6 +343,7 @@ PetscErrorCode OxSurfaceDestroy(OxSurface *s)
   PetscCall(PetscFree(s->g));
   PetscCall(PetscFree2(s->gbar, s->gcbar));
   PetscCall(PetscFree(s->fac));
+  PetscCall(PetscFree2(s->feq, s->fD));
   for (int d = 0; d < 3; d++) PetscCall(VecDestroy(&s->disp[d]));
   PetscFunctionReturn(0);
 }
@@ -363,14 +364,17 @@ PetscErrorCode OxSurfaceCreateLayerVec(const OxSurface *s, MPI_Comm comm, Vec *u
  * diffusion conductance D g between the surface and the first unknown. */
 static inline PetscReal series(PetscReal kA, PetscReal Dg) { return kA > 0.0 ? kA * Dg / (kA + Dg) : 0.0; }
 
-static inline PetscReal face_conductance(const OxSurfaceFace *f, const OxParams *prm)
+/* D at exchange face or column n: times its stress factor under coupling. */
+static inline PetscReal D_at(const OxSurface *s, PetscInt n, PetscReal D) { return s->fD ? D * s->fD[n] : D; }
+
+static inline PetscReal face_conductance(const OxSurface *s, PetscInt n, const OxParams *prm)
 {
-  return series(prm->k_m_s * f->area_m2, prm->D_m2_s * f->half_m);
+  return series(prm->k_m_s * s->face[n].area_m2, D_at(s, n, prm->D_m2_s) * s->face[n].half_m);
 }
 
-static inline PetscReal column_conductance(const OxSurfaceColumn *c, const OxParams *prm)
+static inline PetscReal column_conductance(const OxSurface *s, PetscInt n, const OxParams *prm)
 {
-  return series(prm->k_m_s * c->karea_m2, prm->D_m2_s * c->gtop_m);
+  return series(prm->k_m_s * s->col[n].karea_m2, D_at(s, n, prm->D_m2_s) * s->col[n].gtop_m);
 }
 
 /* G and G c_eq of face or column n: instantaneous, or their cycle averages. */
@@ -380,8 +384,8 @@ static inline void exchange_terms(const OxSurface *s, PetscInt n, const OxParams
     *G  = s->gbar[n];
     *Gc = s->gcbar[n];
   } else {
-    *G  = s->ncells ? column_conductance(&s->col[n], prm) : face_conductance(&s->face[n], prm);
-    *Gc = *G * prm->c_eq;
+    *G  = s->ncells ? column_conductance(s, n, prm) : face_conductance(s, n, prm);
+    *Gc = s->feq ? *G * (prm->c_eq * s->feq[n]) : *G * prm->c_eq;
   }
 }
 
@@ -403,16 +407,16 @@ void OxSurfaceApply(const OxSurface *s, const OxParams *prm, const PetscScalar *
     const OxSurfaceColumn *col = &s->col[n];
     const PetscScalar     *uc  = u + col->off;
     PetscScalar           *fc  = fu + col->off;
-    PetscReal              G, Gc, Fin, Fv;
+    PetscReal              G, Gc, Fin, Fv, Dn = D_at(s, n, D);
     exchange_terms(s, n, prm, &G, &Gc);
     Fin = (with_source ? Gc : 0.0) - G * uc[0]; /* into cell 0 from the electrolyte */
     const PetscReal       *V = s->vol + col->off, *g = s->g + col->off;
     for (PetscInt j = 0; j + 1 < M; j++) {
-      PetscReal F = D * g[j] * (uc[j + 1] - uc[j]); /* from j+1 into j */
+      PetscReal F = Dn * g[j] * (uc[j + 1] - uc[j]); /* from j+1 into j */
       fc[j] = (Fin + F) / V[j];
       Fin   = -F;
     }
-    Fv        = D * g[M - 1] * (c[col->cell] - uc[M - 1]);
+    Fv        = Dn * g[M - 1] * (c[col->cell] - uc[M - 1]);
     fc[M - 1] = (Fin + Fv) / V[M - 1];
     f[col->cell] = (f[col->cell] * v - Fv) / col->vvox_m3;
   }
@@ -445,9 +449,9 @@ void OxSurfaceAverageAdd(OxSurface *s, const OxParams *prm, PetscReal wt)
   PetscInt n_ex = s->ncells ? s->ncol : s->nface;
 
   for (PetscInt n = 0; n < n_ex; n++) {
-    PetscReal G = s->ncells ? column_conductance(&s->col[n], prm) : face_conductance(&s->face[n], prm);
+    PetscReal G = s->ncells ? column_conductance(s, n, prm) : face_conductance(s, n, prm);
     s->gbar[n] += wt * G;
-    s->gcbar[n] += wt * G * prm->c_eq;
+    s->gcbar[n] += wt * G * (s->feq ? prm->c_eq * s->feq[n] : prm->c_eq);
   }
 }
 
@@ -461,13 +465,13 @@ void OxSurfaceAverageAdd(OxSurface *s, const OxParams *prm, PetscReal wt)
 /* Lower diagonal of column col's tridiagonal T at the last setup, row j. */
 static inline PetscReal column_lower(const OxSurface *s, const OxSurfaceColumn *col, PetscInt j)
 {
-  return j ? -s->pgamma * (s->pD * s->g[col->off + j - 1]) / s->vol[col->off + j] : 0.0;
+  return j ? -s->pgamma * (D_at(s, col - s->col, s->pD) * s->g[col->off + j - 1]) / s->vol[col->off + j] : 0.0;
 }
 
 /* Coupling of cell j to the next one below, -gamma D g_j / V_j (for the last cell: to the voxel, beta). */
 static inline PetscReal column_below(const OxSurface *s, const OxSurfaceColumn *col, PetscInt j)
 {
-  return -s->pgamma * (s->pD * s->g[col->off + j]) / s->vol[col->off + j];
+  return -s->pgamma * (D_at(s, col - s->col, s->pD) * s->g[col->off + j]) / s->vol[col->off + j];
 }
 
 /* Upper Thomas factor cp_j of column col (iden its inverse pivots); 0 for the last cell. */
@@ -511,13 +515,13 @@ PetscErrorCode OxSurfacePrecSetup(OxSurface *s, const OxParams *prm, PetscReal g
     a = G; /* conductance above cell j */
     for (PetscInt j = 0; j < M; j++) {
       PetscReal V = s->vol[col->off + j];
-      bcond       = D * s->g[col->off + j]; /* below */
+      bcond       = D_at(s, n, D) * s->g[col->off + j]; /* below */
       iden[j]     = 1.0 / (1.0 + gamma * (a + bcond) / V - column_lower(s, col, j) * prev_cp);
       prev_cp     = column_upper(s, col, iden, j);
       a           = bcond;
     }
     column_q(s, n, q);
-    shift[col->cell] = (col->vvox_m3 + gamma * D * s->g[col->off + M - 1] * (1.0 + column_below(s, col, M - 1) * q[M - 1])) / v;
+    shift[col->cell] = (col->vvox_m3 + gamma * D_at(s, n, D) * s->g[col->off + M - 1] * (1.0 + column_below(s, col, M - 1) * q[M - 1])) / v;
   }
   PetscFunctionReturn(0);
 }
@@ -534,7 +538,7 @@ void OxSurfacePrecReduce(const OxSurface *s, const PetscScalar *rc, const PetscS
     PetscScalar           *z    = zu + col->off, y = 0.0;
     for (PetscInt j = 0; j < M; j++) z[j] = y = (r[j] - column_lower(s, col, j) * y) * iden[j];
     for (PetscInt j = M - 2; j >= 0; j--) z[j] -= column_upper(s, col, iden, j) * z[j + 1];
-    rt[col->cell] = (col->vvox_m3 * rc[col->cell] + s->pgamma * s->pD * s->g[col->off + M - 1] * z[M - 1]) / v;
+    rt[col->cell] = (col->vvox_m3 * rc[col->cell] + s->pgamma * D_at(s, n, s->pD) * s->g[col->off + M - 1] * z[M - 1]) / v;
   }
 }
 

@@ -120,6 +120,24 @@ typedef struct {
   char lamella_axis; /**< 'x', 'y' or 'z' */
   double profile_bin_nm;
   int mn3_field; /**< also store the Mn3+ fraction per voxel beside each stored field (default true) */
+
+  /* initial */
+  double initial_vacancy;           /**< uniform initial vacancy fraction of the solid */
+  char initial_file[OX_PATH_MAX];   /**< "" or an HDF5 file with the initial field (resolved) */
+  char initial_dataset[256];        /**< its float64 [nz][ny][nx] dataset */
+  int initial_line;                 /**< line of initial.file (-N: the N-th --set) */
+
+  /* mechanics (docs/mechanics.md) */
+  int mech_enabled;
+  double mech_young_GPa, mech_poisson;
+  double mech_vacancy_expansion;    /**< beta: linear strain per unit vacancy fraction */
+  OxTable mech_lattice_a;           /**< relative change of a(soc), linear in soc */
+  OxTable mech_lattice_c;           /**< of c(soc): the same soc knots as mech_lattice_a */
+  int mech_aligned;                 /**< 1: every primary's c axis along z; 0: random from the seed */
+  double mech_eq_volume_A3;         /**< c_eq * exp(V sigma_h / kT) */
+  double mech_diffusion_volume_A3;  /**< D * exp(V sigma_h / kT) */
+  double mech_temperature_K;
+  double mech_update_tolerance;     /**< recompute the vacancy stress when c moved this much */
 } OxConfig;
 
 /**

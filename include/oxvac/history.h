@@ -24,6 +24,12 @@ typedef struct {
   int         *field_cycle;
   double      *field_time_s, *field_soc;
   double      *pmean;       /**< [nfields][nparticles] particle means at the stored cycles */
+  PetscBool    stress;      /**< stored fields come with their stress (mechanics) */
+  Vec         *sigma_h, *von_mises; /**< [nfields] voxel vectors, Pa (when stress) */
+  double      *pstress;     /**< [nfields][nparticles] particle means of sigma_h (when stress) */
+  double      *c_axis;      /**< [nparticles][3] crystal c axes for /particles (NULL: not written) */
+  Vec          stress_ref;  /**< stress coupling: the field the vacancy stress was solved for (/state/mechanics_reference), or NULL */
+  PetscBool    stress_ref_borrowed; /**< stress_ref is not the history's to destroy */
   OxProfile   *prof3d, *lamella; /**< [nfields] profiles of the stored fields (when profiler is set) */
   OxProfiler   profiler;    /**< not owned; set before storing fields to get profiles */
   PetscBool    mn3_field;   /**< write mn3_fraction beside each stored field */
@@ -42,6 +48,8 @@ typedef struct {
  *        the layer cells at their own depths.
  */
 PetscErrorCode OxHistoryStoreField(OxHistory *h, const OxMicrostructure *ms, OxOperator *op, Vec c, Vec u, int cycle, double time_s, double soc);
+/** @brief The stress of the last stored field (voxel vectors, copied), with its particle means. */
+PetscErrorCode OxHistoryStoreStress(OxHistory *h, const OxMicrostructure *ms, const OxOperator *op, Vec sigma_h, Vec von_mises);
 
 /**
  * @brief Write a result (state == NULL) or a checkpoint (state = the vacancy

@@ -61,5 +61,9 @@ PetscErrorCode OxIntegratorGetStats(OxIntegrator integ, OxIntegratorStats *st);
  *        (block Jacobi/IC(0) up to 1e4, hypre BoomerAMG above; -pc_type overrides).
  */
 PetscErrorCode OxIntegratorGetPC(OxIntegrator integ, const char **type, double *stiffness);
+/** Called before every evaluation with the operator and the state of charge there (stress coupling); nonzero: failure. */
+typedef PetscErrorCode (*OxIntegratorHook)(void *ctx, OxOperator *op, double soc);
+/** @brief Set (or with NULL clear) the hook. */
+void OxIntegratorSetHook(OxIntegrator integ, OxIntegratorHook hook, void *ctx);
 
 #endif

@@ -57,6 +57,7 @@ typedef struct {
   Mat P;             /**< preconditioner matrix I - gamma J over the solid voxels (assembled afresh at every setup) */
   PetscBool P_filled;/**< P's pattern is built: later setups write its value arrays directly */
   PetscScalar *shift;/**< scratch [nloc]: diagonal added to -gamma D L */
+  PetscReal *wbase[3]; /**< stress coupling: w without the stress factors (NULL until the first OxOperatorSetStressFactors) */
 } OxOperator;
 
 /** @brief Build coefficients from the microstructure. */
@@ -104,6 +105,12 @@ PetscErrorCode OxOperatorNaturalIndices(const OxOperator *op, PetscInt *nat);
 /** @brief c = box on the solid voxels (electrolyte values dropped). */
 PetscErrorCode OxOperatorFromBox(const OxOperator *op, Vec box, Vec c);
 
+/**
+ * @brief Stress coupling: D of each face times sqrt(fD_a fD_b) of its two
+ *        voxels, c_eq of each exchange face or column times feq of its voxel
+ *        (fD, feq voxel vectors; collective).
+ */
+PetscErrorCode OxOperatorSetStressFactors(OxOperator *op, Vec fD, Vec feq);
 /** @brief Vacancies held by the solid, in voxel volumes (times h^3 for m^3 of sites). */
 PetscErrorCode OxOperatorInventory(OxOperator *op, Vec c, Vec u, PetscReal *voxels);
 

@@ -87,7 +87,9 @@ PetscErrorCode OxOutputWriteGeometry(OxOutput out, DM da, const OxMicrostructure
  * @brief /fields/cycle_NNNNNN/vacancy_fraction with attrs time_s, cycle, soc
  *        (c keeps its name), and /fields/cycle_NNNNNN/mn3_fraction when mn3 is not NULL.
  */
-PetscErrorCode OxOutputWriteField(OxOutput out, Vec c, Vec mn3, int cycle, double time_s, double soc);
+PetscErrorCode OxOutputWriteField(OxOutput out, Vec c, Vec mn3, Vec sh, Vec svm, int cycle, double time_s, double soc);
+/** @brief /particles/c_axis [np][3] (mechanics). */
+PetscErrorCode OxOutputWriteParticleAxes(OxOutput out, PetscInt np, const double *axis);
 
 /** Where and when a profile was taken (attributes of its group). */
 typedef struct {
@@ -115,7 +117,7 @@ PetscErrorCode OxOutputWriteArray(OxOutput out, const char *path, PetscInt n, co
 PetscErrorCode OxOutputWriteParticles(OxOutput out, const OxParticleTable *pt);
 
 /** @brief /particles_series/{cycle[n_out], vacancy_mean[n_out][n_particles]}. */
-PetscErrorCode OxOutputWriteParticleSeries(OxOutput out, int nout, const int *cycle, PetscInt np, const double *mean);
+PetscErrorCode OxOutputWriteParticleSeries(OxOutput out, int nout, const int *cycle, PetscInt np, const double *mean, const double *stress);
 
 /**
  * @brief /secondaries/{id, n_primaries, volume_m3, n_exterior, n_interior, volume_exterior_m3, volume_interior_m3}[n_sec] and

@@ -65,6 +65,7 @@ typedef struct {
   PetscReal *gbar, *gcbar; /**< averaged mode: <G>, <G c_eq> per face (no layer) or per column */
   PetscReal *fac;        /**< preconditioner: per column ncells numbers (the inverse pivots of its tridiagonal) */
   PetscReal  pgamma, pD; /**< gamma and D of the last preconditioner setup */
+  PetscReal *feq, *fD;   /**< stress coupling: per face (no layer) or column, factors of c_eq and D (NULL: 1) */
 } OxSurface;
 
 /**

@@ -1,0 +1,182 @@
+/* The stress of a run (stress.h). */
+#include "oxvac/stress.h"
+#include <math.h>
+
+#define OX_BOLTZMANN_J_K 1.380649e-23
+#define OX_A3_TO_M3 1e-30
+
+struct OxStress_ {
+  const OxConfig *cfg;
+  OxMechanics     mech;
+  PetscBool       couples, lattice;
+  double          VD_kT, Veq_kT; /* activation volume / kT, 1/Pa */
+  Vec             sA, sC;        /* sigma_h of a = 1 and of c = 1 (lattice parts; NULL without lattice strain) */
+  Vec             sV;            /* sigma_h of the vacancy field cref */
+  Vec             cref;          /* the voxel means the vacancy part was solved for */
+  Vec             fD, feq, work; /* factors given to the operator; scratch */
+  double          soc_cached;    /* soc of the factors in the operator (NaN: none) */
+};
+
+PetscBool OxStressCouples(const OxStress s) { return s && s->couples; }
+Vec       OxStressReference(const OxStress s) { return s && s->couples ? s->cref : NULL; }
+
+static int any_nonzero(const OxTable *t)
+{
+  for (int i = 0; i < t->n; i++)
+    if (t->value[i] != 0.0) return 1;
+  return 0;
+}
+
+/* sigma_h of one eigenstrain into the voxel vector out. */
+static PetscErrorCode solve_h(OxStress s, Vec c, double beta, double a, double cl, Vec out)
+{
+  PetscScalar *o;
+  PetscFunctionBeginUser;
+  PetscCall(VecGetArray(out, &o));
+  PetscCall(OxMechanicsSolve(s->mech, c, beta, a, cl, (PetscReal *)o, NULL));
+  PetscCall(VecRestoreArray(out, &o));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxStressCreate(const OxConfig *cfg, OxModel *m, OxStress *out)
+{
+  OxStress s;
+  double   kT = OX_BOLTZMANN_J_K * cfg->mech_temperature_K;
+
+  PetscFunctionBeginUser;
+  *out = NULL;
+  if (!cfg->mech_enabled) PetscFunctionReturn(0);
+  PetscCall(PetscNew(&s));
+  s->cfg        = cfg;
+  s->soc_cached = NAN;
+  s->couples    = cfg->mech_eq_volume_A3 != 0.0 || cfg->mech_diffusion_volume_A3 != 0.0;
+  s->lattice    = any_nonzero(&cfg->mech_lattice_a) || any_nonzero(&cfg->mech_lattice_c);
+  s->VD_kT      = cfg->mech_diffusion_volume_A3 * OX_A3_TO_M3 / kT;
+  s->Veq_kT     = cfg->mech_eq_volume_A3 * OX_A3_TO_M3 / kT;
+  PetscCall(OxMechanicsCreate(cfg, &m->op, &m->ms, &s->mech));
+  if (s->couples) {
+    PetscCall(OxOperatorCreateVoxelVec(&m->op, &s->sV));
+    PetscCall(VecDuplicate(s->sV, &s->cref));
+    PetscCall(VecDuplicate(s->sV, &s->fD));
+    PetscCall(VecDuplicate(s->sV, &s->feq));
+    PetscCall(VecDuplicate(s->sV, &s->work));
+    if (s->lattice) { /* linear in the eigenstrain: the lattice parts once, for a = 1 and c = 1 */
+      PetscCall(VecDuplicate(s->sV, &s->sA));
+      PetscCall(VecDuplicate(s->sV, &s->sC));
+      PetscCall(solve_h(s, NULL, 0.0, 1.0, 0.0, s->sA));
+      PetscCall(solve_h(s, NULL, 0.0, 0.0, 1.0, s->sC));
+    }
+  }
+  *out = s;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxStressDestroy(OxStress *ps)
+{
+  OxStress s = *ps;
+  PetscFunctionBeginUser;
+  if (!s) PetscFunctionReturn(0);
+  PetscCall(OxMechanicsDestroy(&s->mech));
+  PetscCall(VecDestroy(&s->sA));
+  PetscCall(VecDestroy(&s->sC));
+  PetscCall(VecDestroy(&s->sV));
+  PetscCall(VecDestroy(&s->cref));
+  PetscCall(VecDestroy(&s->fD));
+  PetscCall(VecDestroy(&s->feq));
+  PetscCall(VecDestroy(&s->work));
+  PetscCall(PetscFree(*ps));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxStressStoreField(OxStress s, OxHistory *h, OxModel *m)
+{
+  int          f   = h->nfields - 1;
+  double       soc = h->field_soc[f];
+  Vec          sh, vm;
+  PetscScalar *a, *b;
+
+  PetscFunctionBeginUser;
+  if (!s) PetscFunctionReturn(0);
+  if (!h->c_axis) {
+    PetscCall(PetscMalloc1(3 * (m->ms.nparticles ? m->ms.nparticles : 1), &h->c_axis));
+    for (PetscInt p = 1; p <= m->ms.nparticles; p++) OxMechanicsAxis(s->mech, p, h->c_axis + 3 * (p - 1));
+  }
+  PetscCall(VecDuplicate(h->field[f], &sh));
+  PetscCall(VecDuplicate(h->field[f], &vm));
+  PetscCall(VecGetArray(sh, &a));
+  PetscCall(VecGetArray(vm, &b));
+  PetscCall(OxMechanicsSolve(s->mech, h->field[f], s->cfg->mech_vacancy_expansion, OxTableEvalLinear(&s->cfg->mech_lattice_a, soc),
+                             OxTableEvalLinear(&s->cfg->mech_lattice_c, soc), (PetscReal *)a, (PetscReal *)b));
+  PetscCall(VecRestoreArray(vm, &b));
+  PetscCall(VecRestoreArray(sh, &a));
+  PetscCall(OxHistoryStoreStress(h, &m->ms, &m->op, sh, vm));
+  PetscCall(VecDestroy(&sh));
+  PetscCall(VecDestroy(&vm));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxStressSetReference(OxStress s, OxModel *m, Vec ref)
+{
+  PetscFunctionBeginUser;
+  (void)m;
+  if (!s || !s->couples) PetscFunctionReturn(0);
+  PetscCall(VecCopy(ref, s->cref));
+  PetscCall(solve_h(s, s->cref, s->cfg->mech_vacancy_expansion, 0.0, 0.0, s->sV));
+  s->soc_cached = NAN; /* the factors change */
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxStressUpdate(OxStress s, OxModel *m, PetscBool force)
+{
+  PetscFunctionBeginUser;
+  if (!s || !s->couples || s->cfg->mech_vacancy_expansion == 0.0) PetscFunctionReturn(0); /* no vacancy part: sV stays 0 */
+  PetscCall(OxOperatorVoxelMean(&m->op, m->c, m->u, s->work));
+  if (!force) {
+    PetscReal moved;
+    PetscCall(VecAXPY(s->work, -1.0, s->cref));
+    PetscCall(VecNorm(s->work, NORM_INFINITY, &moved));
+    if (moved <= s->cfg->mech_update_tolerance) PetscFunctionReturn(0);
+    PetscCall(OxOperatorVoxelMean(&m->op, m->c, m->u, s->work));
+  }
+  PetscCall(OxStressSetReference(s, m, s->work));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxStressAtSoc(void *ctx, OxOperator *op, double soc)
+{
+  OxStress           s = (OxStress)ctx;
+  const PetscScalar *v, *pa = NULL, *pc = NULL;
+  PetscScalar       *d, *q;
+  double             a = 0.0, c = 0.0;
+  PetscInt           n;
+
+  PetscFunctionBeginUser;
+  if (!s || !s->couples) PetscFunctionReturn(0);
+  /* without lattice strain the stress does not depend on soc */
+  if (!isnan(s->soc_cached) && (!s->lattice || soc == s->soc_cached)) PetscFunctionReturn(0);
+  if (s->lattice) {
+    a = OxTableEvalLinear(&s->cfg->mech_lattice_a, soc);
+    c = OxTableEvalLinear(&s->cfg->mech_lattice_c, soc);
+    PetscCall(VecGetArrayRead(s->sA, &pa));
+    PetscCall(VecGetArrayRead(s->sC, &pc));
+  }
+  PetscCall(VecGetLocalSize(s->sV, &n));
+  PetscCall(VecGetArrayRead(s->sV, &v));
+  PetscCall(VecGetArray(s->fD, &d));
+  PetscCall(VecGetArray(s->feq, &q));
+  for (PetscInt m = 0; m < n; m++) {
+    double sig = PetscRealPart(v[m]) + (pa ? a * PetscRealPart(pa[m]) + c * PetscRealPart(pc[m]) : 0.0);
+    d[m]       = exp(s->VD_kT * sig);
+    q[m]       = exp(s->Veq_kT * sig);
+  }
+  PetscCall(VecRestoreArray(s->feq, &q));
+  PetscCall(VecRestoreArray(s->fD, &d));
+  PetscCall(VecRestoreArrayRead(s->sV, &v));
+  if (pa) {
+    PetscCall(VecRestoreArrayRead(s->sA, &pa));
+    PetscCall(VecRestoreArrayRead(s->sC, &pc));
+  }
+  PetscCall(OxOperatorSetStressFactors(op, s->fD, s->feq));
+  s->soc_cached = soc;
+  PetscFunctionReturn(0);
+}

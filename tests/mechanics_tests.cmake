@@ -1,0 +1,3 @@
+# Issue 14: elasticity on the voxels against analytic solutions, 1 and 2 ranks;
+# stress coupling (conservation, restart, coupling off = no mechanics).
+add_test(NAME test_mechanics_analytic COMMAND ${PY} ${CMAKE_CURRENT_SOURCE_DIR}/test_mechanics.py --oxvac ${OXVAC} --mpiexec "${MPIRUN};-n;2")
