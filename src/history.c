@@ -154,6 +154,9 @@ static PetscErrorCode write_state(OxOutput out, const OxHistory *h, const OxOper
     PetscCall(VecDestroy(&xb));
     STAGE(ierr);
   }
+  if (h->stress_disp)
+    STAGE(OxOutputWriteVec(out, h->stress_disp, "/state", "mechanics_displacement", "1",
+                           "displacement / voxel edge of the vacancy part of the stress, per node [nz+1][ny+1][nx+1][3] (the next solve starts from it)"));
   PetscCall(OxOperatorBoxVec(op, state, &xb));
   ierr = OxOutputWriteVec(out, xb, "/state", "vacancy_fraction", "1", "vacancy site fraction of each voxel unknown, to continue from (0 in electrolyte)");
   if (ierr || !layer) PetscCall(VecDestroy(&xb));
@@ -443,11 +446,7 @@ PetscErrorCode OxHistoryRead(const char *path, DM da, const OxMicrostructure *ms
     PetscCall(DMCreateGlobalVector(da, &xb));
     PetscCall(load_vec(v, "/state", "vacancy_fraction", xb));
     PetscCall(OxOperatorFromBox(op, xb, c));
-    if (H5Lexists(fid, "/state/mechanics_reference", H5P_DEFAULT) > 0) {
-      PetscCall(load_vec(v, "/state", "mechanics_reference", xb));
-      PetscCall(VecDuplicate(c, &h->stress_ref));
-      PetscCall(OxOperatorFromBox(op, xb, h->stress_ref));
-    }
+
     if (u) {
       Vec x;
       PetscCall(VecDuplicate(c, &x));
@@ -530,7 +529,6 @@ PetscErrorCode OxHistoryDestroy(OxHistory *h)
   PetscCall(PetscFree(h->von_mises));
   PetscCall(PetscFree(h->pstress));
   PetscCall(PetscFree(h->c_axis));
-  if (!h->stress_ref_borrowed) PetscCall(VecDestroy(&h->stress_ref));
   OxTimeseriesFree(&h->ts);
   PetscFunctionReturn(0);
 }

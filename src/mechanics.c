@@ -29,8 +29,15 @@
 /* Stiffness of electrolyte voxels relative to the solid's: the system stays
  * definite (no rigid-body or loose-grain modes), and a free surface is free
  * to this order (-ox_mech_void_stiffness changes it). */
-#define OX_VOID_STIFFNESS 1e-10
+#define OX_VOID_STIFFNESS 1e-12
 #define OX_MG_MAX_LEVELS 12
+
+static PetscLogEvent OX_EVENT_MECH_SOLVE = -1, OX_EVENT_MECH_APPLY = -1;
+
+/* A node no solid voxel touches is held at 0 (its displacement moves no
+ * solid: the ersatz electrolyte couples it by 1e-12 only); a node inside the
+ * solid applies the stencil; any other node its voxels' element rows. */
+enum { NODE_VOID = 0, NODE_SOLID = 1, NODE_MIXED = 2 };
 
 typedef struct {
   DM       da;            /* node grid of this level, 3 dof */
@@ -56,6 +63,12 @@ struct OxMechanics_ {
   Level            lev[OX_MG_MAX_LEVELS];
   PetscInt         nlev;
   Vec              x, f, xloc, floc, diag;
+  double           S[27][3][3];   /* node stencil of a node inside one material: sum of its 8 elements' rows */
+  unsigned char   *solid_g;       /* per ghosted voxel (width 1): 1 solid, 0 electrolyte or beyond the domain */
+  unsigned char   *kind;          /* per owned node: NODE_VOID, NODE_SOLID (the stencil) or NODE_MIXED */
+  PetscInt         vgs[3], vgm[3];/* its ghosted box */
+  PetscReal        wvoid;
+  Vec              cloc1;         /* ghosted local vector of the first coarse level (shell interpolation) */
   KSP              ksp;
   OxMechanicsStats st;
 };
@@ -254,6 +267,92 @@ static PetscErrorCode create_interpolation(Level *fine, Level *coarse)
   PetscFunctionReturn(0);
 }
 
+/* The interpolation from the first coarse level to the fine one, matrix-free
+ * (an assembled one would hold 8 entries per fine dof): Pfree semantics,
+ * constrained dofs of either grid left out. */
+static PetscErrorCode interp_apply(OxMechanics mc, Vec xc, Vec yf, PetscBool transpose)
+{
+  Level       *F = &mc->lev[0], *Cl = &mc->lev[1];
+  PetscInt     xs, ys, zs, xm, ym, zm;
+  Ghosted      gc;
+  PetscScalar *cl, *fa;
+
+  PetscFunctionBeginUser;
+  PetscCall(DMDAGetCorners(F->da, &xs, &ys, &zs, &xm, &ym, &zm));
+  PetscCall(ghosted_of(Cl->da, &gc));
+  if (!mc->cloc1) PetscCall(DMCreateLocalVector(Cl->da, &mc->cloc1));
+  if (transpose) PetscCall(VecZeroEntries(mc->cloc1));
+  else PetscCall(DMGlobalToLocal(Cl->da, xc, INSERT_VALUES, mc->cloc1));
+  PetscCall(VecGetArray(mc->cloc1, &cl));
+  PetscCall(VecGetArray(yf, &fa)); /* transpose: the fine input */
+  for (PetscInt k = zs, q = 0; k < zs + zm; k++)
+    for (PetscInt j = ys; j < ys + ym; j++)
+      for (PetscInt i = xs; i < xs + xm; i++, q++) {
+        PetscInt Ix[2], Iy[2], Iz[2];
+        double   wx[2], wy[2], wz[2];
+        int      nx = interp_1d(F->nel[0], i, Ix, wx), ny = interp_1d(F->nel[1], j, Iy, wy), nz = interp_1d(F->nel[2], k, Iz, wz);
+        for (int d = 0; d < 3; d++) {
+          double acc = 0.0;
+          if (constrained(F->nel, i, j, k, d) || mc->kind[q] == NODE_VOID) { /* held dofs take no correction */
+            if (!transpose) fa[3 * q + d] = 0.0;
+            continue;
+          }
+          for (int c = 0; c < nz; c++)
+            for (int b = 0; b < ny; b++)
+              for (int a = 0; a < nx; a++) {
+                PetscInt at;
+                if (constrained(Cl->nel, Ix[a], Iy[b], Iz[c], d)) continue;
+                at = 3 * node_at(&gc, Ix[a], Iy[b], Iz[c]) + d;
+                if (transpose) cl[at] += wx[a] * wy[b] * wz[c] * fa[3 * q + d];
+                else acc += wx[a] * wy[b] * wz[c] * cl[at];
+              }
+          if (!transpose) fa[3 * q + d] = acc;
+        }
+      }
+  PetscCall(VecRestoreArray(yf, &fa));
+  PetscCall(VecRestoreArray(mc->cloc1, &cl));
+  if (transpose) {
+    PetscCall(VecZeroEntries(xc));
+    PetscCall(DMLocalToGlobal(Cl->da, mc->cloc1, ADD_VALUES, xc));
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode interp_mult(Mat P, Vec xc, Vec yf)
+{
+  OxMechanics mc;
+  PetscFunctionBeginUser;
+  PetscCall(MatShellGetContext(P, &mc));
+  PetscCall(interp_apply(mc, xc, yf, PETSC_FALSE));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode interp_mult_transpose(Mat P, Vec xf, Vec yc)
+{
+  OxMechanics mc;
+  PetscFunctionBeginUser;
+  PetscCall(MatShellGetContext(P, &mc));
+  PetscCall(interp_apply(mc, yc, xf, PETSC_TRUE)); /* xf is only read */
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode create_interp_shell(OxMechanics mc)
+{
+  PetscInt nf, nc;
+  Vec      a, b;
+  PetscFunctionBeginUser;
+  PetscCall(DMGetGlobalVector(mc->lev[0].da, &a));
+  PetscCall(DMGetGlobalVector(mc->lev[1].da, &b));
+  PetscCall(VecGetLocalSize(a, &nf));
+  PetscCall(VecGetLocalSize(b, &nc));
+  PetscCall(DMRestoreGlobalVector(mc->lev[0].da, &a));
+  PetscCall(DMRestoreGlobalVector(mc->lev[1].da, &b));
+  PetscCall(MatCreateShell(mc->comm, nf, nc, PETSC_DETERMINE, PETSC_DETERMINE, mc, &mc->lev[0].Pfree));
+  PetscCall(MatShellSetOperation(mc->lev[0].Pfree, MATOP_MULT, (void (*)(void))interp_mult));
+  PetscCall(MatShellSetOperation(mc->lev[0].Pfree, MATOP_MULT_TRANSPOSE, (void (*)(void))interp_mult_transpose));
+  PetscFunctionReturn(0);
+}
+
 /* Rows and columns of the constrained dofs of an assembled level: identity. */
 static PetscErrorCode constrain_level(Level *L)
 {
@@ -355,29 +454,98 @@ static PetscErrorCode assemble_first_coarse(OxMechanics mc, Level *fine, Level *
 /* The matrix-free fine operator                                            */
 /* ------------------------------------------------------------------------ */
 
-/* y += op(x) over the owned elements (x, y ghosted local arrays, constrained dofs of x read as 0). */
-static void apply_elements(const OxMechanics mc, const Ghosted *g, const PetscInt nel[3], const PetscScalar *x, PetscScalar *y)
+/* Node stencil: row block of node a of an element against its node b, summed over the 8 element positions. */
+static void stencil_setup(OxMechanics mc)
 {
-  for (PetscInt k = mc->zs, v = 0; k < mc->zs + mc->zm; k++)
-    for (PetscInt j = mc->ys; j < mc->ys + mc->ym; j++)
-      for (PetscInt i = mc->xs; i < mc->xs + mc->xm; i++, v++) {
-        PetscInt nd[8];
-        double   ue[24], ye[24], wgt = mc->w[v];
-        int      edge = i == 0 || j == 0 || k == 0 || i + 1 == nel[0] || j + 1 == nel[1] || k + 1 == nel[2];
-        element_nodes(g, i, j, k, nd);
-        for (int a = 0; a < 8; a++)
-          for (int d = 0; d < 3; d++) ue[3 * a + d] = x[3 * nd[a] + d];
-        if (edge)
-          for (int a = 0; a < 8; a++)
-            for (int d = 0; d < 3; d++)
-              if (constrained(nel, i + (a & 1), j + ((a >> 1) & 1), k + ((a >> 2) & 1), d)) ue[3 * a + d] = 0.0;
-        for (int p = 0; p < 24; p++) {
-          double s = 0.0;
-          for (int q = 0; q < 24; q++) s += mc->K[p][q] * ue[q];
-          ye[p] = wgt * s;
+  for (int o = 0; o < 27; o++)
+    for (int r = 0; r < 3; r++)
+      for (int q = 0; q < 3; q++) mc->S[o][r][q] = 0.0;
+  for (int a = 0; a < 8; a++)
+    for (int b = 0; b < 8; b++) {
+      int o = ((((b >> 2) & 1) - ((a >> 2) & 1) + 1) * 3 + (((b >> 1) & 1) - ((a >> 1) & 1) + 1)) * 3 + ((b & 1) - (a & 1) + 1);
+      for (int r = 0; r < 3; r++)
+        for (int q = 0; q < 3; q++) mc->S[o][r][q] += mc->K[3 * a + r][3 * b + q];
+    }
+}
+
+static inline int solid_at(const OxMechanics mc, PetscInt i, PetscInt j, PetscInt k)
+{
+  return mc->solid_g[((k - mc->vgs[2]) * mc->vgm[1] + (j - mc->vgs[1])) * mc->vgm[0] + (i - mc->vgs[0])];
+}
+
+
+static void classify_nodes(OxMechanics mc, const PetscInt nel[3], const PetscInt own[6])
+{
+  for (PetscInt k = own[2], q = 0; k < own[2] + own[5]; k++)
+    for (PetscInt j = own[1]; j < own[1] + own[4]; j++)
+      for (PetscInt i = own[0]; i < own[0] + own[3]; i++, q++) {
+        int nsolid = 0, nvox = 0;
+        for (int e = 0; e < 8; e++) {
+          PetscInt ei = i - (e & 1), ej = j - ((e >> 1) & 1), ek = k - ((e >> 2) & 1);
+          if (ei < 0 || ej < 0 || ek < 0 || ei >= nel[0] || ej >= nel[1] || ek >= nel[2]) continue;
+          nvox++;
+          nsolid += solid_at(mc, ei, ej, ek);
         }
-        for (int a = 0; a < 8; a++)
-          for (int d = 0; d < 3; d++) y[3 * nd[a] + d] += ye[3 * a + d];
+        mc->kind[q] = nsolid == 0 ? NODE_VOID : nsolid == 8 && nvox == 8 ? NODE_SOLID : NODE_MIXED;
+      }
+}
+
+/*
+ * y = op(x) on the owned nodes, node by node from the ghosted x (its
+ * constrained dofs zeroed): a node inside one material (its 8 voxels all
+ * solid or all electrolyte) applies the 27-point stencil S times its weight
+ * (243 multiply-adds), any other node the rows of its voxels' element
+ * matrices (up to 576). No scatter: every owned row is computed where it is owned.
+ */
+static void apply_nodes(const OxMechanics mc, const Ghosted *g, const PetscInt nel[3], const PetscInt own[6], const PetscScalar *x, PetscScalar *y)
+{
+  const PetscInt sy = g->gxm, sz = g->gxm * g->gym;
+  for (PetscInt k = own[2], q = 0; k < own[2] + own[5]; k++)
+    for (PetscInt j = own[1]; j < own[1] + own[4]; j++)
+      for (PetscInt i = own[0]; i < own[0] + own[3]; i++, q++) {
+        PetscInt     n = node_at(g, i, j, k);
+        PetscScalar *yo = y + 3 * q;
+        if (mc->kind[q] == NODE_VOID) {
+          for (int r = 0; r < 3; r++) yo[r] = x[3 * n + r];
+          continue;
+        }
+        if (mc->kind[q] == NODE_SOLID) {
+          double acc[3] = {0.0, 0.0, 0.0}, wgt = 1.0;
+          for (int dz = -1, o = 0; dz <= 1; dz++)
+            for (int dy = -1; dy <= 1; dy++)
+              for (int dx = -1; dx <= 1; dx++, o++) {
+                const PetscScalar *xn = x + 3 * (n + dz * sz + dy * sy + dx);
+                for (int r = 0; r < 3; r++) acc[r] += mc->S[o][r][0] * xn[0] + mc->S[o][r][1] * xn[1] + mc->S[o][r][2] * xn[2];
+              }
+          for (int r = 0; r < 3; r++) yo[r] = wgt * acc[r];
+          continue;
+        }
+        double acc[3] = {0.0, 0.0, 0.0};
+        for (int a = 0; a < 8; a++) { /* the node is node a of the element with lower corner (i, j, k) - a */
+          PetscInt ei = i - (a & 1), ej = j - ((a >> 1) & 1), ek = k - ((a >> 2) & 1), nd[8];
+          double   part[3] = {0.0, 0.0, 0.0}, wgt;
+          if (ei < 0 || ej < 0 || ek < 0 || ei >= nel[0] || ej >= nel[1] || ek >= nel[2]) continue;
+          wgt = solid_at(mc, ei, ej, ek) ? 1.0 : mc->wvoid;
+          element_nodes(g, ei, ej, ek, nd);
+          for (int b = 0; b < 8; b++) {
+            const PetscScalar *xb = x + 3 * nd[b];
+            for (int r = 0; r < 3; r++) part[r] += mc->K[3 * a + r][3 * b] * xb[0] + mc->K[3 * a + r][3 * b + 1] * xb[1] + mc->K[3 * a + r][3 * b + 2] * xb[2];
+          }
+          for (int r = 0; r < 3; r++) acc[r] += wgt * part[r];
+        }
+        for (int r = 0; r < 3; r++) yo[r] = acc[r];
+      }
+}
+
+/* Zero the constrained dofs of a ghosted local fine vector (they enter no other row). */
+static void zero_constrained_local(const Ghosted *g, PetscInt gzm, const PetscInt nel[3], PetscScalar *x)
+{
+  for (PetscInt k = g->gzs; k < g->gzs + gzm; k++)
+    for (PetscInt j = g->gys; j < g->gys + g->gym; j++)
+      for (PetscInt i = g->gxs; i < g->gxs + g->gxm; i++) {
+        if (i != 0 && j != 0 && k != 0 && i != nel[0] && j != nel[1] && k != nel[2]) continue; /* only face nodes are held */
+        for (int d = 0; d < 3; d++)
+          if (constrained(nel, i, j, k, d)) x[3 * node_at(g, i, j, k) + d] = 0.0;
       }
 }
 
@@ -405,25 +573,27 @@ static PetscErrorCode set_constrained(OxMechanics mc, Vec out, Vec in, PetscScal
 
 static PetscErrorCode fine_mult(Mat A, Vec x, Vec y)
 {
-  OxMechanics        mc;
-  const PetscScalar *xa;
-  PetscScalar       *ya;
-  Ghosted            g;
+  OxMechanics mc;
+  PetscScalar *xa, *ya;
+  Ghosted      g;
+  PetscInt     own[6], gzm;
 
   PetscFunctionBeginUser;
   PetscCall(MatShellGetContext(A, &mc));
+  PetscCall(PetscLogEventBegin(OX_EVENT_MECH_APPLY, 0, 0, 0, 0));
   PetscCall(ghosted_of(mc->lev[0].da, &g));
+  PetscCall(DMDAGetGhostCorners(mc->lev[0].da, NULL, NULL, NULL, NULL, NULL, &gzm));
+  PetscCall(DMDAGetCorners(mc->lev[0].da, &own[0], &own[1], &own[2], &own[3], &own[4], &own[5]));
   PetscCall(DMGlobalToLocal(mc->lev[0].da, x, INSERT_VALUES, mc->xloc));
-  PetscCall(VecZeroEntries(mc->floc));
-  PetscCall(VecGetArrayRead(mc->xloc, &xa));
-  PetscCall(VecGetArray(mc->floc, &ya));
-  apply_elements(mc, &g, mc->lev[0].nel, xa, ya);
-  PetscCall(VecRestoreArray(mc->floc, &ya));
-  PetscCall(VecRestoreArrayRead(mc->xloc, &xa));
-  PetscCall(VecZeroEntries(y));
-  PetscCall(DMLocalToGlobal(mc->lev[0].da, mc->floc, ADD_VALUES, y));
+  PetscCall(VecGetArray(mc->xloc, &xa));
+  zero_constrained_local(&g, gzm, mc->lev[0].nel, xa);
+  PetscCall(VecGetArrayWrite(y, &ya));
+  apply_nodes(mc, &g, mc->lev[0].nel, own, xa, ya);
+  PetscCall(VecRestoreArrayWrite(y, &ya));
+  PetscCall(VecRestoreArray(mc->xloc, &xa));
   PetscCall(set_constrained(mc, y, x, 0.0));
-  PetscCall(PetscLogFlops(2.0 * 576.0 * mc->xm * mc->ym * mc->zm));
+  PetscCall(PetscLogFlops(2.0 * 243.0 * own[3] * own[4] * own[5]));
+  PetscCall(PetscLogEventEnd(OX_EVENT_MECH_APPLY, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 
@@ -457,6 +627,15 @@ static PetscErrorCode compute_diagonal(OxMechanics mc)
   PetscCall(DMCreateGlobalVector(mc->lev[0].da, &mc->diag));
   PetscCall(DMLocalToGlobal(mc->lev[0].da, mc->floc, ADD_VALUES, mc->diag));
   PetscCall(set_constrained(mc, mc->diag, NULL, 1.0));
+  {
+    PetscScalar *d;
+    PetscInt     n;
+    PetscCall(VecGetLocalSize(mc->diag, &n));
+    PetscCall(VecGetArray(mc->diag, &d));
+    for (PetscInt q = 0; q < n / 3; q++)
+      if (mc->kind[q] == NODE_VOID) d[3 * q] = d[3 * q + 1] = d[3 * q + 2] = 1.0;
+    PetscCall(VecRestoreArray(mc->diag, &d));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -539,12 +718,20 @@ PetscErrorCode OxMechanicsCreate(const OxConfig *cfg, const OxOperator *op, cons
   Vec             wg, wlv;
 
   PetscFunctionBeginUser;
+  if (OX_EVENT_MECH_SOLVE < 0) {
+    PetscClassId id;
+    PetscCall(PetscClassIdRegister("oxvac mechanics", &id));
+    PetscCall(PetscLogEventRegister("OxMechSolve", id, &OX_EVENT_MECH_SOLVE));
+    PetscCall(PetscLogEventRegister("OxMechApply", id, &OX_EVENT_MECH_APPLY));
+  }
   PetscCall(PetscNew(&mc));
   mc->comm = comm;
   mc->E_Pa = cfg->mech_young_GPa * 1e9;
   mc->nu   = cfg->mech_poisson;
   element_setup(mc);
+  stencil_setup(mc);
   PetscCall(PetscOptionsGetReal(NULL, NULL, "-ox_mech_void_stiffness", &wvoid, NULL));
+  mc->wvoid = wvoid;
   PetscCall(DMDAGetInfo(op->da, NULL, &M, &N, &P, &np[0], &np[1], &np[2], NULL, NULL, NULL, NULL, NULL, NULL));
   PetscCall(DMDAGetOwnershipRanges(op->da, &lv[0], &lv[1], &lv[2]));
   mc->xs = op->xs, mc->ys = op->ys, mc->zs = op->zs, mc->xm = op->xm, mc->ym = op->ym, mc->zm = op->zm;
@@ -598,9 +785,8 @@ PetscErrorCode OxMechanicsCreate(const OxConfig *cfg, const OxOperator *op, cons
     PetscCall(MatSetOption(mc->lev[0].A, MAT_SYMMETRIC, PETSC_TRUE));
     PetscCall(MatSetOption(mc->lev[0].A, MAT_SPD, PETSC_TRUE));
   }
-  PetscCall(compute_diagonal(mc));
 
-  /* ghosted fine voxel weights, for the first coarse level */
+  /* ghosted fine voxel weights: the node classes and the first coarse level */
   PetscCall(DMDACreate3d(comm, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DMDA_STENCIL_BOX, M, N, P, np[0], np[1], np[2], 1, 1, lv[0], lv[1],
                          lv[2], &dav));
   PetscCall(DMSetUp(dav));
@@ -613,6 +799,24 @@ PetscErrorCode OxMechanicsCreate(const OxConfig *cfg, const OxOperator *op, cons
   }
   PetscCall(DMCreateLocalVector(dav, &wlv));
   PetscCall(DMGlobalToLocal(dav, wg, INSERT_VALUES, wlv));
+  {
+    /* solid flags of the ghosted voxels: the node-wise apply needs the voxels around every owned node */
+    const PetscScalar *a;
+    PetscInt           n;
+    PetscCall(DMDAGetGhostCorners(dav, &mc->vgs[0], &mc->vgs[1], &mc->vgs[2], &mc->vgm[0], &mc->vgm[1], &mc->vgm[2]));
+    n = mc->vgm[0] * mc->vgm[1] * mc->vgm[2];
+    PetscCall(PetscMalloc1(n, &mc->solid_g));
+    PetscCall(VecGetArrayRead(wlv, &a));
+    for (PetscInt v = 0; v < n; v++) mc->solid_g[v] = PetscRealPart(a[v]) == 1.0;
+    PetscCall(VecRestoreArrayRead(wlv, &a));
+  }
+  {
+    PetscInt own[6];
+    PetscCall(DMDAGetCorners(mc->lev[0].da, &own[0], &own[1], &own[2], &own[3], &own[4], &own[5]));
+    PetscCall(PetscMalloc1(own[3] * own[4] * own[5], &mc->kind));
+    classify_nodes(mc, mc->lev[0].nel, own);
+  }
+  PetscCall(compute_diagonal(mc));
 
   /* coarser levels while every rank keeps two nodes per dimension and the grid is worth coarsening */
   mc->nlev = 1;
@@ -636,13 +840,17 @@ PetscErrorCode OxMechanicsCreate(const OxConfig *cfg, const OxOperator *op, cons
     if (!ok) break;
     (void)nodes;
     PetscCall(create_node_grid(comm, Cl->nel, (const PetscInt **)lcp, np, &Cl->da));
-    PetscCall(create_interpolation(F, Cl));
     if (mc->nlev == 1) {
+      PetscCall(create_interp_shell(mc));
       const PetscScalar ***wl;
       PetscCall(DMDAVecGetArrayRead(dav, wlv, (void *)&wl));
       PetscCall(assemble_first_coarse(mc, F, Cl, dav, wl));
       PetscCall(DMDAVecRestoreArrayRead(dav, wlv, (void *)&wl));
-    } else PetscCall(MatPtAP(F->A, F->Pfull, MAT_INITIAL_MATRIX, 2.0, &Cl->A));
+    } else {
+      PetscCall(create_interpolation(F, Cl));
+      PetscCall(MatPtAP(F->A, F->Pfull, MAT_INITIAL_MATRIX, 2.0, &Cl->A));
+      PetscCall(MatDestroy(&F->Pfull)); /* only for the product */
+    }
     PetscCall(constrain_level(Cl));
     mc->nlev++;
   }
@@ -675,6 +883,9 @@ PetscErrorCode OxMechanicsDestroy(OxMechanics *pmc)
   PetscCall(VecDestroy(&mc->diag));
   PetscCall(PetscFree3(mc->w, mc->slot, mc->surface));
   PetscCall(PetscFree(mc->axis));
+  PetscCall(PetscFree(mc->solid_g));
+  PetscCall(PetscFree(mc->kind));
+  PetscCall(VecDestroy(&mc->cloc1));
   PetscCall(PetscFree(*pmc));
   PetscFunctionReturn(0);
 }
@@ -685,12 +896,28 @@ void OxMechanicsGetStats(const OxMechanics mc, OxMechanicsStats *st) { *st = mc-
 /* Solve and stress                                                         */
 /* ------------------------------------------------------------------------ */
 
+PetscErrorCode OxMechanicsCreateDisplacement(OxMechanics mc, Vec *u)
+{
+  PetscFunctionBeginUser;
+  PetscCall(DMCreateGlobalVector(mc->lev[0].da, u));
+  PetscCall(VecZeroEntries(*u));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode OxMechanicsSolve(OxMechanics mc, Vec c, double beta, double a, double cl, PetscReal *sigma_h, PetscReal *von_mises)
 {
-  const PetscScalar *ca = NULL, *xa;
+  PetscFunctionBeginUser;
+  PetscCall(VecZeroEntries(mc->x));
+  PetscCall(OxMechanicsSolveFrom(mc, c, beta, a, cl, mc->x, 0.0, sigma_h, von_mises));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxMechanicsSolveFrom(OxMechanics mc, Vec c, double beta, double a, double cl, Vec u, PetscReal rtol, PetscReal *sigma_h,
+                                    PetscReal *von_mises)
+{
+  const PetscScalar *ca = NULL;
   PetscScalar       *fa;
   Ghosted            g;
-  const PetscInt    *nel = mc->lev[0].nel;
   PetscReal          fnorm;
 
   PetscFunctionBeginUser;
@@ -722,12 +949,20 @@ PetscErrorCode OxMechanicsSolve(OxMechanics mc, Vec c, double beta, double a, do
   PetscCall(DMLocalToGlobal(mc->lev[0].da, mc->floc, ADD_VALUES, mc->f));
   PetscCall(set_constrained(mc, mc->f, NULL, 0.0));
   PetscCall(VecNorm(mc->f, NORM_2, &fnorm));
-  PetscCall(VecZeroEntries(mc->x));
   mc->st.iterations = 0;
   mc->st.residual   = 0.0;
-  if (fnorm > 0.0) {
+  if (fnorm == 0.0) PetscCall(VecZeroEntries(u));
+  else {
     KSPConvergedReason why;
-    PetscCall(KSPSolve(mc->ksp, mc->f, mc->x));
+    PetscReal          rt, at, dt;
+    PetscInt           mx;
+    PetscCall(KSPGetTolerances(mc->ksp, &rt, &at, &dt, &mx));
+    PetscCall(KSPSetTolerances(mc->ksp, rtol > 0.0 ? rtol : rt, at, dt, mx));
+    PetscCall(KSPSetInitialGuessNonzero(mc->ksp, PETSC_TRUE));
+    PetscCall(PetscLogEventBegin(OX_EVENT_MECH_SOLVE, 0, 0, 0, 0));
+    PetscCall(KSPSolve(mc->ksp, mc->f, u));
+    PetscCall(PetscLogEventEnd(OX_EVENT_MECH_SOLVE, 0, 0, 0, 0));
+    PetscCall(KSPSetTolerances(mc->ksp, rt, at, dt, mx));
     PetscCall(KSPGetConvergedReason(mc->ksp, &why));
     PetscCall(KSPGetIterationNumber(mc->ksp, &mc->st.iterations));
     PetscCall(KSPGetResidualNorm(mc->ksp, &mc->st.residual));
@@ -736,8 +971,23 @@ PetscErrorCode OxMechanicsSolve(OxMechanics mc, Vec c, double beta, double a, do
                KSPConvergedReasons[why], mc->st.iterations);
   }
   mc->st.solves++;
+  if (c) PetscCall(VecRestoreArrayRead(c, &ca));
+  PetscCall(OxMechanicsStressOf(mc, c, beta, a, cl, u, sigma_h, von_mises));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxMechanicsStressOf(OxMechanics mc, Vec c, double beta, double a, double cl, Vec u, PetscReal *sigma_h, PetscReal *von_mises)
+{
+  const PetscScalar *ca = NULL, *xa;
+  PetscScalar       *fa;
+  Ghosted            g;
+  const PetscInt    *nel = mc->lev[0].nel;
+
+  PetscFunctionBeginUser;
+  PetscCall(ghosted_of(mc->lev[0].da, &g));
+  if (c) PetscCall(VecGetArrayRead(c, &ca));
   /* stress at the element centres */
-  PetscCall(DMGlobalToLocal(mc->lev[0].da, mc->x, INSERT_VALUES, mc->xloc));
+  PetscCall(DMGlobalToLocal(mc->lev[0].da, u, INSERT_VALUES, mc->xloc));
   PetscCall(VecGetArrayRead(mc->xloc, &xa));
   PetscCall(VecZeroEntries(mc->floc));
   PetscCall(VecGetArray(mc->floc, &fa));

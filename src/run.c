@@ -688,11 +688,9 @@ PetscErrorCode OxSimulate(const OxRunOptions *opt, const OxConfig *cfg, const Ox
   hist.mn3_field = cfg->mn3_field ? PETSC_TRUE : PETSC_FALSE;
   if (OxStressCouples(stress)) {
     /* the vacancy stress of the checkpoint's reference field, so that a restart goes on exactly */
-    if (hist.stress_ref) PetscCall(OxStressSetReference(stress, &m, hist.stress_ref));
+    if (opt->restart) PetscCall(OxStressRead(stress, &m, opt->restart));
     else PetscCall(OxStressUpdate(stress, &m, PETSC_TRUE));
-    PetscCall(VecDestroy(&hist.stress_ref));
-    hist.stress_ref = OxStressReference(stress); /* borrowed from here on: written into checkpoints */
-    hist.stress_ref_borrowed = PETSC_TRUE;
+    OxStressCheckpointVecs(stress, &hist.stress_ref, &hist.stress_disp); /* borrowed: written into checkpoints */
   }
   PetscCall(OxIntegratorCreate(cfg, &m.op, prot, m.c, m.u, t0, hist.released_mol, &integ));
   if (OxStressCouples(stress)) OxIntegratorSetHook(integ, OxStressAtSoc, stress);

@@ -1,6 +1,7 @@
 /* The stress of a run (stress.h). */
 #include "oxvac/stress.h"
 #include <math.h>
+#include <petscviewerhdf5.h>
 
 #define OX_BOLTZMANN_J_K 1.380649e-23
 #define OX_A3_TO_M3 1e-30
@@ -14,11 +15,18 @@ struct OxStress_ {
   Vec             sV;            /* sigma_h of the vacancy field cref */
   Vec             cref;          /* the voxel means the vacancy part was solved for */
   Vec             fD, feq, work; /* factors given to the operator; scratch */
+  Vec             xV;            /* displacement of the vacancy part: each solve starts from the last */
+  PetscReal       rtol;          /* of the coupling solves (-ox_mech_coupling_rtol) */
   double          soc_cached;    /* soc of the factors in the operator (NaN: none) */
 };
 
 PetscBool OxStressCouples(const OxStress s) { return s && s->couples; }
-Vec       OxStressReference(const OxStress s) { return s && s->couples ? s->cref : NULL; }
+
+void OxStressCheckpointVecs(const OxStress s, Vec *ref, Vec *disp)
+{
+  *ref  = s && s->couples ? s->cref : NULL;
+  *disp = s && s->couples ? s->xV : NULL;
+}
 
 static int any_nonzero(const OxTable *t)
 {
@@ -27,13 +35,14 @@ static int any_nonzero(const OxTable *t)
   return 0;
 }
 
-/* sigma_h of one eigenstrain into the voxel vector out. */
-static PetscErrorCode solve_h(OxStress s, Vec c, double beta, double a, double cl, Vec out)
+/* sigma_h of one eigenstrain into the voxel vector out, from the displacement x (NULL: zero, full tolerance). */
+static PetscErrorCode solve_h(OxStress s, Vec c, double beta, double a, double cl, Vec x, Vec out)
 {
   PetscScalar *o;
   PetscFunctionBeginUser;
   PetscCall(VecGetArray(out, &o));
-  PetscCall(OxMechanicsSolve(s->mech, c, beta, a, cl, (PetscReal *)o, NULL));
+  if (x) PetscCall(OxMechanicsSolveFrom(s->mech, c, beta, a, cl, x, s->rtol, (PetscReal *)o, NULL));
+  else PetscCall(OxMechanicsSolve(s->mech, c, beta, a, cl, (PetscReal *)o, NULL));
   PetscCall(VecRestoreArray(out, &o));
   PetscFunctionReturn(0);
 }
@@ -57,14 +66,19 @@ PetscErrorCode OxStressCreate(const OxConfig *cfg, OxModel *m, OxStress *out)
   if (s->couples) {
     PetscCall(OxOperatorCreateVoxelVec(&m->op, &s->sV));
     PetscCall(VecDuplicate(s->sV, &s->cref));
+    PetscCall(VecZeroEntries(s->cref));
     PetscCall(VecDuplicate(s->sV, &s->fD));
     PetscCall(VecDuplicate(s->sV, &s->feq));
     PetscCall(VecDuplicate(s->sV, &s->work));
+    PetscCall(OxMechanicsCreateDisplacement(s->mech, &s->xV));
+    /* sigma_h to 1e-6 of its scale is far below what moves exp(V sigma_h / kT) */
+    s->rtol = 1e-6;
+    PetscCall(PetscOptionsGetReal(NULL, NULL, "-ox_mech_coupling_rtol", &s->rtol, NULL));
     if (s->lattice) { /* linear in the eigenstrain: the lattice parts once, for a = 1 and c = 1 */
       PetscCall(VecDuplicate(s->sV, &s->sA));
       PetscCall(VecDuplicate(s->sV, &s->sC));
-      PetscCall(solve_h(s, NULL, 0.0, 1.0, 0.0, s->sA));
-      PetscCall(solve_h(s, NULL, 0.0, 0.0, 1.0, s->sC));
+      PetscCall(solve_h(s, NULL, 0.0, 1.0, 0.0, NULL, s->sA));
+      PetscCall(solve_h(s, NULL, 0.0, 0.0, 1.0, NULL, s->sC));
     }
   }
   *out = s;
@@ -84,6 +98,7 @@ PetscErrorCode OxStressDestroy(OxStress *ps)
   PetscCall(VecDestroy(&s->fD));
   PetscCall(VecDestroy(&s->feq));
   PetscCall(VecDestroy(&s->work));
+  PetscCall(VecDestroy(&s->xV));
   PetscCall(PetscFree(*ps));
   PetscFunctionReturn(0);
 }
@@ -115,14 +130,49 @@ PetscErrorCode OxStressStoreField(OxStress s, OxHistory *h, OxModel *m)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode OxStressSetReference(OxStress s, OxModel *m, Vec ref)
+/* The vacancy part of the reference field cref, from the displacement xV. */
+static PetscErrorCode solve_vacancy(OxStress s)
 {
   PetscFunctionBeginUser;
-  (void)m;
-  if (!s || !s->couples) PetscFunctionReturn(0);
-  PetscCall(VecCopy(ref, s->cref));
-  PetscCall(solve_h(s, s->cref, s->cfg->mech_vacancy_expansion, 0.0, 0.0, s->sV));
+  PetscCall(solve_h(s, s->cref, s->cfg->mech_vacancy_expansion, 0.0, 0.0, s->xV, s->sV));
   s->soc_cached = NAN; /* the factors change */
+  PetscFunctionReturn(0);
+}
+
+/* Dataset /state/NAME of the checkpoint at path into x (a global vector of its DM). */
+static PetscErrorCode load_state(const char *path, const char *name, Vec x)
+{
+  PetscViewer v;
+  PetscFunctionBeginUser;
+  PetscCall(PetscViewerHDF5Open(PetscObjectComm((PetscObject)x), path, FILE_MODE_READ, &v));
+  PetscCall(PetscViewerHDF5PushGroup(v, "/state"));
+  PetscCall(PetscObjectSetName((PetscObject)x, name));
+  PetscCall(VecLoad(x, v));
+  PetscCall(PetscViewerHDF5PopGroup(v));
+  PetscCall(PetscViewerDestroy(&v));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OxStressRead(OxStress s, OxModel *m, const char *path)
+{
+  Vec box;
+  PetscFunctionBeginUser;
+  if (!s || !s->couples) PetscFunctionReturn(0);
+  if (s->cfg->mech_vacancy_expansion == 0.0) PetscFunctionReturn(0); /* no vacancy part */
+  PetscCall(DMCreateGlobalVector(m->da, &box));
+  PetscCall(load_state(path, "mechanics_reference", box));
+  PetscCall(OxOperatorFromBox(&m->op, box, s->cref));
+  PetscCall(VecDestroy(&box));
+  /* the displacement of the last solve: its stress again, without a
+   * solve, and the next solve starts from it as the uninterrupted run's does */
+  PetscCall(load_state(path, "mechanics_displacement", s->xV));
+  {
+    PetscScalar *o;
+    PetscCall(VecGetArray(s->sV, &o));
+    PetscCall(OxMechanicsStressOf(s->mech, s->cref, s->cfg->mech_vacancy_expansion, 0.0, 0.0, s->xV, (PetscReal *)o, NULL));
+    PetscCall(VecRestoreArray(s->sV, &o));
+  }
+  s->soc_cached = NAN;
   PetscFunctionReturn(0);
 }
 
@@ -138,7 +188,8 @@ PetscErrorCode OxStressUpdate(OxStress s, OxModel *m, PetscBool force)
     if (moved <= s->cfg->mech_update_tolerance) PetscFunctionReturn(0);
     PetscCall(OxOperatorVoxelMean(&m->op, m->c, m->u, s->work));
   }
-  PetscCall(OxStressSetReference(s, m, s->work));
+  PetscCall(VecCopy(s->work, s->cref));
+  PetscCall(solve_vacancy(s));
   PetscFunctionReturn(0);
 }
 

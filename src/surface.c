@@ -385,7 +385,7 @@ static inline void exchange_terms(const OxSurface *s, PetscInt n, const OxParams
     *Gc = s->gcbar[n];
   } else {
     *G  = s->ncells ? column_conductance(s, n, prm) : face_conductance(s, n, prm);
-    *Gc = s->feq ? *G * (prm->c_eq * s->feq[n]) : *G * prm->c_eq;
+    *Gc = s->feq ? *G * PetscMin(1.0, prm->c_eq * s->feq[n]) : *G * prm->c_eq; /* a site fraction: at most 1 */
   }
 }
 
@@ -451,7 +451,7 @@ void OxSurfaceAverageAdd(OxSurface *s, const OxParams *prm, PetscReal wt)
   for (PetscInt n = 0; n < n_ex; n++) {
     PetscReal G = s->ncells ? column_conductance(s, n, prm) : face_conductance(s, n, prm);
     s->gbar[n] += wt * G;
-    s->gcbar[n] += wt * G * (s->feq ? prm->c_eq * s->feq[n] : prm->c_eq);
+    s->gcbar[n] += wt * G * (s->feq ? PetscMin(1.0, prm->c_eq * s->feq[n]) : prm->c_eq);
   }
 }
 

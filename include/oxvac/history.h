@@ -28,8 +28,8 @@ typedef struct {
   Vec         *sigma_h, *von_mises; /**< [nfields] voxel vectors, Pa (when stress) */
   double      *pstress;     /**< [nfields][nparticles] particle means of sigma_h (when stress) */
   double      *c_axis;      /**< [nparticles][3] crystal c axes for /particles (NULL: not written) */
-  Vec          stress_ref;  /**< stress coupling: the field the vacancy stress was solved for (/state/mechanics_reference), or NULL */
-  PetscBool    stress_ref_borrowed; /**< stress_ref is not the history's to destroy */
+  Vec          stress_ref;  /**< stress coupling (not owned): the field the vacancy stress was solved for (/state/mechanics_reference), or NULL */
+  Vec          stress_disp; /**< and its displacement, a node vector (/state/mechanics_displacement), or NULL */
   OxProfile   *prof3d, *lamella; /**< [nfields] profiles of the stored fields (when profiler is set) */
   OxProfiler   profiler;    /**< not owned; set before storing fields to get profiles */
   PetscBool    mn3_field;   /**< write mn3_fraction beside each stored field */

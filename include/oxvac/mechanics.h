@@ -10,8 +10,8 @@
  *   eps* = beta c I + a (I - n n^T) + c_l n n^T
  * (vacancy chemical expansion, and lattice strains a, c_l in each primary's
  * crystal frame, n its c axis). Solid voxels carry E and nu; electrolyte
- * voxels a stiffness 1e-10 of that (an ersatz material, so the system is
- * definite: free surfaces to 1e-10); the domain faces are symmetry planes
+ * voxels a stiffness 1e-12 of that (an ersatz material, so the system is
+ * definite: free surfaces to 1e-12); the domain faces are symmetry planes
  * (zero normal displacement). The fine operator is matrix-free; the coarser
  * levels are Galerkin products, assembled.
  */
@@ -42,6 +42,21 @@ PetscErrorCode OxMechanicsDestroy(OxMechanics *mc);
  * @param[in] c voxel vector of vacancy fractions, or NULL for none
  */
 PetscErrorCode OxMechanicsSolve(OxMechanics mc, Vec c, double beta, double a, double cl, PetscReal *sigma_h, PetscReal *von_mises);
+
+/**
+ * @brief OxMechanicsSolve from the displacement u (a node vector,
+ *        OxMechanicsCreateDisplacement; the initial guess, and the solution
+ *        on return) to relative residual rtol (0: the solver's own, 1e-9 or
+ *        -ox_mech_ksp_rtol).
+ */
+PetscErrorCode OxMechanicsSolveFrom(OxMechanics mc, Vec c, double beta, double a, double cl, Vec u, PetscReal rtol, PetscReal *sigma_h,
+                                    PetscReal *von_mises);
+
+/** @brief The stress of displacement u (no solve): as OxMechanicsSolve reports it. */
+PetscErrorCode OxMechanicsStressOf(OxMechanics mc, Vec c, double beta, double a, double cl, Vec u, PetscReal *sigma_h, PetscReal *von_mises);
+
+/** @brief A zero displacement vector on the node grid (u / h, 3 components per node). */
+PetscErrorCode OxMechanicsCreateDisplacement(OxMechanics mc, Vec *u);
 
 /** @brief The c axis of primary id (1..nparticles) as a unit vector. */
 void OxMechanicsAxis(const OxMechanics mc, PetscInt id, double n[3]);

@@ -36,11 +36,11 @@ PetscErrorCode OxStressStoreField(OxStress s, OxHistory *h, OxModel *m);
  */
 PetscErrorCode OxStressUpdate(OxStress s, OxModel *m, PetscBool force);
 
-/** @brief The vacancy field of the last vacancy-part solve (a voxel vector; for checkpoints), or NULL. */
-Vec OxStressReference(const OxStress s);
+/** @brief What a checkpoint keeps (NULL without coupling): the vacancy field of the last vacancy-part solve and its displacement. */
+void OxStressCheckpointVecs(const OxStress s, Vec *ref, Vec *disp);
 
-/** @brief Solve the vacancy part from ref (a restart: the checkpoint's reference). */
-PetscErrorCode OxStressSetReference(OxStress s, OxModel *m, Vec ref);
+/** @brief A restart: the vacancy part as the checkpoint at path left it (its reference field and displacement, solved again from there). */
+PetscErrorCode OxStressRead(OxStress s, OxModel *m, const char *path);
 
 /** @brief Hook for the integrator: set the operator's stress factors at prm->soc (cached). Returns 0 or a PETSc error. */
 PetscErrorCode OxStressAtSoc(void *s, OxOperator *op, double soc);
