@@ -402,51 +402,84 @@ static void child_galerkin(const double K[24][24], const int e[3], const int p[3
       }
 }
 
-/* The first coarse level, element by element from the fine weights (wl: ghosted voxel weights of the fine grid). */
-static PetscErrorCode assemble_first_coarse(OxMechanics mc, Level *fine, Level *coarse, DM dav, const PetscScalar ***wl)
+/* Element matrix of level lev (1 or 2) element E from the fine weights wl
+ * (ghosted by 3): the Galerkin sum over its children of P_c^T K_c P_c, the
+ * children's matrices those of the level below (the fine: weight times K). */
+static void coarse_element(const OxMechanics mc, int lev, const PetscInt E[3], const PetscScalar ***wl, double (*G1)[24][24], int *have1,
+                           double KE[24][24])
 {
+  const PetscInt *nelf = mc->lev[lev - 1].nel;
+  int             e[3];
+  for (int d = 0; d < 3; d++) e[d] = (int)PetscMin(2, nelf[d] - 2 * E[d]);
+  for (int a = 0; a < 24; a++)
+    for (int b = 0; b < 24; b++) KE[a][b] = 0.0;
+  for (int pz = 0; pz < e[2]; pz++)
+    for (int py = 0; py < e[1]; py++)
+      for (int px = 0; px < e[0]; px++) {
+        int      p[3] = {px, py, pz}, cfg = 0;
+        PetscInt C[3] = {2 * E[0] + px, 2 * E[1] + py, 2 * E[2] + pz};
+        for (int d = 2; d >= 0; d--) cfg = 3 * cfg + (e[d] == 1 ? 2 : p[d]);
+        if (lev == 1) {
+          double wgt = PetscRealPart(wl[C[2]][C[1]][C[0]]);
+          if (!have1[cfg]) {
+            child_galerkin(mc->K, e, p, G1[cfg]);
+            have1[cfg] = 1;
+          }
+          for (int a = 0; a < 24; a++)
+            for (int b = 0; b < 24; b++) KE[a][b] += wgt * G1[cfg][a][b];
+        } else {
+          double Kc[24][24], Gc[24][24];
+          coarse_element(mc, 1, C, wl, G1, have1, Kc);
+          child_galerkin(Kc, e, p, Gc);
+          for (int a = 0; a < 24; a++)
+            for (int b = 0; b < 24; b++) KE[a][b] += Gc[a][b];
+        }
+      }
+}
+
+/*
+ * Coarse level lev (1 or 2) assembled element by element from the fine
+ * weights: level 1 in symmetric block storage (upper triangle, 3x3 blocks:
+ * it is the largest matrix of the hierarchy), level 2 as AIJ for the
+ * products below it. A dof held by a symmetry plane gets its row and column
+ * zeroed and a positive diagonal (the interpolation leaves it out).
+ */
+static PetscErrorCode assemble_coarse(OxMechanics mc, int lev, PetscBool sym, const PetscScalar ***wl)
+{
+  Level   *L = &mc->lev[lev];
   PetscInt xs, ys, zs, xm, ym, zm;
   Ghosted  gc;
-  double (*G)[24][24];
-  int      have[27] = {0};
+  double (*G1)[24][24];
+  int      have1[27] = {0};
   double   KE[24][24];
 
   PetscFunctionBeginUser;
-  (void)dav;
-  PetscCall(PetscMalloc1(27, &G));
-  PetscCall(DMCreateMatrix(coarse->da, &coarse->A));
-  PetscCall(MatSetOption(coarse->A, MAT_NEW_NONZERO_ALLOCATION_ERR, PETSC_TRUE));
-  PetscCall(DMDAGetCorners(coarse->da, &xs, &ys, &zs, &xm, &ym, &zm));
-  PetscCall(ghosted_of(coarse->da, &gc));
-  for (PetscInt K = zs; K < PetscMin(zs + zm, coarse->nel[2]); K++)
-    for (PetscInt J = ys; J < PetscMin(ys + ym, coarse->nel[1]); J++)
-      for (PetscInt Ic = xs; Ic < PetscMin(xs + xm, coarse->nel[0]); Ic++) {
-        PetscInt E0[3] = {Ic, J, K}, nd[8], idx[24];
-        int      e[3];
-        for (int d = 0; d < 3; d++) e[d] = (int)PetscMin(2, fine->nel[d] - 2 * E0[d]);
-        for (int p = 0; p < 24; p++)
-          for (int q = 0; q < 24; q++) KE[p][q] = 0.0;
-        for (int pz = 0; pz < e[2]; pz++)
-          for (int py = 0; py < e[1]; py++)
-            for (int px = 0; px < e[0]; px++) {
-              int    p[3] = {px, py, pz}, cfg = 0;
-              double wgt  = PetscRealPart(wl[2 * K + pz][2 * J + py][2 * Ic + px]);
-              for (int d = 2; d >= 0; d--) cfg = 3 * cfg + (e[d] == 1 ? 2 : p[d]);
-              if (!have[cfg]) {
-                child_galerkin(mc->K, e, p, G[cfg]);
-                have[cfg] = 1;
-              }
-              for (int a = 0; a < 24; a++)
-                for (int b = 0; b < 24; b++) KE[a][b] += wgt * G[cfg][a][b];
-            }
+  PetscCall(PetscMalloc1(27, &G1));
+  PetscCall(DMSetMatType(L->da, sym ? MATSBAIJ : MATAIJ));
+  PetscCall(DMCreateMatrix(L->da, &L->A));
+  if (sym) PetscCall(MatSetOption(L->A, MAT_IGNORE_LOWER_TRIANGULAR, PETSC_TRUE));
+  PetscCall(DMDAGetCorners(L->da, &xs, &ys, &zs, &xm, &ym, &zm));
+  PetscCall(ghosted_of(L->da, &gc));
+  for (PetscInt K = zs; K < PetscMin(zs + zm, L->nel[2]); K++)
+    for (PetscInt J = ys; J < PetscMin(ys + ym, L->nel[1]); J++)
+      for (PetscInt Ic = xs; Ic < PetscMin(xs + xm, L->nel[0]); Ic++) {
+        PetscInt E[3] = {Ic, J, K}, nd[8], idx[24];
+        coarse_element(mc, lev, E, wl, G1, have1, KE);
+        for (int a = 0; a < 8; a++)
+          for (int d = 0; d < 3; d++) {
+            int q = 3 * a + d;
+            if (!constrained(L->nel, Ic + (a & 1), J + ((a >> 1) & 1), K + ((a >> 2) & 1), d)) continue;
+            for (int r = 0; r < 24; r++) KE[q][r] = KE[r][q] = 0.0;
+            KE[q][q] = 1.0;
+          }
         element_nodes(&gc, Ic, J, K, nd);
         for (int a = 0; a < 8; a++)
           for (int d = 0; d < 3; d++) idx[3 * a + d] = 3 * nd[a] + d;
-        PetscCall(MatSetValuesLocal(coarse->A, 24, idx, 24, idx, &KE[0][0], ADD_VALUES));
+        PetscCall(MatSetValuesLocal(L->A, 24, idx, 24, idx, &KE[0][0], ADD_VALUES));
       }
-  PetscCall(MatAssemblyBegin(coarse->A, MAT_FINAL_ASSEMBLY));
-  PetscCall(MatAssemblyEnd(coarse->A, MAT_FINAL_ASSEMBLY));
-  PetscCall(PetscFree(G));
+  PetscCall(MatAssemblyBegin(L->A, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(L->A, MAT_FINAL_ASSEMBLY));
+  PetscCall(PetscFree(G1));
   PetscFunctionReturn(0);
 }
 
@@ -706,6 +739,24 @@ static PetscErrorCode setup_solver(OxMechanics mc)
   PetscFunctionReturn(0);
 }
 
+/* Whether level F is worth coarsening and every rank keeps two coarse nodes per
+ * dimension; the coarse ownership ranges lc and element counts nel then. */
+static PetscErrorCode coarsening(const Level *F, const PetscInt np[3], PetscInt lc[3][64], PetscInt nel[3], PetscBool *ok)
+{
+  PetscFunctionBeginUser;
+  *ok = PETSC_FALSE;
+  if (PetscMin(F->nel[0], PetscMin(F->nel[1], F->nel[2])) < 4 || (F->nel[0] + 1) * (F->nel[1] + 1) * (F->nel[2] + 1) < 1500) PetscFunctionReturn(0);
+  for (int d = 0; d < 3; d++) {
+    const PetscInt *lf[3] = {NULL, NULL, NULL};
+    if (np[d] > 64) PetscFunctionReturn(0);
+    PetscCall(DMDAGetOwnershipRanges(F->da, &lf[0], &lf[1], &lf[2]));
+    if (!coarse_ranges(F->nel[d], np[d], lf[d], lc[d])) PetscFunctionReturn(0);
+    nel[d] = (F->nel[d] + 1) / 2;
+  }
+  *ok = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode OxMechanicsCreate(const OxConfig *cfg, const OxOperator *op, const OxMicrostructure *ms, OxMechanics *out)
 {
   OxMechanics     mc;
@@ -787,8 +838,8 @@ PetscErrorCode OxMechanicsCreate(const OxConfig *cfg, const OxOperator *op, cons
   }
 
   /* ghosted fine voxel weights: the node classes and the first coarse level */
-  PetscCall(DMDACreate3d(comm, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DMDA_STENCIL_BOX, M, N, P, np[0], np[1], np[2], 1, 1, lv[0], lv[1],
-                         lv[2], &dav));
+  PetscCall(DMDACreate3d(comm, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DMDA_STENCIL_BOX, M, N, P, np[0], np[1], np[2], 1, 3, lv[0], lv[1],
+                         lv[2], &dav)); /* width 3: a level-2 element spans 4 fine voxels per axis */
   PetscCall(DMSetUp(dav));
   PetscCall(DMCreateGlobalVector(dav, &wg));
   {
@@ -822,36 +873,32 @@ PetscErrorCode OxMechanicsCreate(const OxConfig *cfg, const OxOperator *op, cons
   mc->nlev = 1;
   while (mc->nlev < OX_MG_MAX_LEVELS) {
     Level   *F = &mc->lev[mc->nlev - 1], *Cl = &mc->lev[mc->nlev];
-    PetscInt lc[3][64], *lcp[3], nodes = 1;
-    PetscBool ok = PETSC_TRUE;
-    if (PetscMin(F->nel[0], PetscMin(F->nel[1], F->nel[2])) < 4 || (F->nel[0] + 1) * (F->nel[1] + 1) * (F->nel[2] + 1) < 1500) break;
-    for (int d = 0; d < 3; d++) {
-      const PetscInt *lf;
-      PetscInt        dims[3];
-      if (np[d] > 64) ok = PETSC_FALSE;
-      if (!ok) break;
-      PetscCall(DMDAGetOwnershipRanges(F->da, d == 0 ? &lf : NULL, d == 1 ? &lf : NULL, d == 2 ? &lf : NULL));
-      (void)dims;
-      ok = ok && coarse_ranges(F->nel[d], np[d], lf, lc[d]);
-      Cl->nel[d] = (F->nel[d] + 1) / 2;
-      lcp[d]     = lc[d];
-      nodes *= Cl->nel[d] + 1;
-    }
+    PetscInt lc[3][64], *lcp[3];
+    PetscBool ok;
+    PetscCall(coarsening(F, np, lc, Cl->nel, &ok));
     if (!ok) break;
-    (void)nodes;
+    for (int d = 0; d < 3; d++) lcp[d] = lc[d];
     PetscCall(create_node_grid(comm, Cl->nel, (const PetscInt **)lcp, np, &Cl->da));
-    if (mc->nlev == 1) {
-      PetscCall(create_interp_shell(mc));
+    if (mc->nlev <= 2) { /* from the fine weights */
       const PetscScalar ***wl;
+      if (mc->nlev == 1) PetscCall(create_interp_shell(mc));
+      else PetscCall(create_interpolation(F, Cl));
       PetscCall(DMDAVecGetArrayRead(dav, wlv, (void *)&wl));
-      PetscCall(assemble_first_coarse(mc, F, Cl, dav, wl));
+      {
+        /* level 1 symmetric-block unless it is the coarsest (LU wants AIJ) */
+        PetscInt  lc2[3][64], nel2[3];
+        PetscBool more = PETSC_FALSE;
+        if (mc->nlev == 1) PetscCall(coarsening(Cl, np, lc2, nel2, &more));
+        PetscCall(assemble_coarse(mc, (int)mc->nlev, more, wl));
+      }
       PetscCall(DMDAVecRestoreArrayRead(dav, wlv, (void *)&wl));
+      PetscCall(MatDestroy(&F->Pfull)); /* level 1 takes no products */
     } else {
       PetscCall(create_interpolation(F, Cl));
       PetscCall(MatPtAP(F->A, F->Pfull, MAT_INITIAL_MATRIX, 2.0, &Cl->A));
       PetscCall(MatDestroy(&F->Pfull)); /* only for the product */
+      PetscCall(constrain_level(Cl));
     }
-    PetscCall(constrain_level(Cl));
     mc->nlev++;
   }
   PetscCall(VecDestroy(&wlv));
