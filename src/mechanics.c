@@ -62,7 +62,7 @@ struct OxMechanics_ {
   PetscInt         nsolid_loc;
   Level            lev[OX_MG_MAX_LEVELS];
   PetscInt         nlev;
-  Vec              x, f, xloc, floc, diag;
+  Vec              x, f, xloc;
   double           S[27][3][3];   /* node stencil of a node inside one material: sum of its 8 elements' rows */
   unsigned char   *solid_g;       /* per ghosted voxel (width 1): 1 solid, 0 electrolyte or beyond the domain */
   unsigned char   *kind;          /* per owned node: NODE_VOID, NODE_SOLID (the stencil) or NODE_MIXED */
@@ -630,24 +630,27 @@ static PetscErrorCode fine_mult(Mat A, Vec x, Vec y)
   PetscFunctionReturn(0);
 }
 
+static PetscErrorCode compute_diagonal(OxMechanics mc, Vec diag);
+
+/* computed when asked (the Jacobi smoother keeps its own copy) */
 static PetscErrorCode fine_diagonal(Mat A, Vec d)
 {
   OxMechanics mc;
   PetscFunctionBeginUser;
   PetscCall(MatShellGetContext(A, &mc));
-  PetscCall(VecCopy(mc->diag, d));
+  PetscCall(compute_diagonal(mc, d));
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode compute_diagonal(OxMechanics mc)
+static PetscErrorCode compute_diagonal(OxMechanics mc, Vec diag)
 {
   PetscScalar *ya;
   Ghosted      g;
 
   PetscFunctionBeginUser;
   PetscCall(ghosted_of(mc->lev[0].da, &g));
-  PetscCall(VecZeroEntries(mc->floc));
-  PetscCall(VecGetArray(mc->floc, &ya));
+  PetscCall(VecZeroEntries(mc->xloc));
+  PetscCall(VecGetArray(mc->xloc, &ya));
   for (PetscInt k = mc->zs, v = 0; k < mc->zs + mc->zm; k++)
     for (PetscInt j = mc->ys; j < mc->ys + mc->ym; j++)
       for (PetscInt i = mc->xs; i < mc->xs + mc->xm; i++, v++) {
@@ -656,18 +659,18 @@ static PetscErrorCode compute_diagonal(OxMechanics mc)
         for (int a = 0; a < 8; a++)
           for (int d = 0; d < 3; d++) ya[3 * nd[a] + d] += mc->w[v] * mc->K[3 * a + d][3 * a + d];
       }
-  PetscCall(VecRestoreArray(mc->floc, &ya));
-  PetscCall(DMCreateGlobalVector(mc->lev[0].da, &mc->diag));
-  PetscCall(DMLocalToGlobal(mc->lev[0].da, mc->floc, ADD_VALUES, mc->diag));
-  PetscCall(set_constrained(mc, mc->diag, NULL, 1.0));
+  PetscCall(VecRestoreArray(mc->xloc, &ya));
+  PetscCall(VecZeroEntries(diag));
+  PetscCall(DMLocalToGlobal(mc->lev[0].da, mc->xloc, ADD_VALUES, diag));
+  PetscCall(set_constrained(mc, diag, NULL, 1.0));
   {
     PetscScalar *d;
     PetscInt     n;
-    PetscCall(VecGetLocalSize(mc->diag, &n));
-    PetscCall(VecGetArray(mc->diag, &d));
+    PetscCall(VecGetLocalSize(diag, &n));
+    PetscCall(VecGetArray(diag, &d));
     for (PetscInt q = 0; q < n / 3; q++)
       if (mc->kind[q] == NODE_VOID) d[3 * q] = d[3 * q + 1] = d[3 * q + 2] = 1.0;
-    PetscCall(VecRestoreArray(mc->diag, &d));
+    PetscCall(VecRestoreArray(diag, &d));
   }
   PetscFunctionReturn(0);
 }
@@ -826,7 +829,6 @@ PetscErrorCode OxMechanicsCreate(const OxConfig *cfg, const OxOperator *op, cons
   PetscCall(DMCreateGlobalVector(mc->lev[0].da, &mc->x));
   PetscCall(VecDuplicate(mc->x, &mc->f));
   PetscCall(DMCreateLocalVector(mc->lev[0].da, &mc->xloc));
-  PetscCall(VecDuplicate(mc->xloc, &mc->floc));
   {
     PetscInt nl;
     PetscCall(VecGetLocalSize(mc->x, &nl));
@@ -867,7 +869,6 @@ PetscErrorCode OxMechanicsCreate(const OxConfig *cfg, const OxOperator *op, cons
     PetscCall(PetscMalloc1(own[3] * own[4] * own[5], &mc->kind));
     classify_nodes(mc, mc->lev[0].nel, own);
   }
-  PetscCall(compute_diagonal(mc));
 
   /* coarser levels while every rank keeps two nodes per dimension and the grid is worth coarsening */
   mc->nlev = 1;
@@ -926,8 +927,6 @@ PetscErrorCode OxMechanicsDestroy(OxMechanics *pmc)
   PetscCall(VecDestroy(&mc->x));
   PetscCall(VecDestroy(&mc->f));
   PetscCall(VecDestroy(&mc->xloc));
-  PetscCall(VecDestroy(&mc->floc));
-  PetscCall(VecDestroy(&mc->diag));
   PetscCall(PetscFree3(mc->w, mc->slot, mc->surface));
   PetscCall(PetscFree(mc->axis));
   PetscCall(PetscFree(mc->solid_g));
@@ -971,8 +970,8 @@ PetscErrorCode OxMechanicsSolveFrom(OxMechanics mc, Vec c, double beta, double a
   PetscCall(ghosted_of(mc->lev[0].da, &g));
   if (c) PetscCall(VecGetArrayRead(c, &ca));
   /* load: B^T C eps* of every solid voxel */
-  PetscCall(VecZeroEntries(mc->floc));
-  PetscCall(VecGetArray(mc->floc, &fa));
+  PetscCall(VecZeroEntries(mc->xloc));
+  PetscCall(VecGetArray(mc->xloc, &fa));
   for (PetscInt k = mc->zs, v = 0; k < mc->zs + mc->zm; k++)
     for (PetscInt j = mc->ys; j < mc->ys + mc->ym; j++)
       for (PetscInt i = mc->xs; i < mc->xs + mc->xm; i++, v++) {
@@ -991,9 +990,9 @@ PetscErrorCode OxMechanicsSolveFrom(OxMechanics mc, Vec c, double beta, double a
           fa[3 * nd[p / 3] + p % 3] += t;
         }
       }
-  PetscCall(VecRestoreArray(mc->floc, &fa));
+  PetscCall(VecRestoreArray(mc->xloc, &fa));
   PetscCall(VecZeroEntries(mc->f));
-  PetscCall(DMLocalToGlobal(mc->lev[0].da, mc->floc, ADD_VALUES, mc->f));
+  PetscCall(DMLocalToGlobal(mc->lev[0].da, mc->xloc, ADD_VALUES, mc->f));
   PetscCall(set_constrained(mc, mc->f, NULL, 0.0));
   PetscCall(VecNorm(mc->f, NORM_2, &fnorm));
   mc->st.iterations = 0;
@@ -1025,6 +1024,7 @@ PetscErrorCode OxMechanicsSolveFrom(OxMechanics mc, Vec c, double beta, double a
 
 PetscErrorCode OxMechanicsStressOf(OxMechanics mc, Vec c, double beta, double a, double cl, Vec u, PetscReal *sigma_h, PetscReal *von_mises)
 {
+  Vec                floc;
   const PetscScalar *ca = NULL, *xa;
   PetscScalar       *fa;
   Ghosted            g;
@@ -1036,8 +1036,9 @@ PetscErrorCode OxMechanicsStressOf(OxMechanics mc, Vec c, double beta, double a,
   /* stress at the element centres */
   PetscCall(DMGlobalToLocal(mc->lev[0].da, u, INSERT_VALUES, mc->xloc));
   PetscCall(VecGetArrayRead(mc->xloc, &xa));
-  PetscCall(VecZeroEntries(mc->floc));
-  PetscCall(VecGetArray(mc->floc, &fa));
+  PetscCall(VecDuplicate(mc->xloc, &floc)); /* nodal sums (only now: the solve's peak does not hold it) */
+  PetscCall(VecZeroEntries(floc));
+  PetscCall(VecGetArray(floc, &fa));
   for (PetscInt k = mc->zs, v = 0; k < mc->zs + mc->zm; k++)
     for (PetscInt j = mc->ys; j < mc->ys + mc->ym; j++)
       for (PetscInt i = mc->xs; i < mc->xs + mc->xm; i++, v++) {
@@ -1073,7 +1074,7 @@ PetscErrorCode OxMechanicsStressOf(OxMechanics mc, Vec c, double beta, double a,
         }
       }
   PetscCall(VecRestoreArrayRead(mc->xloc, &xa));
-  PetscCall(VecRestoreArray(mc->floc, &fa));
+  PetscCall(VecRestoreArray(floc, &fa));
   if (c) PetscCall(VecRestoreArrayRead(c, &ca));
   /* Surface voxels: the stress of one staircase voxel is poor (a corner
    * voxel is free on three sides), so it is recovered from its neighbours:
@@ -1081,9 +1082,9 @@ PetscErrorCode OxMechanicsStressOf(OxMechanics mc, Vec c, double beta, double a,
    * around it (docs/mechanics.md; at R = 20 voxels 4.0 % RMS of the peak
    * instead of 5.1 % on the free sphere). */
   PetscCall(VecZeroEntries(mc->f));
-  PetscCall(DMLocalToGlobal(mc->lev[0].da, mc->floc, ADD_VALUES, mc->f));
-  PetscCall(DMGlobalToLocal(mc->lev[0].da, mc->f, INSERT_VALUES, mc->floc));
-  PetscCall(VecGetArrayRead(mc->floc, &xa));
+  PetscCall(DMLocalToGlobal(mc->lev[0].da, floc, ADD_VALUES, mc->f));
+  PetscCall(DMGlobalToLocal(mc->lev[0].da, mc->f, INSERT_VALUES, floc));
+  PetscCall(VecGetArrayRead(floc, &xa));
   for (PetscInt k = mc->zs, v = 0; k < mc->zs + mc->zm; k++)
     for (PetscInt j = mc->ys; j < mc->ys + mc->ym; j++)
       for (PetscInt i = mc->xs; i < mc->xs + mc->xm; i++, v++) {
@@ -1099,6 +1100,7 @@ PetscErrorCode OxMechanicsStressOf(OxMechanics mc, Vec c, double beta, double a,
         if (sigma_h) sigma_h[m] = sh;
         if (von_mises) von_mises[m] = vm;
       }
-  PetscCall(VecRestoreArrayRead(mc->floc, &xa));
+  PetscCall(VecRestoreArrayRead(floc, &xa));
+  PetscCall(VecDestroy(&floc));
   PetscFunctionReturn(0);
 }

@@ -94,6 +94,20 @@ def run_oxvac(args, argv, mpiexec=None, cwd=None, label=""):
     return p
 
 
+def kill_when_exists(cmd, path, timeout=60.0):
+    """Start cmd in its own session, SIGKILL its group as soon as path exists
+    (or it ends, or timeout seconds pass), and wait for it."""
+    import signal
+    import time
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    t0 = time.time()
+    while not os.path.exists(path) and proc.poll() is None and time.time() - t0 < timeout:
+        time.sleep(0.05)
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
 @contextlib.contextmanager
 def workdir(keep=None, prefix="oxvac_test_"):
     """Yield the folder to work in: keep (created if need be, left in place) or

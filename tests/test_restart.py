@@ -68,12 +68,7 @@ def restart_checks(args, tmp):
     # SIGKILL after the first checkpoint, then restart.
     out = os.path.join(tmp, "killed.h5")
     ckpt = os.path.join(tmp, "killed.ckpt.h5")
-    proc = subprocess.Popen(cmd + ["-o", out], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    t0 = time.time()
-    while not os.path.exists(ckpt) and proc.poll() is None and time.time() - t0 < 60:
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    oxtest.kill_when_exists(cmd + ["-o", out], ckpt)
     check(os.path.exists(ckpt) and not os.path.exists(out), "killed after a checkpoint, no result file yet")
     with h5py.File(ckpt, "r") as f:
         print(f"      checkpoint holds {f['timeseries/time_s'].shape[0]} rows, next segment {f['state'].attrs['next_segment']}")

@@ -12,10 +12,7 @@
 usage: test_stress_coupling.py --oxvac PATH [--keep DIR]
 """
 import os
-import signal
-import subprocess
 import sys
-import time
 
 import h5py
 import numpy as np
@@ -74,12 +71,7 @@ def main():
         out = os.path.join(tmp, "killed.h5")
         ckpt = os.path.join(tmp, "killed.ckpt.h5")
         cmd = [args.oxvac, "run", DEMO, "--quiet", "-o", out] + BASE + COUPLE
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        t0 = time.time()
-        while not os.path.exists(ckpt) and proc.poll() is None and time.time() - t0 < 120:
-            time.sleep(0.05)
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        oxtest.kill_when_exists(cmd, ckpt, timeout=120)
         check(os.path.exists(ckpt) and not os.path.exists(out), "killed after a checkpoint, no result yet")
         with h5py.File(ckpt, "r") as f:
             check("mechanics_reference" in f["state"] and "mechanics_displacement" in f["state"],
