@@ -269,34 +269,45 @@ PetscErrorCode OxOperatorCreate(const OxConfig *cfg, DM da, const OxMicrostructu
 
 static PetscErrorCode fill_ghosted(OxOperator *op, Vec x);
 
-PetscErrorCode OxOperatorSetStressFactors(OxOperator *op, Vec fD, Vec feq)
+PetscErrorCode OxOperatorSetStressFactors(OxOperator *op, Vec gD, Vec feq)
 {
-  const PetscInt     nslot = op->nloc + op->nghost + 1, st[3] = {1, op->gxm, op->gxm * op->gym};
+  const PetscInt     nslot = op->nloc + op->nghost + 1;
   const PetscScalar *e, *q;
   OxSurface         *s    = &op->surf;
   PetscInt           n_ex = s->ncells ? s->ncol : s->nface;
 
   PetscFunctionBeginUser;
-  if (!op->wbase[0])
+  if (!op->wbase[0]) {
+    /* first call: the faces' base coefficients and, per slot and axis, the
+     * slot across its + face (the zero slot where none) */
+    const PetscInt st[3] = {1, op->gxm, op->gxm * op->gym}, ext[3] = {op->gxm, op->gym, op->gzm};
     for (int d = 0; d < 3; d++) {
       PetscCall(PetscMalloc1(nslot, &op->wbase[d]));
       PetscCall(PetscArraycpy(op->wbase[d], op->w[d], nslot));
+      PetscCall(PetscMalloc1(nslot, &op->across[d]));
+      for (PetscInt a = 0; a < nslot; a++) op->across[d][a] = nslot - 1;
     }
-  if (!s->feq) PetscCall(PetscMalloc2(n_ex ? n_ex : 1, &s->feq, n_ex ? n_ex : 1, &s->fD));
-  PetscCall(fill_ghosted(op, fD)); /* fD of the owned and ghost slots in cloc */
-  PetscCall(VecGetArrayRead(op->cloc, &e));
-  /* every slot's + faces: both ends are slots of the ghosted box */
-  for (PetscInt k = 0; k < op->gzm; k++)
-    for (PetscInt j = 0; j < op->gym; j++)
-      for (PetscInt i = 0; i < op->gxm; i++) {
-        PetscInt g = (k * op->gym + j) * op->gxm + i, a = op->map[g], idx[3] = {i, j, k}, ext[3] = {op->gxm, op->gym, op->gzm};
-        if (a >= nslot - 1) continue;
-        for (int d = 0; d < 3; d++) {
-          PetscInt b = idx[d] + 1 < ext[d] ? op->map[g + st[d]] : nslot - 1;
-          op->w[d][a] = b < nslot - 1 ? op->wbase[d][a] * PetscSqrtReal(PetscRealPart(e[a] * e[b])) : op->wbase[d][a];
+    for (PetscInt k = 0; k < op->gzm; k++)
+      for (PetscInt j = 0; j < op->gym; j++)
+        for (PetscInt i = 0; i < op->gxm; i++) {
+          PetscInt g = (k * op->gym + j) * op->gxm + i, a = op->map[g], idx[3] = {i, j, k};
+          if (a >= nslot - 1) continue;
+          for (int d = 0; d < 3; d++)
+            if (idx[d] + 1 < ext[d]) op->across[d][a] = op->map[g + st[d]];
         }
-      }
-  for (PetscInt n = 0; n < n_ex; n++) s->fD[n] = PetscRealPart(e[s->ncells ? s->col[n].cell : s->face[n].cell]);
+    PetscCall(PetscMalloc2(n_ex ? n_ex : 1, &s->feq, n_ex ? n_ex : 1, &s->fD));
+  }
+  PetscCall(fill_ghosted(op, gD)); /* gD of the owned and ghost slots in cloc */
+  PetscCall(VecGetArrayRead(op->cloc, &e));
+  for (int d = 0; d < 3; d++)
+    for (PetscInt a = 0; a < nslot - 1; a++) {
+      PetscInt b = op->across[d][a];
+      op->w[d][a] = b < nslot - 1 ? op->wbase[d][a] * PetscRealPart(e[a] * e[b]) : op->wbase[d][a];
+    }
+  for (PetscInt n = 0; n < n_ex; n++) {
+    PetscReal g = PetscRealPart(e[s->ncells ? s->col[n].cell : s->face[n].cell]);
+    s->fD[n]    = g * g;
+  }
   PetscCall(VecRestoreArrayRead(op->cloc, &e));
   PetscCall(VecGetArrayRead(feq, &q));
   for (PetscInt n = 0; n < n_ex; n++) s->feq[n] = PetscRealPart(q[s->ncells ? s->col[n].cell : s->face[n].cell]);
@@ -309,6 +320,7 @@ PetscErrorCode OxOperatorDestroy(OxOperator *op)
   PetscFunctionBeginUser;
   for (int d = 0; d < 3; d++) PetscCall(PetscFree(op->w[d]));
   for (int d = 0; d < 3; d++) PetscCall(PetscFree(op->wbase[d]));
+  for (int d = 0; d < 3; d++) PetscCall(PetscFree(op->across[d]));
   PetscCall(PetscFree(op->map));
   PetscCall(PetscFree(op->gghost));
   PetscCall(PetscFree(op->shift));

@@ -77,8 +77,12 @@ PetscErrorCode OxStressCreate(const OxConfig *cfg, OxModel *m, OxStress *out)
     if (s->lattice) { /* linear in the eigenstrain: the lattice parts once, for a = 1 and c = 1 */
       PetscCall(VecDuplicate(s->sV, &s->sA));
       PetscCall(VecDuplicate(s->sV, &s->sC));
-      PetscCall(solve_h(s, NULL, 0.0, 1.0, 0.0, NULL, s->sA));
-      PetscCall(solve_h(s, NULL, 0.0, 0.0, 1.0, NULL, s->sC));
+      Vec x;
+      PetscCall(OxMechanicsCreateDisplacement(s->mech, &x));
+      PetscCall(solve_h(s, NULL, 0.0, 1.0, 0.0, x, s->sA)); /* to the coupling's tolerance: they only feed the factors */
+      PetscCall(VecZeroEntries(x));
+      PetscCall(solve_h(s, NULL, 0.0, 0.0, 1.0, x, s->sC));
+      PetscCall(VecDestroy(&x));
     }
   }
   *out = s;
@@ -217,7 +221,7 @@ PetscErrorCode OxStressAtSoc(void *ctx, OxOperator *op, double soc)
   PetscCall(VecGetArray(s->feq, &q));
   for (PetscInt m = 0; m < n; m++) {
     double sig = PetscRealPart(v[m]) + (pa ? a * PetscRealPart(pa[m]) + c * PetscRealPart(pc[m]) : 0.0);
-    d[m]       = exp(s->VD_kT * sig);
+    d[m]       = exp(0.5 * s->VD_kT * sig); /* its square root: a face takes the product of its two voxels' */
     q[m]       = exp(s->Veq_kT * sig);
   }
   PetscCall(VecRestoreArray(s->feq, &q));

@@ -58,6 +58,7 @@ typedef struct {
   PetscBool P_filled;/**< P's pattern is built: later setups write its value arrays directly */
   PetscScalar *shift;/**< scratch [nloc]: diagonal added to -gamma D L */
   PetscReal *wbase[3]; /**< stress coupling: w without the stress factors (NULL until the first OxOperatorSetStressFactors) */
+  PetscInt *across[3]; /**< stress coupling: per slot, the slot across its + face (the zero slot where none) */
 } OxOperator;
 
 /** @brief Build coefficients from the microstructure. */
@@ -106,11 +107,12 @@ PetscErrorCode OxOperatorNaturalIndices(const OxOperator *op, PetscInt *nat);
 PetscErrorCode OxOperatorFromBox(const OxOperator *op, Vec box, Vec c);
 
 /**
- * @brief Stress coupling: D of each face times sqrt(fD_a fD_b) of its two
- *        voxels, c_eq of each exchange face or column times feq of its voxel
- *        (fD, feq voxel vectors; collective).
+ * @brief Stress coupling: D of each face times gD_a gD_b of its two voxels
+ *        (gD = exp(V_D sigma_h / 2kT), the square root of a voxel's factor;
+ *        an exchange face or column gets gD^2 of its voxel), c_eq of each
+ *        exchange face or column times feq of its voxel (voxel vectors; collective).
  */
-PetscErrorCode OxOperatorSetStressFactors(OxOperator *op, Vec fD, Vec feq);
+PetscErrorCode OxOperatorSetStressFactors(OxOperator *op, Vec gD, Vec feq);
 /** @brief Vacancies held by the solid, in voxel volumes (times h^3 for m^3 of sites). */
 PetscErrorCode OxOperatorInventory(OxOperator *op, Vec c, Vec u, PetscReal *voxels);
 
