@@ -4,7 +4,8 @@
 # allocations that live until exit (each justified there).
 set(OXVAC_SANITIZE_TESTS
   test_config_roundtrip test_config_error_messages test_error_messages test_distance_flood test_protocol_soc test_config_key_table
-  test_bad_config_messages test_result_layout test_sweep_invalid_point test_bad_inputs test_state_check_np2)
+  test_bad_config_messages test_result_layout test_sweep_invalid_point test_bad_inputs test_state_check_np2
+  test_mechanics_sphere)
 set_property(TEST ${OXVAC_SANITIZE_TESTS} APPEND PROPERTY LABELS sanitize)
 if(OXVAC_SANITIZE)
   set(_supp ${CMAKE_CURRENT_LIST_DIR}/lsan.supp)
