@@ -337,7 +337,6 @@ def case_metrics(path, geo, cycles_out, sigma_lat):
                                time_s=ts["time_s"][:].tolist())
         for c in cycles_out:
             k = sc.index(c)
-            vm = ss["vacancy_mean"][k]
             loss = ss["oxygen_loss_pct"][k]
             ext = ss["exterior_vacancy_mean"][k]
             inn = ss["interior_vacancy_mean"][k]
@@ -436,6 +435,26 @@ def write_tables(res, cases, cycles_out, path):
             d["paired_asymmetry_shift"] = dict(interior=sh_i, exterior=sh_e)
             L.append(f"| {cs['name']} | {d['interior_over_exterior'] / n0['interior_over_exterior']:.3f} | "
                      f"{d['small_over_large'] / n0['small_over_large']:.3f} | {iqr_text(sh_i)} | {iqr_text(sh_e)} |")
+        L.append("")
+        L.append(f"Primary-to-primary effect of each mechanism, cycle {c}: q_p = (primary's vacancy mean) / (the same "
+                 "primary's in the null), over the primaries of the large secondary; sd of ln q_p (the heterogeneity "
+                 "the mechanism adds) and Spearman's rank correlation of q_p with the centroid depth (< 0: deeper "
+                 "primaries lose relatively less):\n")
+        L.append("| case | sd of ln q_p | Spearman rho(depth, q_p) | p-value |")
+        L.append("|---|---|---|---|")
+        from scipy.stats import spearmanr
+        for cs in cases:
+            if cs["name"] == "null":
+                continue
+            d = res["cases"][cs["name"]]["metrics"][str(c)]
+            pv, p0 = d["primary_vacancy_mean"], n0["primary_vacancy_mean"]
+            keys = [p for p in pv if p0[p] > 0 and pv[p] > 0]
+            q = np.array([pv[p] / p0[p] for p in keys])
+            dep = np.array([res["geometry"]["primary_depth_nm"][p] for p in keys])
+            rho, pval = spearmanr(dep, q)
+            d["primary_effect"] = dict(sd_ln_q=float(np.std(np.log(q))), spearman_rho_depth=float(rho),
+                                       spearman_p=float(pval), n=int(q.size))
+            L.append(f"| {cs['name']} | {np.std(np.log(q)):.3f} | {rho:+.2f} | {pval:.2g} |")
         L.append("")
     c = cycles_out[-1]
     L.append(f"### Stress at full charge after cycle {c} (lattice part at soc 1 + vacancy part of the cycle-{c} field)\n")
@@ -712,6 +731,7 @@ def main():
         cases={},
     )
     res["geometry"]["interior_ids"] = sorted(p for p, g in geo.prim.items() if g["interior"])
+    res["geometry"]["primary_depth_nm"] = {str(p): g["depth"] * 1e9 for p, g in geo.prim.items()}
     for c in cases:
         path = os.path.join(out, c["name"] + ".h5")
         res["cases"][c["name"]] = dict(label=c["label"], access_length_nm=c["access"], V_eq_A3=c["v_eq"], V_D_A3=c["v_d"],
