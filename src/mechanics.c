@@ -59,7 +59,6 @@ struct OxMechanics_ {
   const int       *label;     /* per owned voxel: primary id (the microstructure's) */
   double         (*axis)[3];  /* [nparticles + 1]: c axes */
   PetscInt         nparticles;
-  PetscInt         nsolid_loc;
   Level            lev[OX_MG_MAX_LEVELS];
   PetscInt         nlev;
   Vec              x, f, xloc;
@@ -70,7 +69,6 @@ struct OxMechanics_ {
   PetscReal        wvoid;
   Vec              cloc1;         /* ghosted local vector of the first coarse level (shell interpolation) */
   KSP              ksp;
-  OxMechanicsStats st;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -218,8 +216,8 @@ static int interp_1d(PetscInt nel_f, PetscInt i, PetscInt Ic[2], double w[2])
   return 2;
 }
 
-/* Pfull and Pfree from coarse level lc to fine level lf (Pfree without the constrained dofs). */
-static PetscErrorCode create_interpolation(Level *fine, Level *coarse)
+/* Pfree from coarse level lc to fine level lf (without the constrained dofs) and, when full, Pfull (with them, for P^T A P). */
+static PetscErrorCode create_interpolation(Level *fine, Level *coarse, PetscBool full)
 {
   PetscInt               xs, ys, zs, xm, ym, zm, nloc_f, nloc_c;
   ISLocalToGlobalMapping lf, lcm;
@@ -237,7 +235,7 @@ static PetscErrorCode create_interpolation(Level *fine, Level *coarse)
   PetscCall(DMGetLocalToGlobalMapping(coarse->da, &lcm));
   PetscCall(ghosted_of(fine->da, &gf));
   PetscCall(ghosted_of(coarse->da, &gc));
-  for (int v = 0; v < 2; v++) {
+  for (int v = full ? 0 : 1; v < 2; v++) {
     Mat *P = v ? &fine->Pfree : &fine->Pfull;
     PetscCall(MatCreateAIJ(PetscObjectComm((PetscObject)fine->da), nloc_f, nloc_c, PETSC_DETERMINE, PETSC_DETERMINE, 8, NULL, 8, NULL, P));
     PetscCall(MatSetLocalToGlobalMapping(*P, lf, lcm));
@@ -802,7 +800,6 @@ PetscErrorCode OxMechanicsCreate(const OxConfig *cfg, const OxOperator *op, cons
         PetscInt m = op->map[g];
         mc->slot[v] = m < op->nloc ? m : -1;
         mc->w[v]    = m < op->nloc ? 1.0 : wvoid;
-        if (m < op->nloc) mc->nsolid_loc++;
         mc->surface[v] = 0;
         if (m < op->nloc) {
           const PetscInt st[3] = {1, op->gxm, op->gxm * op->gym}, at[3] = {i + op->xs, j + op->ys, k + op->zs}, n[3] = {M, N, P};
@@ -883,7 +880,7 @@ PetscErrorCode OxMechanicsCreate(const OxConfig *cfg, const OxOperator *op, cons
     if (mc->nlev <= 2) { /* from the fine weights */
       const PetscScalar ***wl;
       if (mc->nlev == 1) PetscCall(create_interp_shell(mc));
-      else PetscCall(create_interpolation(F, Cl));
+      else PetscCall(create_interpolation(F, Cl, PETSC_FALSE)); /* level 2 comes from the fine weights, not a product */
       PetscCall(DMDAVecGetArrayRead(dav, wlv, (void *)&wl));
       {
         /* level 1 symmetric-block unless it is the coarsest (LU wants AIJ) */
@@ -893,9 +890,8 @@ PetscErrorCode OxMechanicsCreate(const OxConfig *cfg, const OxOperator *op, cons
         PetscCall(assemble_coarse(mc, (int)mc->nlev, more, wl));
       }
       PetscCall(DMDAVecRestoreArrayRead(dav, wlv, (void *)&wl));
-      PetscCall(MatDestroy(&F->Pfull)); /* level 1 takes no products */
     } else {
-      PetscCall(create_interpolation(F, Cl));
+      PetscCall(create_interpolation(F, Cl, PETSC_TRUE));
       PetscCall(MatPtAP(F->A, F->Pfull, MAT_INITIAL_MATRIX, 2.0, &Cl->A));
       PetscCall(MatDestroy(&F->Pfull)); /* only for the product */
       PetscCall(constrain_level(Cl));
@@ -907,7 +903,6 @@ PetscErrorCode OxMechanicsCreate(const OxConfig *cfg, const OxOperator *op, cons
   PetscCall(DMDestroy(&dav));
   for (int d = 0; d < 3; d++) PetscCall(PetscFree(ln[d]));
   PetscCall(setup_solver(mc));
-  mc->st.levels = mc->nlev;
   *out          = mc;
   PetscFunctionReturn(0);
 }
@@ -935,8 +930,6 @@ PetscErrorCode OxMechanicsDestroy(OxMechanics *pmc)
   PetscCall(PetscFree(*pmc));
   PetscFunctionReturn(0);
 }
-
-void OxMechanicsGetStats(const OxMechanics mc, OxMechanicsStats *st) { *st = mc->st; }
 
 /* ------------------------------------------------------------------------ */
 /* Solve and stress                                                         */
@@ -995,11 +988,10 @@ PetscErrorCode OxMechanicsSolveFrom(OxMechanics mc, Vec c, double beta, double a
   PetscCall(DMLocalToGlobal(mc->lev[0].da, mc->xloc, ADD_VALUES, mc->f));
   PetscCall(set_constrained(mc, mc->f, NULL, 0.0));
   PetscCall(VecNorm(mc->f, NORM_2, &fnorm));
-  mc->st.iterations = 0;
-  mc->st.residual   = 0.0;
   if (fnorm == 0.0) PetscCall(VecZeroEntries(u));
   else {
     KSPConvergedReason why;
+    PetscInt           its;
     PetscReal          rt, at, dt;
     PetscInt           mx;
     PetscCall(KSPGetTolerances(mc->ksp, &rt, &at, &dt, &mx));
@@ -1010,13 +1002,10 @@ PetscErrorCode OxMechanicsSolveFrom(OxMechanics mc, Vec c, double beta, double a
     PetscCall(PetscLogEventEnd(OX_EVENT_MECH_SOLVE, 0, 0, 0, 0));
     PetscCall(KSPSetTolerances(mc->ksp, rt, at, dt, mx));
     PetscCall(KSPGetConvergedReason(mc->ksp, &why));
-    PetscCall(KSPGetIterationNumber(mc->ksp, &mc->st.iterations));
-    PetscCall(KSPGetResidualNorm(mc->ksp, &mc->st.residual));
-    mc->st.residual /= fnorm;
+    PetscCall(KSPGetIterationNumber(mc->ksp, &its));
     PetscCheck(why > 0, mc->comm, PETSC_ERR_NOT_CONVERGED, "the elasticity solve did not converge (%s after %" PetscInt_FMT " iterations)",
-               KSPConvergedReasons[why], mc->st.iterations);
+               KSPConvergedReasons[why], its);
   }
-  mc->st.solves++;
   if (c) PetscCall(VecRestoreArrayRead(c, &ca));
   PetscCall(OxMechanicsStressOf(mc, c, beta, a, cl, u, sigma_h, von_mises));
   PetscFunctionReturn(0);

@@ -23,14 +23,6 @@
 
 typedef struct OxMechanics_ *OxMechanics;
 
-/** What one solve did. */
-typedef struct {
-  PetscInt  iterations; /**< CG iterations of the last solve */
-  PetscInt  solves;     /**< solves so far */
-  PetscReal residual;   /**< relative residual of the last solve */
-  PetscInt  levels;     /**< multigrid levels */
-} OxMechanicsStats;
-
 /** @brief Node grid, element weights, orientations and the solver (collective). */
 PetscErrorCode OxMechanicsCreate(const OxConfig *cfg, const OxOperator *op, const OxMicrostructure *ms, OxMechanics *out);
 PetscErrorCode OxMechanicsDestroy(OxMechanics *mc);
@@ -61,6 +53,5 @@ PetscErrorCode OxMechanicsCreateDisplacement(OxMechanics mc, Vec *u);
 /** @brief The c axis of primary id (1..nparticles) as a unit vector. */
 void OxMechanicsAxis(const OxMechanics mc, PetscInt id, double n[3]);
 
-void OxMechanicsGetStats(const OxMechanics mc, OxMechanicsStats *st);
 
 #endif
