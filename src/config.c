@@ -643,6 +643,28 @@ static void DefaultTable(const Group *g, const char *name, OxTable *t)
 }
 
 /**
+ * Values array `vname` of table group tg has nv entries for its ns soc knots;
+ * then, unless soc is NULL, the knots strictly increase.
+ */
+static int CheckKnots(const Group *tg, const double *soc, int ns, const char *vname, int nv)
+{
+  char key[KEY_MAX];
+  if (nv != ns) {
+    Join(key, tg->path, vname);
+    return Fail(tg->ctx, Member(tg, vname), key, "has %d values for %d soc knots; expected one value per soc knot", nv, ns);
+  }
+  for (int i = 1; soc && i < ns; i++) {
+    if (soc[i] > soc[i - 1]) continue;
+    Join(key, tg->path, "soc");
+    return Fail(tg->ctx, Member(tg, "soc"), key,
+                "not strictly increasing at index %d (%g after %g); expected strictly increasing "
+                "values in 0..1",
+                i, soc[i], soc[i - 1]);
+  }
+  return 0;
+}
+
+/**
  * Table `name` of g: { soc = [..]; value = [..]; }, each array in its key's
  * range; its default when the table is absent.
  */
@@ -651,7 +673,6 @@ static int ReadTable(const Group *g, const char *name, OxTable *t)
   Group tg;
   OxTable in;
   int ns, nv;
-  char key[KEY_MAX];
   DefaultTable(g, name, t);
   TRY(SubGroup(g, name, &tg));
   if (!tg.set) return 0;
@@ -661,19 +682,7 @@ static int ReadTable(const Group *g, const char *name, OxTable *t)
   if (ns < 0) return Missing(&tg, "soc", kTableHint);
   TRY(ReadNumberArray(&tg, "value", in.value, &nv));
   if (nv < 0) return Missing(&tg, "value", kTableHint);
-  if (nv != ns) {
-    Join(key, tg.path, "value");
-    return Fail(g->ctx, Member(&tg, "value"), key,
-                "has %d values for %d soc knots; expected one value per soc knot", nv, ns);
-  }
-  for (int i = 1; i < ns; i++) {
-    if (in.soc[i] > in.soc[i - 1]) continue;
-    Join(key, tg.path, "soc");
-    return Fail(g->ctx, Member(&tg, "soc"), key,
-                "not strictly increasing at index %d (%g after %g); expected strictly increasing "
-                "values in 0..1",
-                i, in.soc[i], in.soc[i - 1]);
-  }
+  TRY(CheckKnots(&tg, in.soc, ns, "value", nv));
   in.n = ns;
   *t = in;
   return 0;
@@ -1064,7 +1073,6 @@ static int ReadMechanics(const Group *root, OxConfig *c)
 {
   Group g, l, k;
   int na, nc, ns, orient = 0;
-  char key[KEY_MAX];
   TRY(SubGroup(root, "mechanics", &g));
   TRY(CheckKeys(&g, NULL, NULL));
   TRY(ReadBool(&g, "enabled", &c->mech_enabled));
@@ -1083,18 +1091,8 @@ static int ReadMechanics(const Group *root, OxConfig *c)
   }
   for (int i = na < 0 ? (na = ns, 0) : na; i < ns; i++) c->mech_lattice_a.value[i] = 0.0;
   for (int i = nc < 0 ? (nc = ns, 0) : nc; i < ns; i++) c->mech_lattice_c.value[i] = 0.0;
-  if (na != ns || nc != ns) {
-    Join(key, l.path, na != ns ? "a" : "c");
-    return Fail(g.ctx, Member(&l, na != ns ? "a" : "c"), key,
-                "has %d values for %d soc knots; expected one value per soc knot", na != ns ? na : nc, ns);
-  }
-  for (int i = 1; i < ns; i++) {
-    if (c->mech_lattice_a.soc[i] > c->mech_lattice_a.soc[i - 1]) continue;
-    Join(key, l.path, "soc");
-    return Fail(g.ctx, Member(&l, "soc"), key,
-                "not strictly increasing at index %d (%g after %g); expected strictly increasing values in 0..1", i,
-                c->mech_lattice_a.soc[i], c->mech_lattice_a.soc[i - 1]);
-  }
+  TRY(CheckKnots(&l, NULL, ns, "a", na));
+  TRY(CheckKnots(&l, c->mech_lattice_a.soc, ns, "c", nc));
   c->mech_lattice_a.n = c->mech_lattice_c.n = ns;
   memcpy(c->mech_lattice_c.soc, c->mech_lattice_a.soc, sizeof c->mech_lattice_a.soc);
   TRY(ReadChoice(&g, "orientation", NULL, &orient));
