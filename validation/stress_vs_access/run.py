@@ -75,23 +75,13 @@ CASES = [
 ]
 ORDER = ["null", "A44", "A25", "S_eq", "S_eq_Dpos", "S_eq_Dneg", "S_eqneg"]
 
-FORMATION_STEPS = """
+# formation as inputs/csernica2021.cfg: four C/10 cycles, then a slow C/54 cycle and a 6 h rest
+_C10_CYCLE = """
     { type = "cc";   rate_C = 0.1;  until_soc = 1.0; },
     { type = "rest"; duration_min = 10.0; },
     { type = "cc";   rate_C = -0.1; until_soc = 0.0; },
-    { type = "rest"; duration_min = 10.0; },
-    { type = "cc";   rate_C = 0.1;  until_soc = 1.0; },
-    { type = "rest"; duration_min = 10.0; },
-    { type = "cc";   rate_C = -0.1; until_soc = 0.0; },
-    { type = "rest"; duration_min = 10.0; },
-    { type = "cc";   rate_C = 0.1;  until_soc = 1.0; },
-    { type = "rest"; duration_min = 10.0; },
-    { type = "cc";   rate_C = -0.1; until_soc = 0.0; },
-    { type = "rest"; duration_min = 10.0; },
-    { type = "cc";   rate_C = 0.1;  until_soc = 1.0; },
-    { type = "rest"; duration_min = 10.0; },
-    { type = "cc";   rate_C = -0.1; until_soc = 0.0; },
-    { type = "rest"; duration_min = 10.0; },
+    { type = "rest"; duration_min = 10.0; }"""
+FORMATION_STEPS = ",".join([_C10_CYCLE] * 4) + """,
     { type = "cc";   rate_C = 0.0186;  until_soc = 1.0; },
     { type = "cc";   rate_C = -0.0186; until_soc = 0.0; },
     { type = "rest"; duration_min = 360.0; }"""
