@@ -15,6 +15,7 @@ Modules:
                       console script `oxvac-plot`); oxvac.plot.sweep plots a
                       sweep's summary.csv
   oxvac.csernica2021  the Csernica et al. (2021) validation report (REPORT.md)
+  oxvac.provenance    the machine line the validation scripts store
 
 Use it from a checkout with PYTHONPATH=postprocess, or install it
 (postprocess/pyproject.toml). Only numpy, h5py, scipy and matplotlib are

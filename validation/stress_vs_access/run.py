@@ -25,7 +25,6 @@ import datetime
 import json
 import math
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -37,6 +36,9 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 DEFAULT_OUT = os.path.join(HERE, "out")
+sys.path.insert(0, os.path.join(ROOT, "postprocess"))
+
+from oxvac.provenance import machine  # noqa: E402
 
 # ---------------------------------------------------------------- constants
 KB = 1.380649e-23            # J/K
@@ -178,18 +180,6 @@ mechanics = {{
 }};
 """
 
-
-def machine():
-    cpu = platform.processor() or "?"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} logical CPUs"
 
 
 def run_one(exe, cfg, h5, log):
