@@ -14,7 +14,9 @@ bench/RESULTS.md with the machine and date). Problems:
   C. averaged vs resolved cycling for 500 cycles (a small generated secondary);
   D. matrix-free apply vs STREAM triad vs AIJ MatMult at 128^3;
   E. peak memory per voxel at 128^3 (/usr/bin/time -v);
-  F. strong scaling on 1 and 2 ranks (demo-sized problem at 64^3);
+  F. strong scaling on 1 and 2 ranks: a demo-sized problem at 64^3, and one
+     csernica-size run (inputs/csernica2021.cfg resolved, --scaling-cycles
+     cycles, formation skipped);
   M. peak memory per unknown on the inputs/csernica2021.cfg geometry (2 h of
      protocol), less a tiny run's peak and 24 B per electrolyte voxel;
   G. the default preconditioner (chosen from the problem's stiffness) against
@@ -236,6 +238,19 @@ def bench_F(a, d, res):
         w, _ = oxvac_run(a, demo, os.path.join(d, f"F{n}.h5"), 1e-6, sets, np_=n)
         rows.append(dict(ranks=n, wall_s=w))
     res["F"] = dict(rows=rows, speedup_2=rows[0]["wall_s"] / rows[1]["wall_s"])
+    if a.scaling_cycles > 0:
+        # issue 13, item 4: one csernica-size run (the whole inputs/csernica2021.cfg
+        # geometry, resolved, formation skipped) on 1 and 2 ranks
+        n = a.scaling_cycles
+        sets = ["--set", "protocol.formation.repeat=0", "--set", f"protocol.cycling.repeat={n}", "--set", f"output.fields_at_cycles=[{n}]",
+                "--set", "solver.time_mode=\"resolved\""]
+        big = []
+        for np_ in (1, 2):
+            w, out = oxvac_run(a, os.path.join(ROOT, "inputs", "csernica2021.cfg"), os.path.join(d, f"F_csernica{np_}.h5"), 1e-6, sets, np_=np_)
+            m = re.search(r"(\d+) unknowns", out)
+            big.append(dict(ranks=np_, wall_s=w, unknowns=int(m.group(1)) if m else 0))
+        res["F"]["csernica"] = dict(cycles=n, rows=big, speedup_2=big[0]["wall_s"] / big[1]["wall_s"],
+                                    efficiency_2=big[0]["wall_s"] / (2 * big[1]["wall_s"]))
 
 
 def timed_run(a, cfg, out, extra, limit):
@@ -320,6 +335,11 @@ def report(res):
     F = res.get("F")
     if F:
         print(f"| F strong scaling 64^3: {F['rows'][0]['wall_s']:.1f} s on 1 rank, {F['rows'][1]['wall_s']:.1f} s on 2 | {F['speedup_2']:.2f}x on 2 | |")
+        Fc = F.get("csernica")
+        if Fc:
+            print(f"| F strong scaling, inputs/csernica2021.cfg resolved, {Fc['cycles']} cycle{'s' if Fc['cycles'] > 1 else ''} (formation skipped, "
+                  f"{Fc['rows'][0]['unknowns']} unknowns): {Fc['rows'][0]['wall_s']:.1f} s on 1 rank, {Fc['rows'][1]['wall_s']:.1f} s on 2 | "
+                  f"{Fc['speedup_2']:.2f}x, efficiency {100 * Fc['efficiency_2']:.0f} % | >= 75 % |")
 
 
 def main():
@@ -333,6 +353,8 @@ def main():
     ap.add_argument("--csernica-cycles", type=int, default=1,
                     help="G: cycles of inputs/csernica2021.cfg, formation skipped (0: leave the case out); one cycle takes about 4 min per PC "
                          "on the 2-core machine of bench/RESULTS.md, so issue 13's 5 cycles take about 80 min")
+    ap.add_argument("--scaling-cycles", type=int, default=1,
+                    help="F: cycles of the csernica-size strong-scaling case (1 and 2 ranks; 0: leave it out)")
     a = ap.parse_args()
     a.oxvac = os.path.join(a.build, "oxvac")
     a.bench = os.path.join(a.build, "bench_solvers")
