@@ -472,6 +472,13 @@ def plots(res, cases, cycles_out, geo, out, sigma_lat):
               "S_eq_Dneg": "tab:purple", "S_eqneg": "tab:brown"}
     files = []
 
+    def save(fig, name):
+        fig.tight_layout()
+        p = os.path.join(out, name)
+        fig.savefig(p, dpi=120)
+        plt.close(fig)
+        files.append(p)
+
     # 1. ratios
     fig, axs = plt.subplots(1, 2, figsize=(11, 4.2))
     x = np.arange(len(names))
@@ -491,11 +498,7 @@ def plots(res, cases, cycles_out, geo, out, sigma_lat):
         ax.set_ylim(min(0.5, ax.get_ylim()[0]), ax.get_ylim()[1] * 1.05)
         ax.legend(fontsize=8, loc="lower right")
     fig.suptitle("oxvac (synthetic): oxygen-loss ratios per case", fontsize=11)
-    fig.tight_layout()
-    p = os.path.join(out, "ratios.png")
-    fig.savefig(p, dpi=120)
-    plt.close(fig)
-    files.append(p)
+    save(fig, "ratios.png")
 
     # 2. per-primary asymmetry
     fig, axs = plt.subplots(1, len(cycles_out), figsize=(5.5 * len(cycles_out), 4.2), squeeze=False)
@@ -523,11 +526,7 @@ def plots(res, cases, cycles_out, geo, out, sigma_lat):
         ax.legend(fontsize=8)
     fig.suptitle("oxvac (synthetic): 0 = radially symmetric (what the paper sees, l. 311-312); > 0 = more on the outward side",
                  fontsize=9)
-    fig.tight_layout()
-    p = os.path.join(out, "asymmetry.png")
-    fig.savefig(p, dpi=120)
-    plt.close(fig)
-    files.append(p)
+    save(fig, "asymmetry.png")
 
     # 3. directional profile inside the primaries
     fig, axs = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
@@ -544,11 +543,7 @@ def plots(res, cases, cycles_out, geo, out, sigma_lat):
     axs[0].set_ylabel("mean vacancy fraction")
     axs[1].legend(fontsize=8)
     fig.suptitle("oxvac (synthetic): vacancy fraction across each primary, inward (left) to outward (right)", fontsize=10)
-    fig.tight_layout()
-    p = os.path.join(out, "directional_profile.png")
-    fig.savefig(p, dpi=120)
-    plt.close(fig)
-    files.append(p)
+    save(fig, "directional_profile.png")
 
     # 4. per-primary loss vs depth
     fig, axs = plt.subplots(1, 2, figsize=(11, 4.2))
@@ -566,11 +561,7 @@ def plots(res, cases, cycles_out, geo, out, sigma_lat):
     axs[1].axhline(1, color="0.7", lw=0.6)
     axs[0].legend(fontsize=7)
     fig.suptitle("oxvac (synthetic): primaries of the large secondary", fontsize=10)
-    fig.tight_layout()
-    p = os.path.join(out, "loss_vs_depth.png")
-    fig.savefig(p, dpi=120)
-    plt.close(fig)
-    files.append(p)
+    save(fig, "loss_vs_depth.png")
 
     # 5. mid-plane maps (z = 0 layer = the large secondary's equator)
     show = [n for n in ("null", "A44", "S_eq_Dpos") if n in names]
@@ -596,11 +587,7 @@ def plots(res, cases, cycles_out, geo, out, sigma_lat):
     axs[0].set_ylabel("y (um)")
     fig.suptitle("oxvac (synthetic): plane z = 0 (equator of the large secondary, left; a quarter of the small one, right edge)",
                  fontsize=9)
-    fig.tight_layout()
-    p = os.path.join(out, "midplane.png")
-    fig.savefig(p, dpi=120)
-    plt.close(fig)
-    files.append(p)
+    save(fig, "midplane.png")
 
     # 6. oxygen loss over the cycles (whole domain)
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -615,11 +602,7 @@ def plots(res, cases, cycles_out, geo, out, sigma_lat):
     ax.set_ylabel("oxygen loss, both secondaries (at.%)")
     ax.legend(fontsize=7)
     ax.set_title("oxvac (synthetic)", fontsize=10)
-    fig.tight_layout()
-    p = os.path.join(out, "loss_vs_cycle.png")
-    fig.savefig(p, dpi=120)
-    plt.close(fig)
-    files.append(p)
+    save(fig, "loss_vs_cycle.png")
     return files
 
 
