@@ -12,6 +12,7 @@ struct OxStress_ {
   PetscBool       couples, lattice;
   double          VD_kT, Veq_kT; /* activation volume / kT, 1/Pa */
   Vec             sA, sC;        /* sigma_h of a = 1 and of c = 1 (lattice parts; NULL without lattice strain) */
+  Vec             xA, xC;        /* their displacements: with xV, the first guess of a stored field's solve */
   Vec             sV;            /* sigma_h of the vacancy field cref */
   Vec             cref;          /* the voxel means the vacancy part was solved for */
   Vec             fD, feq, work; /* factors given to the operator; scratch */
@@ -77,12 +78,10 @@ PetscErrorCode OxStressCreate(const OxConfig *cfg, OxModel *m, OxStress *out)
     if (s->lattice) { /* linear in the eigenstrain: the lattice parts once, for a = 1 and c = 1 */
       PetscCall(VecDuplicate(s->sV, &s->sA));
       PetscCall(VecDuplicate(s->sV, &s->sC));
-      Vec x;
-      PetscCall(OxMechanicsCreateDisplacement(s->mech, &x));
-      PetscCall(solve_h(s, NULL, 0.0, 1.0, 0.0, x, s->sA)); /* to the coupling's tolerance: they only feed the factors */
-      PetscCall(VecZeroEntries(x));
-      PetscCall(solve_h(s, NULL, 0.0, 0.0, 1.0, x, s->sC));
-      PetscCall(VecDestroy(&x));
+      PetscCall(OxMechanicsCreateDisplacement(s->mech, &s->xA));
+      PetscCall(OxMechanicsCreateDisplacement(s->mech, &s->xC));
+      PetscCall(solve_h(s, NULL, 0.0, 1.0, 0.0, s->xA, s->sA)); /* to the coupling's tolerance: they only feed the factors */
+      PetscCall(solve_h(s, NULL, 0.0, 0.0, 1.0, s->xC, s->sC));
     }
   }
   *out = s;
@@ -97,6 +96,8 @@ PetscErrorCode OxStressDestroy(OxStress *ps)
   PetscCall(OxMechanicsDestroy(&s->mech));
   PetscCall(VecDestroy(&s->sA));
   PetscCall(VecDestroy(&s->sC));
+  PetscCall(VecDestroy(&s->xA));
+  PetscCall(VecDestroy(&s->xC));
   PetscCall(VecDestroy(&s->sV));
   PetscCall(VecDestroy(&s->cref));
   PetscCall(VecDestroy(&s->fD));
@@ -111,11 +112,14 @@ PetscErrorCode OxStressStoreField(OxStress s, OxHistory *h, OxModel *m)
 {
   int          f   = h->nfields - 1;
   double       soc = h->field_soc[f];
+  double       la, lc;
   Vec          sh, vm;
   PetscScalar *a, *b;
 
   PetscFunctionBeginUser;
   if (!s) PetscFunctionReturn(0);
+  la = OxTableEvalLinear(&s->cfg->mech_lattice_a, soc);
+  lc = OxTableEvalLinear(&s->cfg->mech_lattice_c, soc);
   if (!h->c_axis) {
     PetscCall(PetscMalloc1(3 * (m->ms.nparticles ? m->ms.nparticles : 1), &h->c_axis));
     for (PetscInt p = 1; p <= m->ms.nparticles; p++) OxMechanicsAxis(s->mech, p, h->c_axis + 3 * (p - 1));
@@ -124,8 +128,17 @@ PetscErrorCode OxStressStoreField(OxStress s, OxHistory *h, OxModel *m)
   PetscCall(VecDuplicate(h->field[f], &vm));
   PetscCall(VecGetArray(sh, &a));
   PetscCall(VecGetArray(vm, &b));
-  PetscCall(OxMechanicsSolve(s->mech, h->field[f], s->cfg->mech_vacancy_expansion, OxTableEvalLinear(&s->cfg->mech_lattice_a, soc),
-                             OxTableEvalLinear(&s->cfg->mech_lattice_c, soc), (PetscReal *)a, (PetscReal *)b));
+  if (s->couples) {
+    /* the coupling's displacements, superposed, start the full-tolerance
+     * solve: at a cycle end xV is of this very field (its forced update) */
+    Vec x;
+    PetscCall(VecDuplicate(s->xV, &x));
+    if (s->cfg->mech_vacancy_expansion != 0.0) PetscCall(VecCopy(s->xV, x));
+    else PetscCall(VecZeroEntries(x));
+    if (s->lattice) PetscCall(VecAXPBYPCZ(x, la, lc, 1.0, s->xA, s->xC));
+    PetscCall(OxMechanicsSolveFrom(s->mech, h->field[f], s->cfg->mech_vacancy_expansion, la, lc, x, 0.0, (PetscReal *)a, (PetscReal *)b));
+    PetscCall(VecDestroy(&x));
+  } else PetscCall(OxMechanicsSolve(s->mech, h->field[f], s->cfg->mech_vacancy_expansion, la, lc, (PetscReal *)a, (PetscReal *)b));
   PetscCall(VecRestoreArray(vm, &b));
   PetscCall(VecRestoreArray(sh, &a));
   PetscCall(OxHistoryStoreStress(h, &m->ms, &m->op, sh, vm));
