@@ -130,11 +130,11 @@ PetscErrorCode OxStressStoreField(OxStress s, OxHistory *h, OxModel *m)
   PetscCall(VecGetArray(vm, &b));
   if (s->couples) {
     /* the coupling's displacements, superposed, start the full-tolerance
-     * solve: at a cycle end xV is of this very field (its forced update) */
+     * solve: at a cycle end xV is of this very field (its forced update;
+     * zero without vacancy expansion) */
     Vec x;
     PetscCall(VecDuplicate(s->xV, &x));
-    if (s->cfg->mech_vacancy_expansion != 0.0) PetscCall(VecCopy(s->xV, x));
-    else PetscCall(VecZeroEntries(x));
+    PetscCall(VecCopy(s->xV, x));
     if (s->lattice) PetscCall(VecAXPBYPCZ(x, la, lc, 1.0, s->xA, s->xC));
     PetscCall(OxMechanicsSolveFrom(s->mech, h->field[f], s->cfg->mech_vacancy_expansion, la, lc, x, 0.0, (PetscReal *)a, (PetscReal *)b));
     PetscCall(VecDestroy(&x));
